@@ -1,0 +1,3 @@
+from comfyhangar.cli import main
+
+main()

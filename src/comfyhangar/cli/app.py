@@ -1,0 +1,61 @@
+"""Typer application and its commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="comfyhangar",
+    help="Deploy and manage ComfyUI on RunPod GPU pods.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: 127.0.0.1]")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8000]")] = None,
+) -> None:
+    """Run the ComfyHangar server (API, live events, dashboard, background work)."""
+    import uvicorn
+
+    from comfyhangar.server.app import create_app
+    from comfyhangar.server.settings import load_settings
+
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    settings = load_settings(**overrides)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+    )
+
+
+@app.command()
+def emulator(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 9100,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    api_key: Annotated[
+        str | None,
+        typer.Option(help="Accept only this bearer key [default: accept any non-empty key]"),
+    ] = None,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second")] = 1.0,
+) -> None:
+    """Serve the RunPod REST v2 emulator under /v2, for any RunPod client to talk to."""
+    import uvicorn
+
+    from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
+
+    emu = RunPodEmulator(EmulatorConfig(api_key=api_key, speed=speed))
+    typer.echo(f"RunPod v2 emulator on http://{host}:{port}/v2 (simulated: nothing is billed)")
+    uvicorn.run(emu.app, host=host, port=port, log_level="warning")

@@ -1,0 +1,1 @@
+"""Domain: models, errors with codes, status rules, cost math. No I/O."""

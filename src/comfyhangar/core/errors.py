@@ -1,0 +1,43 @@
+"""Errors that carry a stable machine code and a human message.
+
+Services raise these; one place in the server maps them to HTTP (status + problem body).
+Never raise an HTTP exception from a service.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class HangarError(Exception):
+    """Base of every error a user may see. `code` is stable; `message` is for people."""
+
+    code: ClassVar[str] = "internal_error"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(HangarError):
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(HangarError):
+    code = "conflict"
+    http_status = 409
+
+
+class InvalidInput(HangarError):
+    code = "invalid_input"
+    http_status = 422
+
+
+class UpstreamUnavailable(HangarError):
+    """RunPod (or another provider) could not be reached or kept failing."""
+
+    code = "upstream_unavailable"
+    http_status = 503

@@ -1,0 +1,1 @@
+"""The FastAPI server: app factory, settings, database, routers, services, background work."""

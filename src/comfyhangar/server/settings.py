@@ -1,0 +1,99 @@
+"""One settings object for the whole server, read from `HANGAR_*` variables and `.env`.
+
+Paths are derived on access from `data_dir`, so tests can point everything at a temporary
+folder with one variable. A bad value stops start-up with a message that names the variable
+(`SettingsError`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "HANGAR_"
+DEFAULT_RUNPOD_API_URL = "https://api.runpod.io/v2"
+
+
+def default_data_dir() -> Path:
+    """`$XDG_DATA_HOME/comfyhangar`, or `~/.local/share/comfyhangar` when XDG is unset."""
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "comfyhangar"
+
+
+class SettingsError(Exception):
+    """The environment holds a value the server cannot start with."""
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told from outside. Env names are `HANGAR_<FIELD>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default: SQLite file in the data directory.",
+    )
+    runpod_api_key: SecretStr | None = None
+    runpod_api_url: str = DEFAULT_RUNPOD_API_URL
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    reconcile_interval_s: float = Field(default=5.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (async drivers only)"
+            )
+        return value
+
+    @field_validator("runpod_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://api.runpod.io/v2")
+        return value.rstrip("/")
+
+    @field_validator("runpod_api_key")
+    @classmethod
+    def _blank_key_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        return value
+
+    @property
+    def simulated(self) -> bool:
+        """True when no RunPod key is set: the embedded emulator plays the cloud."""
+        return self.runpod_api_key is None
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The configured URL, or a SQLite file inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'hangar.db'}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise `SettingsError` naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            lines.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

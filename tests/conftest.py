@@ -1,0 +1,48 @@
+"""Suite-wide fixtures and the CI rule: in CI, nothing may be skipped.
+
+`.ci/run` sets CI=true; there a skipped test (a missing PostgreSQL, Chromium or RunPod spec)
+turns the run red instead of passing quietly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.databases import fresh_postgres_database, postgres_base_url, sqlite_url
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and _skipped:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if IN_CI and _skipped:
+        terminalreporter.write_line(
+            f"CI: {len(_skipped)} test(s) were skipped; in CI every optional part must run:",
+            red=True,
+        )
+        for nodeid in _skipped[:20]:
+            terminalreporter.write_line(f"  {nodeid}", red=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database URL: SQLite always, PostgreSQL when HANGAR_TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    async with fresh_postgres_database(postgres_base_url()) as url:
+        yield url
