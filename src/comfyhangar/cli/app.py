@@ -22,9 +22,6 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8000]")] = None,
 ) -> None:
     """Run the ComfyHangar server (API, live events, dashboard, background work)."""
-    import uvicorn
-
-    from comfyhangar.server.app import create_app
     from comfyhangar.server.settings import load_settings
 
     overrides: dict[str, object] = {}
@@ -32,7 +29,12 @@ def serve(
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
-    settings = load_settings(**overrides)
+    settings = load_settings(**overrides)  # before heavy imports: a bad value fails fast
+
+    import uvicorn
+
+    from comfyhangar.server.app import create_app
+
     uvicorn.run(
         create_app(settings),
         host=settings.host,

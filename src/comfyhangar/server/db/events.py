@@ -1,0 +1,65 @@
+"""The append-only event log.
+
+Every event gets an id greater than any id committed before it, so a reader that has seen id N
+and asks for `id > N` gets exactly what it missed. Sequences alone do not promise that on
+PostgreSQL (a transaction may take id 7, another id 8 and commit first); `append_event` takes a
+transaction-scoped advisory lock before inserting, so ids are handed out in commit order. On
+SQLite, the single writer lock held from the insert to the commit gives the same guarantee.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from comfyhangar.server.db.models import Event
+
+# Any fixed 64-bit number, the same in every process ("hangarev" in ASCII).
+PG_EVENT_LOCK_KEY = 0x68616E6761726576 - (1 << 63)
+
+
+async def append_event(
+    session: AsyncSession,
+    type: str,
+    *,
+    deployment_id: str | None = None,
+    pod_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Add an event to the session's transaction; it becomes visible when that commits.
+
+    Call it in the same transaction as the change it reports, so that both or neither land.
+    Keep such transactions short: on PostgreSQL they serialise with every other event writer.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_EVENT_LOCK_KEY}
+        )
+    event = Event(type=type, deployment_id=deployment_id, pod_id=pod_id, data=data or {})
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def events_after(
+    session: AsyncSession,
+    after_id: int,
+    *,
+    limit: int = 500,
+    deployment_id: str | None = None,
+) -> Sequence[Event]:
+    """Committed events with an id above `after_id`, oldest first, at most `limit`."""
+    query = select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit)
+    if deployment_id is not None:
+        query = query.where(Event.deployment_id == deployment_id)
+    return (await session.scalars(query)).all()
+
+
+async def last_event_id(session: AsyncSession) -> int:
+    """The id of the newest committed event, 0 when there is none."""
+    newest = await session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1))
+    return newest or 0

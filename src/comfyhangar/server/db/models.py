@@ -1,0 +1,105 @@
+"""Tables: what users asked for (deployments), what RunPod reports (pods), and what happened (events).
+
+Deployments hold intent (`desired_state`) and the observed lifecycle (`state`); pods mirror
+RunPod's view of a pod, matched to a deployment by its tag; events are append-only with a
+strictly increasing id that live streams resume from.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from comfyhangar.server.db.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Deployment(Base):
+    """One ComfyUI deployment as the user asked for it, and where it stands."""
+
+    __tablename__ = "deployments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    desired_state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    state_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # A server process that is acting on this deployment (calling RunPod) holds the lock.
+    lock_token: Mapped[str | None] = mapped_column(String(32), default=None)
+    lock_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Pod(Base):
+    """A RunPod pod as last seen. `deployment_id` is null for pods that are not ours."""
+
+    __tablename__ = "pods"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deployment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("deployments.id", ondelete="SET NULL"), index=True, default=None
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    gpu_type_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    gpu_count: Mapped[int] = mapped_column(default=0)
+    cloud: Mapped[str | None] = mapped_column(String(16), default=None)
+    data_center_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    cost_per_hour: Mapped[Decimal] = mapped_column(Numeric(12, 6), default=Decimal(0))
+    # The pod as RunPod returned it, without `env` (which may carry tokens).
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    gone_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Event(Base):
+    """Something that happened, in order. Ids strictly increase in commit order."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_deployment_id_id", "deployment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    type: Mapped[str] = mapped_column(String(32))
+    deployment_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    pod_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

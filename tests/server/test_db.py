@@ -1,0 +1,191 @@
+"""Database: migrations at start (one process at a time), models, and the ordered event log."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select
+
+from comfyhangar.server.db import (
+    Base,
+    Deployment,
+    Event,
+    append_event,
+    events_after,
+    last_event_id,
+    make_engine,
+    make_sessionmaker,
+    migrate,
+)
+from comfyhangar.server.db.migrate import current_revision, head_revision
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_migrate_creates_schema_at_head_and_is_idempotent(database_url: str) -> None:
+    await migrate(database_url)
+    await migrate(database_url)  # a second start finds nothing to do
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+            revision = await conn.run_sync(current_revision)
+        assert {"deployments", "pods", "events", "alembic_version"} <= tables
+        assert revision == head_revision()
+    finally:
+        await engine.dispose()
+
+
+async def test_migrations_match_the_models(database_url: str) -> None:
+    """A model change without its migration fails here, before it reaches a user's database."""
+    await migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata
+                )
+            )
+        assert diff == []
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.slow
+async def test_processes_starting_together_migrate_once(database_url: str, tmp_path: Path) -> None:
+    """Four processes released at the same instant all start cleanly on one database."""
+    go = tmp_path / "go"
+    script = (
+        "import asyncio, os, sys, time\n"
+        "from comfyhangar.server.db import migrate\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.005)\n"
+        f"asyncio.run(migrate({database_url!r}))\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    await asyncio.sleep(1.5)  # let every interpreter import and wait at the gate
+    go.touch()
+    results = [await asyncio.to_thread(p.communicate, timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err for _, err in results]
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(current_revision) == head_revision()
+    finally:
+        await engine.dispose()
+
+
+async def test_event_ids_follow_commit_order_under_concurrent_writers(database_url: str) -> None:
+    """A reader that follows `id > last seen` never misses an event committed late."""
+    await migrate(database_url)
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    rng = random.Random(7)
+    writers_done = asyncio.Event()
+    seen: list[int] = []
+
+    async def writer(n: int) -> None:
+        async with sessions() as session, session.begin():
+            await append_event(session, "test", data={"n": n})
+            await asyncio.sleep(rng.uniform(0, 0.02))  # commit at a random later moment
+
+    async def reader() -> None:
+        while True:
+            finished = writers_done.is_set()
+            async with sessions() as session:
+                fresh = await events_after(session, seen[-1] if seen else 0)
+            seen.extend(e.id for e in fresh)
+            if finished and not fresh:
+                return
+            await asyncio.sleep(0.001)
+
+    try:
+        reading = asyncio.create_task(reader())
+        for batch in range(6):
+            await asyncio.gather(*(writer(batch * 10 + i) for i in range(10)))
+        writers_done.set()
+        await reading
+        async with sessions() as session:
+            every = list(await session.scalars(select(Event.id).order_by(Event.id)))
+            assert await last_event_id(session) == every[-1]
+        assert len(every) == 60
+        assert seen == every, "the live reader missed or repeated events"
+    finally:
+        await engine.dispose()
+
+
+async def test_events_filter_by_deployment_and_limit(database_url: str) -> None:
+    await migrate(database_url)
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions() as session, session.begin():
+            for i in range(5):
+                await append_event(session, "pod_status", deployment_id="a" if i % 2 else "b")
+        async with sessions() as session:
+            only_a = await events_after(session, 0, deployment_id="a")
+            first_two = await events_after(session, 0, limit=2)
+        assert [e.deployment_id for e in only_a] == ["a", "a"]
+        assert [e.id for e in first_two] == sorted(e.id for e in first_two)
+        assert len(first_two) == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_times_are_stored_and_returned_as_utc(database_url: str) -> None:
+    await migrate(database_url)
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    paris = timezone(timedelta(hours=1))
+    created = datetime(2026, 11, 26, 13, 0, 0, tzinfo=paris)
+    try:
+        async with sessions() as session, session.begin():
+            session.add(
+                Deployment(
+                    id="d" * 32,
+                    name="x",
+                    spec={},
+                    desired_state="running",
+                    state="pending",
+                    created_at=created,
+                )
+            )
+        async with sessions() as session:
+            row = await session.get(Deployment, "d" * 32)
+        assert row is not None
+        assert row.created_at == created
+        assert row.created_at.tzinfo == UTC
+    finally:
+        await engine.dispose()
+
+
+async def test_naive_datetimes_are_refused(database_url: str) -> None:
+    await migrate(database_url)
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        with pytest.raises(Exception, match="naive datetime"):
+            async with sessions() as session, session.begin():
+                session.add(
+                    Deployment(
+                        id="n" * 32,
+                        name="x",
+                        spec={},
+                        desired_state="running",
+                        state="pending",
+                        created_at=datetime(2026, 1, 1),  # noqa: DTZ001
+                    )
+                )
+    finally:
+        await engine.dispose()
