@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from comfyhangar import __version__
+from comfyhangar.server.errors import install_error_handlers
 from comfyhangar.server.routers import health
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.settings import Settings, load_settings
@@ -33,5 +34,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    install_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
     return app
