@@ -1,0 +1,69 @@
+"""A small Server-Sent Events decoder (WHATWG HTML §9.2 "event stream interpretation").
+
+Fed text lines, it yields complete events. An event is dispatched only at its terminating blank
+line, so an event cut off by a dropped connection is never seen half-way: resuming from the
+last complete event id loses nothing and repeats nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServerSentEvent:
+    """One dispatched event. `id` is the stream's last event id at dispatch time."""
+
+    data: str
+    event: str = "message"
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Incremental decoder: call `feed(line)` for every line (without its line break)."""
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+        self._event = ""
+        self._last_id: str | None = None
+        self._retry: int | None = None
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The last `id:` seen (the stream's cursor)."""
+        return self._last_id
+
+    def feed(self, line: str) -> ServerSentEvent | None:
+        """Process one line; return an event when `line` completes one."""
+        if line == "":
+            return self._dispatch()
+        if line.startswith(":"):
+            return None
+        field, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        if field == "data":
+            self._data.append(value)
+        elif field == "event":
+            self._event = value
+        elif field == "id":
+            if "\0" not in value:
+                self._last_id = value
+        elif field == "retry" and value.isdigit():
+            self._retry = int(value)
+        return None
+
+    def _dispatch(self) -> ServerSentEvent | None:
+        if not self._data:
+            self._event = ""
+            return None
+        event = ServerSentEvent(
+            data="\n".join(self._data),
+            event=self._event or "message",
+            id=self._last_id,
+            retry=self._retry,
+        )
+        self._data = []
+        self._event = ""
+        return event
