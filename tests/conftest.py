@@ -46,3 +46,10 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     async with fresh_postgres_database(postgres_base_url()) as url:
         yield url
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database, for behaviour only PostgreSQL has (LISTEN/NOTIFY, replicas)."""
+    async with fresh_postgres_database(postgres_base_url()) as url:
+        yield url

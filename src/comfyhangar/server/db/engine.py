@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,11 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Set in `session.info` when a transaction appends events, so its commit can wake live streams.
+EVENTS_APPENDED = "hangar.events_appended"
 
 
 def is_sqlite(url: str) -> bool:
@@ -61,5 +65,21 @@ def make_engine(url: str, *, sqlite_begin: str = "BEGIN IMMEDIATE", **kwargs: An
     return engine
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(
+    engine: AsyncEngine, *, on_events_committed: Callable[[], None] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`; `on_events_committed` runs after each commit that appended events."""
+    session_class: type[Session] = type("HangarSession", (Session,), {})
+    if on_events_committed is not None:
+        callback = on_events_committed
+
+        @event.listens_for(session_class, "after_commit")
+        def _after_commit(session: Session) -> None:
+            if session.info.pop(EVENTS_APPENDED, False):
+                callback()
+
+        @event.listens_for(session_class, "after_rollback")
+        def _after_rollback(session: Session) -> None:
+            session.info.pop(EVENTS_APPENDED, None)
+
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)

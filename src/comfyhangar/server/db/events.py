@@ -15,10 +15,13 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from comfyhangar.server.db.engine import EVENTS_APPENDED
 from comfyhangar.server.db.models import Event
 
 # Any fixed 64-bit number, the same in every process ("hangarev" in ASCII).
 PG_EVENT_LOCK_KEY = 0x68616E6761726576 - (1 << 63)
+# PostgreSQL delivers a notification on this channel when a transaction with events commits.
+NOTIFY_CHANNEL = "hangar_events"
 
 
 async def append_event(
@@ -39,9 +42,12 @@ async def append_event(
         await session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_EVENT_LOCK_KEY}
         )
+        # Delivered at commit (and dropped on rollback); many in one transaction fold into one.
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
     event = Event(type=type, deployment_id=deployment_id, pod_id=pod_id, data=data or {})
     session.add(event)
     await session.flush()
+    session.info[EVENTS_APPENDED] = True
     return event
 
 
