@@ -1,0 +1,15 @@
+"""A faithful RunPod REST v2 emulator (pods, logs, catalog, volumes, templates, billing).
+
+Usage::
+
+    emu = RunPodEmulator(EmulatorConfig(api_key="secret", speed=10))
+    uvicorn.run(emu.app, port=9100)   # serves /v2/...
+
+See `RunPodEmulator`, `EmulatorConfig` and `Faults` for the knobs tests turn.
+"""
+
+from comfyhangar.emulators.runpod.config import EmulatorConfig
+from comfyhangar.emulators.runpod.emulator import RunPodEmulator
+from comfyhangar.emulators.runpod.faults import Faults
+
+__all__ = ["EmulatorConfig", "Faults", "RunPodEmulator"]

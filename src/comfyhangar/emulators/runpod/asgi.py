@@ -1,0 +1,134 @@
+"""The ASGI front: routing (404/405), bearer auth, rate limits, injected faults, lost replies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from comfyhangar.emulators.runpod.problems import ApiError, problem_response
+
+if TYPE_CHECKING:
+    from comfyhangar.emulators.runpod.emulator import RunPodEmulator
+
+Handler = Callable[["RunPodEmulator", Request, dict[str, str]], Awaitable[Response]]
+
+# Parts of RunPod REST v2 that exist but that the emulator does not serve: 501, not 404.
+NOT_EMULATED = re.compile(
+    r"^/v2/(clusters|serverless|registries|account)(/.*)?$"
+    r"|^/v2/billing(/(serverless|endpoints|clusters))?$"
+    r"|^/v2/catalog/cpus(/[^/]+)?$"
+)
+
+
+class LostResponse(Exception):
+    """Raised by a handler whose work is done but whose answer must never arrive cleanly."""
+
+    def __init__(self, status: int, body: bytes, stall_s: float) -> None:
+        super().__init__("simulated lost response")
+        self.status = status
+        self.body = body
+        self.stall_s = stall_s
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status_code=status, media_type="application/json")
+
+
+class EmulatorApp:
+    """ASGI app dispatching `/v2/...` requests to handlers, RunPod-style around them."""
+
+    def __init__(
+        self, emu: RunPodEmulator, routes: list[tuple[str, Mapping[str, Handler]]]
+    ) -> None:
+        self.emu = emu
+        self.routes = [
+            (re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"), methods)
+            for path, methods in routes
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.handle(request)
+        except LostResponse as lost:
+            await self._lose(lost, send)
+            return
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        token = request.headers.get("authorization", "")
+        scheme, _, key = token.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            return problem_response(401, "missing bearer token")
+        if self.emu.config.api_key is not None and key.strip() != self.emu.config.api_key:
+            return problem_response(401, "invalid bearer token")
+        response = await self._authorized(request)
+        response.headers.update(self.emu.limiter.headers())
+        return response
+
+    async def _authorized(self, request: Request) -> Response:
+        faults = self.emu.faults
+        retry_after = faults.take_429()
+        window_name = "minute"
+        if retry_after is None:
+            window = self.emu.limiter.take()
+            if window is not None:
+                retry_after, window_name = self.emu.limiter.retry_after(window), window.name
+        if retry_after is not None:
+            return problem_response(
+                429,
+                f"rate limit exceeded for the {window_name} window",
+                headers={"Retry-After": str(retry_after)},
+            )
+        path = request.url.path
+        for pattern, methods in self.routes:
+            match = pattern.match(path)
+            if match is None:
+                continue
+            handler = methods.get(request.method)
+            if handler is None:
+                allow = ", ".join(methods)
+                detail = "The requested method is not allowed for this path."
+                return problem_response(405, detail, headers={"Allow": allow})
+            if faults.latency_s > 0:
+                await asyncio.sleep(faults.latency_s)
+            if faults.error_rate > 0 and self.emu.rng.random() < faults.error_rate:
+                status = self.emu.rng.choice((500, 502, 503))
+                return problem_response(status, "simulated upstream failure")
+            try:
+                return await handler(self.emu, request, match.groupdict())
+            except ApiError as error:
+                return error.response()
+        if NOT_EMULATED.match(path):
+            return problem_response(501, "not implemented by the ComfyHangar RunPod emulator")
+        return problem_response(404, "resource not found")
+
+    async def _lose(self, lost: LostResponse, send: Send) -> None:
+        """Send the status and headers, part of the body, then break the connection."""
+        if lost.stall_s > 0:
+            await asyncio.sleep(lost.stall_s)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(lost.body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": lost.status, "headers": headers})
+        half = lost.body[: len(lost.body) // 2]
+        await send({"type": "http.response.body", "body": half, "more_body": True})
+        raise ConnectionAbortedError("simulated lost response: connection dropped mid-body")

@@ -1,0 +1,34 @@
+"""How an emulator instance behaves: keys, timings, quotas, money, randomness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Settings of one `RunPodEmulator`.
+
+    - `api_key`: the only bearer token accepted; None accepts any non-empty token.
+    - `speed`: simulated seconds per real second (pods, billing and log times follow it).
+    - `provisioning_s`, `starting_s`, `restart_s`: simulated seconds spent in PROVISIONING and
+      STARTING after a create, and in STARTING after a start (`starting_s`) or restart.
+    - `page_size`: pods per page of `GET /v2/pods`.
+    - `balance`: starting account balance in USD.
+    - `rate_limit_per_*`: request quotas per key (fixed real-time windows).
+    - `seed`: makes ids, utilisation and fault draws deterministic.
+    - `keepalive_s`: real seconds between `:` keepalive comments on idle log streams.
+    """
+
+    api_key: str | None = None
+    speed: float = 1.0
+    provisioning_s: float = 3.0
+    starting_s: float = 5.0
+    restart_s: float = 3.0
+    page_size: int = 100
+    balance: float = 500.0
+    rate_limit_per_minute: int = 6000
+    rate_limit_per_hour: int = 100_000
+    rate_limit_per_day: int = 1_000_000
+    seed: int | None = None
+    keepalive_s: float = 5.0

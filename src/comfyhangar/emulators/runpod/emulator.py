@@ -1,0 +1,357 @@
+"""`RunPodEmulator`: the simulated RunPod account (pods, stock, volumes, money) and its app."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import string
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from comfyhangar.emulators.runpod import pods as placement
+from comfyhangar.emulators.runpod.billing import pod_amounts, volume_amount
+from comfyhangar.emulators.runpod.catalog import (
+    DCS_BY_ID,
+    GPUS_BY_ID,
+    default_stock,
+    public_templates,
+)
+from comfyhangar.emulators.runpod.clock import SimClock
+from comfyhangar.emulators.runpod.config import EmulatorConfig
+from comfyhangar.emulators.runpod.faults import Faults
+from comfyhangar.emulators.runpod.model import NetworkVolume, Pod
+from comfyhangar.emulators.runpod.problems import ApiError, bad_request, not_found
+from comfyhangar.emulators.runpod.ratelimit import RateLimiter
+
+_ALNUM = string.ascii_lowercase + string.digits
+StockKey = tuple[str, str, str]
+
+
+class RunPodEmulator:
+    """A faithful, in-memory RunPod REST v2 account. Serve `app` (ASGI) under `/v2`.
+
+    Tests steer it with `clock.advance()`, `faults`, `set_stock()`, `set_balance()`,
+    `append_log()` and `fail_pod()`, and read it back with `pods`, `all_pods` and `balance`.
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        from comfyhangar.emulators.runpod.api import build_app
+
+        self.config = config or EmulatorConfig()
+        self.clock = SimClock(self.config.speed)
+        self.faults = Faults()
+        self.rng = random.Random(self.config.seed)
+        self.seed_text = str(
+            self.config.seed if self.config.seed is not None else self.rng.random()
+        )
+        self.limiter = RateLimiter(
+            self.config.rate_limit_per_minute,
+            self.config.rate_limit_per_hour,
+            self.config.rate_limit_per_day,
+        )
+        self._capacity: dict[StockKey, int] = default_stock()
+        self._held: dict[str, tuple[StockKey, int]] = {}
+        self._pods: dict[str, Pod] = {}
+        self._volumes: dict[str, NetworkVolume] = {}
+        self._templates: dict[str, dict[str, Any]] = {t["id"]: t for t in public_templates()}
+        self._owned: set[str] = set()
+        self._credit = Decimal(str(self.config.balance))
+        self._waiters: set[asyncio.Event] = set()
+        self.clock.on_advance(self.notify)
+        self.app = build_app(self)
+
+    # ---- reading ----------------------------------------------------------------------
+
+    @property
+    def pods(self) -> list[dict[str, Any]]:
+        """Live pods as `GET /v2/pods` shows them (TERMINATED ones excluded), oldest first."""
+        return [p for p in self.all_pods if p["status"] != "TERMINATED"]
+
+    @property
+    def all_pods(self) -> list[dict[str, Any]]:
+        """Every pod ever created, TERMINATED ones included, in creation order."""
+        now = self.clock.now()
+        return [pod.to_api(now, self.seed_text) for pod in self._pods.values()]
+
+    def pod_record(self, pod_id: str) -> Pod:
+        """The internal record of a pod that still exists (404 otherwise)."""
+        pod = self._pods.get(pod_id)
+        if pod is None or pod.status(self.clock.now()) == "TERMINATED":
+            raise not_found("pod")
+        return pod
+
+    def visible_pods(self) -> list[Pod]:
+        now = self.clock.now()
+        return [p for p in self._pods.values() if p.status(now) != "TERMINATED"]
+
+    def billed_pods(self) -> list[Pod]:
+        return list(self._pods.values())
+
+    def billed_volumes(self) -> list[NetworkVolume]:
+        return list(self._volumes.values())
+
+    def volume(self, volume_id: str) -> NetworkVolume:
+        volume = self._volumes.get(volume_id)
+        if volume is None or volume.deleted_at is not None:
+            raise not_found("network volume")
+        return volume
+
+    def volumes(self) -> list[NetworkVolume]:
+        return [v for v in self._volumes.values() if v.deleted_at is None]
+
+    def template(self, template_id: str) -> dict[str, Any]:
+        template = self._templates.get(template_id)
+        if template is None:
+            raise not_found("template")
+        return template
+
+    def templates(self, *, owned: bool) -> list[dict[str, Any]]:
+        """The account's own templates (`owned=True`) or RunPod's public catalog ones."""
+        return [t for t in self._templates.values() if (t["id"] in self._owned) == owned]
+
+    def own_template(self, template_id: str) -> dict[str, Any]:
+        """A template of this account (public catalog templates are 404 here)."""
+        if template_id not in self._owned:
+            raise not_found("template")
+        return self._templates[template_id]
+
+    # ---- money and stock ----------------------------------------------------------------
+
+    def spent(self) -> Decimal:
+        """Everything billed so far (pods and network volumes), exact."""
+        now = self.clock.now()
+        total = sum(
+            (sum(pod_amounts(p, p.created_at, now)) for p in self._pods.values()), Decimal(0)
+        )
+        return total + sum(
+            (volume_amount(v, v.created_at, now) for v in self._volumes.values()), Decimal(0)
+        )
+
+    @property
+    def balance(self) -> float:
+        """Account balance in USD: the credit minus everything billed so far."""
+        return float(self._credit - self.spent())
+
+    def set_balance(self, usd: float) -> None:
+        """Make the balance `usd` now (it keeps falling as billing accrues)."""
+        self._credit = Decimal(str(usd)) + self.spent()
+
+    def free_gpus(self, gpu_id: str, data_center_id: str, cloud: str = "SECURE") -> int:
+        key = (gpu_id, data_center_id, cloud)
+        held = sum(n for k, n in self._held.values() if k == key)
+        return max(0, self._capacity.get(key, 0) - held)
+
+    def set_stock(
+        self, gpu_id: str, data_center_id: str, count: int, cloud: str = "SECURE"
+    ) -> None:
+        """Make exactly `count` GPUs of this type free in this data center and cloud."""
+        if gpu_id not in GPUS_BY_ID or data_center_id not in DCS_BY_ID:
+            raise ValueError(f"unknown GPU {gpu_id!r} or data center {data_center_id!r}")
+        key = (gpu_id, data_center_id, cloud)
+        self._capacity[key] = count + sum(n for k, n in self._held.values() if k == key)
+
+    def clear_stock(self) -> None:
+        """No free GPU anywhere (GPUs held by pods stay held)."""
+        for key in list(self._capacity):
+            self._capacity[key] = sum(n for k, n in self._held.values() if k == key)
+
+    def stock_levels(self, cloud: str) -> dict[tuple[str, str], int]:
+        """Free GPUs per (gpu id, data center id) in `cloud`, for every offered pair."""
+        return {
+            (gpu_id, dc_id): self.free_gpus(gpu_id, dc_id, cloud)
+            for (gpu_id, dc_id, c) in self._capacity
+            if c == cloud
+        }
+
+    # ---- pods ---------------------------------------------------------------------------
+
+    def new_id(self, length: int) -> str:
+        while True:
+            candidate = "".join(self.rng.choice(_ALNUM) for _ in range(length))
+            if candidate not in self._pods and candidate not in self._volumes:
+                return candidate
+
+    def create_pod(self, body: Any) -> Pod:
+        """Validate, charge-check and place a create request; the new pod (PROVISIONING)."""
+        plan = placement.resolve(self, body)
+        rate = placement.hourly_rate(plan)
+        if Decimal(str(self.balance)) < rate:
+            raise ApiError(
+                402,
+                f"insufficient balance: deploying needs at least one hour of credit "
+                f"(${rate:.4f}/h, balance ${self.balance:.2f})",
+            )
+        dc_id, cuda = placement.place(self, plan)
+        now = self.clock.now()
+        env = dict(plan.env)
+        if plan.start_jupyter and "JUPYTER_PASSWORD" not in env:
+            env["JUPYTER_PASSWORD"] = "".join(self.rng.choice(_ALNUM) for _ in range(16))
+        pod = Pod(
+            id=self.new_id(14),
+            seq=len(self._pods) + 1,
+            name=plan.name,
+            image=plan.image,
+            args=plan.args,
+            disk=plan.disk,
+            ports=plan.ports,
+            env=env,
+            registry=plan.registry,
+            mounts=plan.mounts,
+            cloud=plan.cloud,
+            data_center_id=dc_id,
+            gpu_id=plan.gpu.id,
+            gpu_count=plan.count,
+            gpu_price=plan.gpu.price(plan.cloud),
+            cuda_version=cuda,
+            global_networking=plan.global_networking,
+            created_at=now,
+            ssh_token=f"{self.rng.getrandbits(32):08x}",
+        )
+        self._pods[pod.id] = pod
+        self._hold(pod)
+        prov, start = self.config.provisioning_s, self.config.starting_s
+        pod.plan(now, [(0, "PROVISIONING"), (prov, "STARTING"), (prov + start, "RUNNING")])
+        gpu = f"{pod.gpu_count}x {plan.gpu.name}"
+        self._schedule(pod, 0, "system", f"Creating pod: {gpu} in {dc_id} ({pod.cloud})")
+        self._schedule(pod, prov, "system", f"Machine assigned; pulling image {pod.image}")
+        self._schedule(pod, prov + start / 2, "system", f"Image {pod.image} pulled")
+        self._boot_lines(pod, prov + start)
+        self.notify()
+        return pod
+
+    def act(self, pod_id: str, action: str) -> Pod:
+        """Apply a pod action (start/stop/restart/terminate); 409 when not allowed now."""
+        pod = self.pod_record(pod_id)
+        now = self.clock.now()
+        status = pod.status(now)
+        if action not in pod.to_api(now, self.seed_text)["actions"]:
+            raise ApiError(409, f"cannot {action} a pod that is {status}")
+        if action == "stop" and pod.locked:
+            raise bad_request("pod is locked; unlock it before stopping it")
+        pod.logs.materialize(now)
+        pod.logs.cancel_pending()
+        if action == "stop":
+            self._release(pod)
+            pod.plan(now, [(0, "EXITED")])
+            self._schedule(pod, 0, "system", "Stopping container")
+            self._schedule(pod, 0, "system", "Container stopped")
+        elif action == "start":
+            key = (pod.gpu_id, pod.data_center_id, pod.cloud)
+            if self.free_gpus(*key) < pod.gpu_count:
+                raise bad_request(
+                    "There are not enough free GPUs on the host machine to start this pod."
+                )
+            self._hold(pod)
+            pod.plan(now, [(0, "STARTING"), (self.config.starting_s, "RUNNING")])
+            self._schedule(pod, 0, "system", "Starting pod")
+            self._boot_lines(pod, self.config.starting_s)
+        elif action == "restart":
+            pod.plan(now, [(0, "STARTING"), (self.config.restart_s, "RUNNING")])
+            self._schedule(pod, 0, "system", "Restarting container")
+            self._boot_lines(pod, self.config.restart_s)
+        else:
+            self._release(pod)
+            pod.plan(now, [(0, "TERMINATED")])
+            self._schedule(pod, 0, "system", "Pod terminated")
+        pod.logs.materialize(now)
+        self.notify()
+        return pod
+
+    def fail_pod(self, pod_id: str, reason: str = "container exited with code 1") -> None:
+        """Put a pod in ERROR (as an unrecoverable container failure would); frees its GPUs."""
+        pod = self.pod_record(pod_id)
+        now = self.clock.now()
+        pod.logs.materialize(now)
+        pod.logs.cancel_pending()
+        self._release(pod)
+        pod.plan(now, [(0, "ERROR")])
+        pod.logs.append(now, "system", f"Container error: {reason}")
+        self.notify()
+
+    def append_log(self, pod_id: str, line: str, source: str = "container") -> None:
+        """Add a log line to a pod at the current simulated time (delivered to live streams)."""
+        self.pod_record(pod_id).logs.append(self.clock.now(), source, line)
+        self.notify()
+
+    def _boot_lines(self, pod: Pod, at: float) -> None:
+        self._schedule(pod, at, "system", "Starting container")
+        self._schedule(pod, at, "container", f"Container started from {pod.image}")
+
+    def _schedule(self, pod: Pod, delay: float, source: str, line: str) -> None:
+        """Schedule a line `delay` simulated seconds after the pod's latest phase change."""
+        base = max(p.at for p in pod.phases if p.at <= self.clock.now())
+        pod.logs.schedule(base + timedelta(seconds=delay), source, line)
+
+    def _hold(self, pod: Pod) -> None:
+        self._held[pod.id] = ((pod.gpu_id, pod.data_center_id, pod.cloud), pod.gpu_count)
+
+    def _release(self, pod: Pod) -> None:
+        self._held.pop(pod.id, None)
+
+    # ---- network volumes ------------------------------------------------------------------
+
+    def create_network_volume(
+        self, name: str, size: int, data_center: str, type: str | None = None
+    ) -> NetworkVolume:
+        """Create a network volume (as `POST /v2/network-volumes` does after validation)."""
+        dc = DCS_BY_ID.get(data_center)
+        if dc is None:
+            raise bad_request(f"unknown data center {data_center!r}")
+        if not dc.volume_types:
+            raise bad_request(f"data center {data_center} offers no network volumes")
+        kind = type or dc.volume_types[0]
+        if kind not in dc.volume_types:
+            raise bad_request(f"data center {data_center} offers no {kind} network volumes")
+        now = self.clock.now()
+        volume = NetworkVolume(self.new_id(10), name, data_center, kind, now, [(now, size)])
+        self._volumes[volume.id] = volume
+        return volume
+
+    def update_network_volume(self, volume_id: str, changes: dict[str, Any]) -> NetworkVolume:
+        volume = self.volume(volume_id)
+        if "size" in changes:
+            if changes["size"] < volume.size:
+                raise bad_request("network volume size can only grow")
+            if changes["size"] != volume.size:
+                volume.sizes.append((self.clock.now(), int(changes["size"])))
+        volume.name = changes.get("name", volume.name)
+        return volume
+
+    def delete_network_volume(self, volume_id: str) -> None:
+        volume = self.volume(volume_id)
+        users = [p.id for p in self.visible_pods() if p.network_volume_id == volume_id]
+        if users:
+            raise bad_request(f"network volume {volume_id} is attached to pod {users[0]}")
+        volume.deleted_at = self.clock.now()
+
+    # ---- templates ------------------------------------------------------------------------
+
+    def save_template(self, template: dict[str, Any]) -> dict[str, Any]:
+        """Store an account template (created or updated)."""
+        self._templates[template["id"]] = template
+        self._owned.add(template["id"])
+        return template
+
+    def delete_template(self, template_id: str) -> None:
+        self.own_template(template_id)
+        del self._templates[template_id]
+        self._owned.discard(template_id)
+
+    # ---- live streams ---------------------------------------------------------------------
+
+    def waiter(self) -> asyncio.Event:
+        """An event set at the next change (new log line, transition, clock jump)."""
+        event = asyncio.Event()
+        self._waiters.add(event)
+        return event
+
+    def forget(self, event: asyncio.Event) -> None:
+        self._waiters.discard(event)
+
+    def notify(self) -> None:
+        for event in list(self._waiters):
+            event.set()
+
+    def now(self) -> datetime:
+        return self.clock.now()
