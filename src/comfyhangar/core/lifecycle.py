@@ -1,0 +1,129 @@
+"""Deployment lifecycle rules: what a deployment's state is, given what was asked and what is seen.
+
+Pure functions, no I/O. The reconciler feeds them the deployment's intent and RunPod's view of
+its pod, and gets back the state to record and the one RunPod action (if any) to take.
+
+States (shown to users):
+
+| state | meaning |
+| --- | --- |
+| pending | accepted; no pod asked for yet |
+| creating | asking RunPod for a pod |
+| provisioning | RunPod is finding a machine (`PROVISIONING`) |
+| starting | the container is starting (`STARTING`) |
+| installing | the container runs; the agent is installing ComfyUI, nodes and models |
+| ready | ComfyUI answers through the token proxy |
+| stopping | a stop was asked; the pod still runs |
+| stopped | the pod is `EXITED`: no GPU billed, volume kept |
+| restarting | a restart was asked and is under way |
+| terminating | a terminate was asked; the pod still exists |
+| terminated | the pod is gone (final) |
+| failed | something went wrong; `reason` says what (final unless the user acts) |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class DeploymentState(StrEnum):
+    PENDING = "pending"
+    CREATING = "creating"
+    PROVISIONING = "provisioning"
+    STARTING = "starting"
+    INSTALLING = "installing"
+    READY = "ready"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    RESTARTING = "restarting"
+    TERMINATING = "terminating"
+    TERMINATED = "terminated"
+    FAILED = "failed"
+
+
+class Desired(StrEnum):
+    """What the user wants the pod to be."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"
+    TERMINATED = "terminated"
+
+
+class PodAction(StrEnum):
+    """A call the reconciler makes to RunPod on a deployment's behalf."""
+
+    CREATE = "create"
+    START = "start"
+    STOP = "stop"
+    RESTART = "restart"
+    TERMINATE = "terminate"
+
+
+FINAL_STATES = frozenset({DeploymentState.TERMINATED})
+# The pod is up and the agent runs: the log follower watches these.
+SETUP_STATES = frozenset({DeploymentState.INSTALLING, DeploymentState.READY})
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the reconciler knows about a deployment at one moment."""
+
+    desired: Desired
+    pod_status: str | None  # RunPod v2 PodStatus, or None when no pod carries our tag
+    ever_had_pod: bool  # a pod was created (or adopted) for this deployment at some point
+    setup_ready: bool  # the agent reported `ready` since the pod last started
+    restart_requested: bool  # the user asked for a restart not yet carried out
+    failed_reason: str | None = None  # a failure already recorded (for example create refused)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The state to record, why (for `failed`), and the action to take now, if any."""
+
+    state: DeploymentState
+    action: PodAction | None = None
+    reason: str | None = None
+
+
+def decide(obs: Observation) -> Verdict:
+    """The state of a deployment and the next RunPod action, from what is asked and seen."""
+    status = obs.pod_status
+    if obs.desired is Desired.TERMINATED:
+        if status is None or status == "TERMINATED":
+            return Verdict(DeploymentState.TERMINATED)
+        return Verdict(DeploymentState.TERMINATING, PodAction.TERMINATE)
+
+    if status is None or status == "TERMINATED":
+        if obs.failed_reason is not None:
+            return Verdict(DeploymentState.FAILED, reason=obs.failed_reason)
+        if obs.ever_had_pod:
+            return Verdict(DeploymentState.FAILED, reason="the pod disappeared from RunPod")
+        if obs.desired is Desired.STOPPED:
+            return Verdict(DeploymentState.STOPPED)
+        return Verdict(DeploymentState.CREATING, PodAction.CREATE)
+
+    if status == "ERROR":
+        if obs.desired is Desired.RUNNING and obs.restart_requested:
+            return Verdict(DeploymentState.RESTARTING, PodAction.START)
+        return Verdict(DeploymentState.FAILED, reason="RunPod reports the pod in ERROR")
+
+    if obs.desired is Desired.STOPPED:
+        if status == "EXITED":
+            return Verdict(DeploymentState.STOPPED)
+        return Verdict(DeploymentState.STOPPING, PodAction.STOP)
+
+    # desired RUNNING
+    if status == "EXITED":
+        return Verdict(DeploymentState.STARTING, PodAction.START)
+    if status == "PROVISIONING":
+        return Verdict(DeploymentState.PROVISIONING)
+    if status == "STARTING":
+        return Verdict(
+            DeploymentState.RESTARTING if obs.restart_requested else DeploymentState.STARTING
+        )
+    if status == "RUNNING":
+        if obs.restart_requested:
+            return Verdict(DeploymentState.RESTARTING, PodAction.RESTART)
+        return Verdict(DeploymentState.READY if obs.setup_ready else DeploymentState.INSTALLING)
+    return Verdict(DeploymentState.FAILED, reason=f"unknown RunPod status {status!r}")
