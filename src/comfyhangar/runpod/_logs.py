@@ -91,9 +91,9 @@ class LogStreamer:
                             if sse is None:
                                 continue
                             event = _log_event(sse)
-                            if event.id and event.id in recent_set:
+                            if sse.own_id and event.id in recent_set:
                                 continue
-                            if event.id:
+                            if sse.own_id and event.id:
                                 if len(recent) == recent.maxlen:
                                     recent_set.discard(recent[0])
                                 recent.append(event.id)

@@ -76,7 +76,7 @@ class Transport:
                     return response
                 error = self.error_for(response, path)
             error.after_unknown_outcome = uncertain
-            error.attempts = attempt
+            error.attempt_count = attempt
             if not is_retryable(error) or attempt >= policy.max_attempts:
                 raise error
             delay = policy.delay_for(error, attempt - 1)

@@ -72,7 +72,7 @@ class RunPodError(Exception):
         self.method = method
         self.path = path
         #: How many attempts the client made before giving up with this error.
-        self.attempts = 1
+        self.attempt_count = 1
         #: True when an earlier attempt of the same request may have taken effect.
         self.after_unknown_outcome = False
         super().__init__(self._message())

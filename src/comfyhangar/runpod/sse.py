@@ -18,6 +18,8 @@ class ServerSentEvent:
     event: str = "message"
     id: str | None = None
     retry: int | None = None
+    #: True when this event carried its own `id:` line (False: `id` is inherited).
+    own_id: bool = False
 
 
 class SSEDecoder:
@@ -28,6 +30,7 @@ class SSEDecoder:
         self._event = ""
         self._last_id: str | None = None
         self._retry: int | None = None
+        self._own_id = False
 
     @property
     def last_event_id(self) -> str | None:
@@ -50,6 +53,7 @@ class SSEDecoder:
         elif field == "id":
             if "\0" not in value:
                 self._last_id = value
+                self._own_id = True
         elif field == "retry" and value.isdigit():
             self._retry = int(value)
         return None
@@ -57,13 +61,16 @@ class SSEDecoder:
     def _dispatch(self) -> ServerSentEvent | None:
         if not self._data:
             self._event = ""
+            self._own_id = False
             return None
         event = ServerSentEvent(
             data="\n".join(self._data),
             event=self._event or "message",
             id=self._last_id,
             retry=self._retry,
+            own_id=self._own_id,
         )
+        self._own_id = False
         self._data = []
         self._event = ""
         return event
