@@ -1,0 +1,408 @@
+"""Parallel, resumable, verified model downloads (step 4).
+
+Every file is fetched into `<name>.hangar-part` next to its target, cut into segments that a
+shared pool of connections downloads with HTTP Range requests, so parallelism runs across files
+and within large ones. `<name>.hangar-part.json` records the bytes done in each segment; a killed
+agent started again continues from there. Failed requests are retried with exponential backoff
+and jitter. A finished file is checked (size, and sha256 when known), then renamed atomically into
+place and recorded in a small registry, so the next run skips it without re-reading it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import queue
+import random
+import re
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .httpget import HttpError, Response, host_key, open_url
+from .manifest import ModelSpec
+from .protocol import Reporter
+from .sources import Sources
+
+CHUNK = 1 << 20
+PART = ".hangar-part"
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+
+
+@dataclass
+class DownloadOptions:
+    """Tuning: connections in all, segment size, retries and backoff, and the http test switch."""
+
+    connections: int = 16
+    segment_size: int = 32 << 20
+    retries: int = 6
+    backoff_s: float = 1.0
+    timeout_s: float = 60.0
+    allow_http: bool = False
+    state_every_s: float = 1.0
+
+
+class DownloadFailed(Exception):
+    """One file could not be downloaded; the message says why (already redacted upstream)."""
+
+
+@dataclass
+class _Job:
+    spec: ModelSpec
+    final: Path
+    url: str
+    size: int | None = None
+    ranged: bool = False
+    segments: list[list[int]] = field(default_factory=list)  # [start, end_excl, done]
+    cdn_url: str | None = None
+    error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    fd: int = -1
+    remaining: int = 0
+
+    @property
+    def part(self) -> Path:
+        return self.final.with_name(self.final.name + PART)
+
+    @property
+    def state(self) -> Path:
+        return self.final.with_name(self.final.name + PART + ".json")
+
+    def done_bytes(self) -> int:
+        return sum(s[2] for s in self.segments)
+
+
+class Downloader:
+    """Downloads a list of models into `models_dir`, reporting on the `models` step."""
+
+    def __init__(
+        self, reporter: Reporter, sources: Sources, state_dir: Path, opts: DownloadOptions
+    ) -> None:
+        self.rep = reporter
+        self.src = sources
+        self.opts = opts
+        self.registry_path = state_dir / "models.json"
+        self._bytes = 0
+        self._bytes_lock = threading.Lock()
+
+    def run(self, models: list[ModelSpec], models_dir: Path) -> list[str]:
+        """Download what is missing; returns the names of files that failed (empty: success)."""
+        registry = self._load_registry()
+        jobs: list[_Job] = []
+        for spec in models:
+            final = models_dir / spec.folder / spec.name
+            if not final.resolve().is_relative_to(models_dir.resolve()):
+                raise DownloadFailed(f"{spec.relpath}: leaves the models folder")
+            if self._complete(spec, final, registry):
+                self.rep.progress("models", "skipped", item=spec.name, message="already present")
+                continue
+            jobs.append(_Job(spec, final, self.src.url_for(spec)))
+        if not jobs:
+            return []
+        for job in jobs:
+            self._prepare(job)
+        failed = [j for j in jobs if j.error]
+        live = [j for j in jobs if not j.error]
+        need = sum((j.size or 0) - j.done_bytes() for j in live)
+        models_dir.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(models_dir).free
+        if need > free:
+            raise DownloadFailed(f"not enough disk: {need} bytes to download, {free} free")
+        total = sum(j.size or 0 for j in live)
+        self._bytes = sum(j.done_bytes() for j in live)
+        self.rep.progress(
+            "models", "running", force=True, bytes_done=self._bytes, bytes_total=total,
+            items_total=len(live), message=f"downloading {len(live)} file(s)",
+        )  # fmt: skip
+        self._download(live, total)
+        for job in live:
+            if job.error is None:
+                registry[job.spec.relpath] = _stamp(job.final, job.spec.sha256)
+        self._save_registry(registry)
+        for job in failed + [j for j in live if j.error]:
+            self.rep.progress("models", "failed", item=job.spec.name, error=job.error)
+        return [j.spec.name for j in failed + live if j.error]
+
+    # -- preparation -------------------------------------------------------------------
+
+    def _complete(self, spec: ModelSpec, final: Path, registry: dict[str, Any]) -> bool:
+        if not final.is_file():
+            return False
+        if registry.get(spec.relpath) == _stamp(final, spec.sha256):
+            return True
+        size = final.stat().st_size
+        if spec.size is not None and size != spec.size:
+            return False
+        if spec.sha256 is not None and _sha256(final) != spec.sha256:
+            return False
+        registry[spec.relpath] = _stamp(final, spec.sha256)
+        self._save_registry(registry)
+        return True
+
+    def _prepare(self, job: _Job) -> None:
+        state = _read_json(job.state)
+        if state and state.get("url") == job.url and job.part.is_file():
+            job.size, job.ranged = state.get("size"), bool(state.get("ranged"))
+            job.segments = [list(s) for s in state.get("segments", [])]
+            if job.ranged and job.size is not None and job.segments:
+                self.rep.log(f"{job.spec.name}: resuming at {job.done_bytes()} bytes")
+                return
+        job.part.unlink(missing_ok=True)
+        job.state.unlink(missing_ok=True)
+        try:
+            self._probe(job)
+        except (HttpError, DownloadFailed) as exc:
+            job.error = self.rep.redact(str(exc))
+            return
+        if job.spec.size is not None and job.size is not None and job.size != job.spec.size:
+            job.error = f"server size {job.size} differs from manifest size {job.spec.size}"
+            return
+        size = job.size or 0
+        if job.ranged and size > 0:
+            step = max(self.opts.segment_size, 1 << 20)
+            job.segments = [[s, min(s + step, size), 0] for s in range(0, size, step)]
+        else:
+            job.ranged = False
+            job.segments = [[0, size, 0]]
+
+    def _probe(self, job: _Job) -> None:
+        for attempt in range(self.opts.retries + 1):
+            try:
+                return self._probe_once(job)
+            except HttpError as exc:
+                if not exc.retryable or attempt >= self.opts.retries:
+                    raise
+                self._backoff(job, exc, attempt + 1)
+
+    def _probe_once(self, job: _Job) -> None:
+        resp = self._open(job, job.url, {"Range": "bytes=0-0"})
+        try:
+            _check_status(resp, job, self.src)
+            match = _CONTENT_RANGE.match(resp.header("Content-Range") or "")
+            if resp.status == 206 and match and match.group(3) != "*":
+                job.size, job.ranged = int(match.group(3)), True
+            else:
+                length = resp.header("Content-Length")
+                job.size = int(length) if length and length.isdigit() else None
+            if job.ranged and host_key(resp.url) != host_key(job.url):
+                job.cdn_url = resp.url  # a CDN needs no token; skip the redirect next time
+        finally:
+            resp.close()
+
+    # -- transfer ----------------------------------------------------------------------
+
+    def _download(self, jobs: list[_Job], total: int) -> None:
+        tasks: queue.Queue[tuple[_Job, list[int]] | None] = queue.Queue()
+        for job in jobs:
+            job.part.parent.mkdir(parents=True, exist_ok=True)
+            job.fd = os.open(job.part, os.O_RDWR | os.O_CREAT, 0o644)
+            if job.ranged:
+                os.ftruncate(job.fd, job.size or 0)
+            self._save_state(job)
+            todo = [s for s in job.segments if s[2] < s[1] - s[0]]
+            job.remaining = len(todo)
+            self.rep.progress(
+                "models", "started", item=job.spec.name, bytes_total=job.size,
+                bytes_done=job.done_bytes(),
+            )  # fmt: skip
+            for seg in todo:
+                tasks.put((job, seg))
+            if not todo:
+                tasks.put((job, []))  # everything on disk already: verify only
+        workers = [
+            threading.Thread(target=self._worker, args=(tasks,), daemon=True)
+            for _ in range(max(1, min(self.opts.connections, tasks.qsize())))
+        ]
+        for _ in workers:
+            tasks.put(None)
+        stop = threading.Event()
+        ticker = threading.Thread(target=self._tick, args=(jobs, total, stop), daemon=True)
+        ticker.start()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        stop.set()
+        ticker.join()
+
+    def _worker(self, tasks: queue.Queue[tuple[_Job, list[int]] | None]) -> None:
+        while (task := tasks.get()) is not None:
+            job, seg = task
+            if seg and job.error is None:
+                try:
+                    self._fetch_segment(job, seg)
+                except (HttpError, DownloadFailed, OSError) as exc:
+                    with job.lock:
+                        job.error = job.error or self.rep.redact(str(exc))
+            with job.lock:
+                job.remaining -= 1 if seg else 0
+                last = job.remaining <= 0 and job.fd >= 0
+                fd, job.fd = (job.fd, -1) if last else (job.fd, job.fd)
+            if last:
+                self._finish(job, fd)
+
+    def _fetch_segment(self, job: _Job, seg: list[int]) -> None:
+        failures = 0
+        while True:
+            start = seg[0] + seg[2]
+            if start >= seg[1] and job.ranged:
+                return
+            before = seg[2]
+            try:
+                self._stream(job, seg, start)
+                if not job.ranged or seg[2] >= seg[1] - seg[0]:
+                    return
+                raise HttpError("connection closed early")
+            except HttpError as exc:
+                if not exc.retryable:
+                    raise
+                failures = 0 if seg[2] > before else failures + 1
+                if failures > self.opts.retries:
+                    raise DownloadFailed(f"gave up after {failures} attempts: {exc}") from None
+                job.cdn_url = None if exc.status in (401, 403, 404, 410) else job.cdn_url
+                self._backoff(job, exc, failures)
+
+    def _backoff(self, job: _Job, exc: Exception, failures: int) -> None:
+        delay = min(self.opts.backoff_s * 2 ** max(failures - 1, 0), 30.0)
+        self.rep.log(f"{job.spec.name}: {exc}; retry in {delay:.1f}s")
+        time.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not crypto
+
+    def _stream(self, job: _Job, seg: list[int], start: int) -> None:
+        headers = {"Range": f"bytes={start}-{seg[1] - 1}"} if job.ranged else {}
+        if not job.ranged:
+            with self._bytes_lock:
+                self._bytes -= seg[2]
+            seg[2] = 0
+        resp = self._open(job, job.cdn_url or job.url, headers)
+        try:
+            _check_status(resp, job, self.src)
+            if job.ranged:
+                match = _CONTENT_RANGE.match(resp.header("Content-Range") or "")
+                if resp.status != 206 or not match or int(match.group(1)) != start:
+                    raise HttpError("server ignored the range request", retryable=False)
+            offset = start
+            while chunk := resp.resp.read(CHUNK):
+                if job.ranged:
+                    chunk = chunk[: seg[1] - offset]
+                os.pwrite(job.fd, chunk, offset)
+                offset += len(chunk)
+                seg[2] += len(chunk)
+                with self._bytes_lock:
+                    self._bytes += len(chunk)
+                if job.error:
+                    raise DownloadFailed(job.error)
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            raise HttpError(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            resp.close()
+        if not job.ranged:
+            if job.size is not None and offset != job.size:
+                raise HttpError(f"body ended at {offset} of {job.size} bytes")
+            seg[1] = offset
+
+    def _finish(self, job: _Job, fd: int) -> None:
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if job.error:
+            self._save_state(job)
+            return
+        size = job.part.stat().st_size
+        if (job.size is not None and size != job.size) or (
+            job.spec.sha256 and _sha256(job.part) != job.spec.sha256
+        ):
+            job.error = "downloaded file failed its size or sha256 check; it was deleted"
+            job.part.unlink(missing_ok=True)
+            job.state.unlink(missing_ok=True)
+            return
+        os.replace(job.part, job.final)
+        job.state.unlink(missing_ok=True)
+        self.rep.progress("models", "done", item=job.spec.name, bytes_done=size, bytes_total=size)
+
+    def _tick(self, jobs: list[_Job], total: int, stop: threading.Event) -> None:
+        last_t, last_b, speed, saved = time.monotonic(), self._bytes, 0.0, time.monotonic()
+        while not stop.wait(0.5):
+            now, done = time.monotonic(), self._bytes
+            inst = (done - last_b) / max(now - last_t, 1e-6)
+            speed = inst if speed == 0 else 0.7 * speed + 0.3 * inst
+            last_t, last_b = now, done
+            eta = (total - done) / speed if speed > 0 and total >= done else None
+            active = [j.spec.name for j in jobs if j.fd >= 0]
+            self.rep.progress(
+                "models", "running", bytes_done=done, bytes_total=total, speed_bps=round(speed),
+                eta_s=round(eta, 1) if eta is not None else None,
+                item=active[0] if active else None,
+            )  # fmt: skip
+            if now - saved >= self.opts.state_every_s:
+                saved = now
+                for job in jobs:
+                    if job.fd >= 0:
+                        self._save_state(job)
+
+    def _open(self, job: _Job, url: str, headers: dict[str, str]) -> Response:
+        kind = job.spec.kind
+        return open_url(
+            url, headers, auth=lambda hop: self.src.auth_for(hop, kind),
+            allow_http=self.opts.allow_http,
+            timeout=self.opts.timeout_s,
+        )  # fmt: skip
+
+    def _save_state(self, job: _Job) -> None:
+        with job.lock:
+            body = {"url": job.url, "size": job.size, "ranged": job.ranged,
+                    "segments": [list(s) for s in job.segments]}  # fmt: skip
+        _write_json(job.state, body)
+
+    def _load_registry(self) -> dict[str, Any]:
+        return _read_json(self.registry_path) or {}
+
+    def _save_registry(self, registry: dict[str, Any]) -> None:
+        self.registry_path.parent.mkdir(parents=True, exist_ok=True)
+        _write_json(self.registry_path, registry)
+
+
+def _check_status(resp: Response, job: _Job, src: Sources) -> None:
+    status = resp.status
+    if status in (200, 206):
+        return
+    if status in (401, 403):
+        token = src.token_kind(job.spec)
+        raise HttpError(
+            f"HTTP {status}: access denied (gated model? check {token})", status, retryable=False
+        )
+    if status in (404, 410, 416):
+        raise HttpError(f"HTTP {status} from {host_key(resp.url)}", status, retryable=False)
+    raise HttpError(f"HTTP {status} from {host_key(resp.url)}", status)
+
+
+def _stamp(path: Path, sha: str | None) -> dict[str, Any]:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(8 * CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json(path: Path, body: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(body), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,146 @@
+"""Downloader against the local hub: ranges, redirects, token scoping, faults, resume."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from comfyhangar.agent.download import PART, Downloader, DownloadOptions
+from comfyhangar.agent.manifest import ModelSpec
+from comfyhangar.agent.protocol import Reporter, parse_progress_line
+from comfyhangar.agent.sources import Sources
+from tests.agent.fakehub import FakeHub
+
+
+@pytest.fixture
+def hub() -> FakeHub:
+    with FakeHub() as h:
+        yield h
+
+
+def _run(
+    hub: FakeHub, tmp_path: Path, models: list[ModelSpec], **opts: object
+) -> tuple[list[str], str]:
+    out = io.StringIO()
+    rep = Reporter(out, secrets=[hub.token, hub.civitai_token])
+    src = Sources(
+        hf_endpoint=hub.hub_url, civitai_endpoint=hub.hub_url,
+        hf_token=hub.token, civitai_token=hub.civitai_token,
+    )  # fmt: skip
+    options = DownloadOptions(allow_http=True, segment_size=1 << 20, backoff_s=0.01, connections=4)
+    for key, value in opts.items():
+        setattr(options, key, value)
+    failed = Downloader(rep, src, tmp_path / "state", options).run(models, tmp_path / "models")
+    return failed, out.getvalue()
+
+
+def _hf(name: str, data: bytes, **kw: object) -> ModelSpec:
+    return ModelSpec(
+        name=name, folder="checkpoints", kind="huggingface", repo="org/repo", file=name,
+        size=len(data), sha256=hashlib.sha256(data).hexdigest(), **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class TestDownloader:
+    def test_segmented_download_with_redirect_and_token_scoping(
+        self, hub: FakeHub, tmp_path: Path
+    ) -> None:
+        data = os.urandom(5 * (1 << 20) + 123)
+        hub.add_hf("org/repo", "big.safetensors", data, gated=True)
+        hub.add_civitai(42, b"civitai-bytes" * 1000, gated=True)
+        civ = ModelSpec(name="c.safetensors", folder="loras", kind="civitai", version_id=42)
+        failed, out = _run(hub, tmp_path, [_hf("big.safetensors", data), civ])
+        assert failed == []
+        assert (
+            _sha(tmp_path / "models/checkpoints/big.safetensors")
+            == hashlib.sha256(data).hexdigest()
+        )
+        assert (tmp_path / "models/loras/c.safetensors").read_bytes() == b"civitai-bytes" * 1000
+        assert hub.header_values("cdn", "authorization") == []
+        assert set(hub.header_values("hub", "authorization")) == {
+            f"Bearer {hub.token}", f"Bearer {hub.civitai_token}",
+        }  # fmt: skip
+        assert hub.token not in out
+        assert hub.civitai_token not in out
+        assert hub.served["org/repo/big.safetensors"] <= len(data) + 100
+        lines = [p for p in map(parse_progress_line, out.splitlines()) if p]
+        assert any(p["status"] == "running" and "bytes_total" in p for p in lines)
+        assert {p.get("item") for p in lines if p["status"] == "done"} == {
+            "big.safetensors", "c.safetensors",
+        }  # fmt: skip
+        assert not list((tmp_path / "models").rglob(f"*{PART}*"))
+
+    def test_second_run_skips_complete_files_without_network(
+        self, hub: FakeHub, tmp_path: Path
+    ) -> None:
+        data = b"x" * 3000
+        hub.add_hf("org/repo", "a.bin", data)
+        assert _run(hub, tmp_path, [_hf("a.bin", data)])[0] == []
+        hub.requests.clear()
+        failed, out = _run(hub, tmp_path, [_hf("a.bin", data)])
+        assert failed == []
+        assert hub.requests == []
+        assert '"status":"skipped"' in out
+
+    def test_faults_are_retried(self, hub: FakeHub, tmp_path: Path) -> None:
+        data = os.urandom(3 * (1 << 20))
+        hub.add_hf("org/repo", "f.bin", data, faults=["500", "reset", "truncate", "429", "reset"])
+        failed, out = _run(hub, tmp_path, [_hf("f.bin", data)])
+        assert failed == [], out
+        assert _sha(tmp_path / "models/checkpoints/f.bin") == hashlib.sha256(data).hexdigest()
+
+    def test_wrong_checksum_fails_and_leaves_no_file(self, hub: FakeHub, tmp_path: Path) -> None:
+        data = b"y" * 5000
+        hub.add_hf("org/repo", "bad.bin", data, faults=["ok", "corrupt"])
+        hub.ranges = False
+        failed, out = _run(hub, tmp_path, [_hf("bad.bin", data)])
+        assert failed == ["bad.bin"]
+        assert "sha256" in out
+        assert not (tmp_path / "models/checkpoints/bad.bin").exists()
+        assert _run(hub, tmp_path, [_hf("bad.bin", data)])[0] == []
+
+    def test_gated_without_token_names_the_model(self, hub: FakeHub, tmp_path: Path) -> None:
+        hub.add_hf("org/repo", "gated.bin", b"z" * 100, gated=True)
+        out = io.StringIO()
+        src = Sources(hf_endpoint=hub.hub_url)
+        opts = DownloadOptions(allow_http=True, backoff_s=0.01)
+        failed = Downloader(Reporter(out), src, tmp_path / "s", opts).run(
+            [_hf("gated.bin", b"z" * 100)], tmp_path / "models"
+        )
+        assert failed == ["gated.bin"]
+        assert "HF_TOKEN" in out.getvalue()
+
+    def test_resume_from_state_file(self, hub: FakeHub, tmp_path: Path) -> None:
+        data = os.urandom(4 * (1 << 20))
+        hub.add_hf("org/repo", "r.bin", data)
+        spec = _hf("r.bin", data)
+        first, _ = _run(hub, tmp_path, [spec], connections=1, retries=0, segment_size=1 << 20)
+        assert first == []
+        # Simulate an interruption: turn the finished file back into a half-done part.
+        final = tmp_path / "models/checkpoints/r.bin"
+        part = final.with_name("r.bin" + PART)
+        os.replace(final, part)
+        (tmp_path / "state/models.json").unlink()
+        url = f"{hub.hub_url}/org/repo/resolve/main/r.bin"
+        segs = [[i << 20, (i + 1) << 20, (1 << 20) if i < 2 else 0] for i in range(4)]
+        state = {"url": url, "size": len(data), "ranged": True, "segments": segs}
+        part.with_name(part.name + ".json").write_text(__import__("json").dumps(state))
+        hub.served.clear()
+        assert _run(hub, tmp_path, [spec])[0] == []
+        assert hub.served["org/repo/r.bin"] == 2 << 20
+        assert _sha(final) == hashlib.sha256(data).hexdigest()
+
+    def test_server_without_ranges(self, hub: FakeHub, tmp_path: Path) -> None:
+        data = os.urandom(2 << 20)
+        hub.add_hf("org/repo", "n.bin", data, faults=["truncate"])
+        hub.ranges = False
+        assert _run(hub, tmp_path, [_hf("n.bin", data)])[0] == []
+        assert _sha(tmp_path / "models/checkpoints/n.bin") == hashlib.sha256(data).hexdigest()
