@@ -26,15 +26,16 @@ RTX_4090 = "NVIDIA GeForce RTX 4090"
 
 
 def comfy_request(name: str = "comfy", **kwargs: object) -> CreatePodRequest:
-    return CreatePodRequest(
-        name=name,
-        image="runpod/comfyui:latest",
-        gpu={"id": RTX_4090, "count": 1},
-        disk=20,
-        ports=["8188/http", "22/tcp"],
-        env={"HANGAR_DEPLOYMENT_ID": "d-1"},
-        **kwargs,  # type: ignore[arg-type]
-    )
+    fields: dict[str, object] = {
+        "name": name,
+        "image": "runpod/comfyui:latest",
+        "gpu": {"id": RTX_4090, "count": 1},
+        "disk": 20,
+        "ports": ["8188/http", "22/tcp"],
+        "env": {"HANGAR_DEPLOYMENT_ID": "d-1"},
+    }
+    fields.update(kwargs)
+    return CreatePodRequest.model_validate(fields)
 
 
 async def test_pod_lifecycle(handle: EmulatorHandle, runpod: RunPodClient) -> None:
