@@ -39,7 +39,8 @@ class FakeRunPod:
     """Pods in memory; `create_script` decides what each create does.
 
     Script items: "ok" (create, answer 201), "lost" (create, then drop the connection),
-    "lost500" (create, answer 500), "fail500" (no create, 500), "timeout" (no create, timeout),
+    "lost500" (create, answer 500), "garbled" (create, answer 201 with a broken body),
+    "fail500" (no create, 500), "timeout" (no create, timeout),
     or an `httpx.Response` to answer without creating.
     """
 
@@ -80,6 +81,8 @@ class FakeRunPod:
             raise httpx.RemoteProtocolError("server disconnected", request=request)
         if step == "lost500":
             return problem(500, "created, then failed to read it back")
+        if step == "garbled":
+            return httpx.Response(201, content=b'{"id": "pod')
         return httpx.Response(201, json=pod)
 
 
@@ -176,7 +179,7 @@ async def test_429_waits_retry_after_and_retries_the_same_candidate() -> None:
     assert 3.0 <= sleeps.delays[0] <= 3.3
 
 
-@pytest.mark.parametrize("loss", ["lost", "lost500"])
+@pytest.mark.parametrize("loss", ["lost", "lost500", "garbled"])
 async def test_unknown_outcome_lists_and_adopts(loss: str) -> None:
     fake = FakeRunPod(loss, "ok")
     outcome = await _create(fake, policy=_policy(check_existing=False))

@@ -19,7 +19,8 @@ RunPod REST v2 answers errors with RFC 9457 `application/problem+json` bodies
         └── UnexpectedResponseError   a success status whose body is not what the spec promises
 
 `RunPodError.outcome_unknown` says whether a non-idempotent request (a create) may have taken
-effect although it failed: true for 5xx and for transport errors after the request was sent.
+effect although it failed: true for 5xx, for transport errors after the request was sent, and
+for a success answer whose body could not be read.
 
 No exception text ever contains the API key: the client redacts it from every server detail.
 """
@@ -158,7 +159,12 @@ class ServerError(RunPodAPIError):
 
 
 class UnexpectedResponseError(RunPodAPIError):
-    """A success status with a body that does not parse as the documented shape."""
+    """A success status with a body that does not parse as the documented shape.
+
+    The request did succeed, so for a create the pod exists: `outcome_unknown` is True.
+    """
+
+    outcome_unknown = True
 
 
 _BY_STATUS: dict[int, type[RunPodAPIError]] = {

@@ -46,6 +46,7 @@ from comfyhangar.runpod.errors import (
     RunPodError,
     RunPodUnavailableError,
     ServerError,
+    UnexpectedResponseError,
 )
 from comfyhangar.runpod.models import (
     AvailabilityLevel,
@@ -276,7 +277,7 @@ async def create_tagged_pod(
                     raise CreatePodFailedError("fatal", attempts, exc) from exc
                 await policy.backoff.sleep(wait)
                 continue
-            except (ServerError, RunPodUnavailableError) as exc:
+            except (ServerError, RunPodUnavailableError, UnexpectedResponseError) as exc:
                 attempts.append(_attempt(candidate, "outcome_unknown", exc))
                 last_error = exc
                 if exc.outcome_unknown:
