@@ -44,7 +44,7 @@ class DownloadOptions:
     backoff_s: float = 1.0
     timeout_s: float = 60.0
     allow_http: bool = False
-    state_every_s: float = 1.0
+    state_every_s: float = 0.5
 
 
 class DownloadFailed(Exception):
@@ -89,6 +89,7 @@ class Downloader:
         self.registry_path = state_dir / "models.json"
         self._bytes = 0
         self._bytes_lock = threading.Lock()
+        self.fetched = 0  # files that needed a download in the last run
 
     def run(self, models: list[ModelSpec], models_dir: Path) -> list[str]:
         """Download what is missing; returns the names of files that failed (empty: success)."""
@@ -102,6 +103,7 @@ class Downloader:
                 self.rep.progress("models", "skipped", item=spec.name, message="already present")
                 continue
             jobs.append(_Job(spec, final, self.src.url_for(spec)))
+        self.fetched = len(jobs)
         if not jobs:
             return []
         for job in jobs:

@@ -120,11 +120,14 @@ class Reporter:
             self._write(format_progress_line(step, status, **clean))
         return True
 
-    def log(self, message: str) -> None:
-        """Emit one human-readable line (prefixed `[hangar]`)."""
+    def log(self, message: str, source: str = "hangar") -> None:
+        """Emit one human-readable line, prefixed `[hangar]` (or `[source]`).
+
+        The line is redacted, folded onto one line, and can never pass for a progress line.
+        """
         text = " ".join(self.redact(message).splitlines()).replace(PREFIX, "#hangar-progress#")
         with self._lock:
-            self._write(f"[hangar] {text}")
+            self._write(f"[{source}] {text}")
 
     def _write(self, line: str) -> None:
         try:

@@ -1,0 +1,108 @@
+"""Command line: `python -m comfyhangar.agent run --manifest FILE --root DIR [options]`.
+
+Secrets come from the environment (HF_TOKEN, CIVITAI_TOKEN, HANGAR_POD_TOKEN); `--token` exists
+for local use but shows in the process list. Exit codes: 0 ready (or setup complete with
+`--skip-start`), 1 a step failed, 2 bad usage or manifest, 3 ComfyUI exited.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .download import DownloadOptions
+from .manifest import ManifestError, Policy, check_url, load_manifest
+from .protocol import Reporter
+from .proxy import valid_token
+from .runner import EXIT_USAGE, SKIPPABLE, RunConfig, run
+from .service import ServiceOptions
+from .sources import Sources
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the docs and the tests)."""
+    parser = argparse.ArgumentParser(prog="python -m comfyhangar.agent", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="install ComfyUI, nodes and models, then serve")
+    p.add_argument("--manifest", required=True, type=Path, help="manifest JSON file")
+    p.add_argument("--root", required=True, type=Path, help="work directory (e.g. /workspace)")
+    p.add_argument("--comfyui-dir", type=Path, help="ComfyUI checkout (default ROOT/ComfyUI)")
+    p.add_argument("--python", default=sys.executable, help="interpreter ComfyUI runs on")
+    p.add_argument("--pip-arg", action="append", default=[], help="extra pip argument")
+    p.add_argument(
+        "--insecure-allow-http",
+        action="store_true",
+        help="TESTS ONLY: allow http:// downloads and file:// git repositories",
+    )
+    p.add_argument("--allow-host", action="append", default=[], help="extra download host")
+    p.add_argument("--hf-endpoint", default="https://huggingface.co")
+    p.add_argument("--civitai-endpoint", default="https://civitai.com")
+    p.add_argument("--token", help="pod token (prefer env HANGAR_POD_TOKEN)")
+    p.add_argument("--proxy-host", default="0.0.0.0")  # noqa: S104 - token-checked proxy
+    p.add_argument("--proxy-port", type=int, default=8188)
+    p.add_argument("--comfyui-port", type=int, default=18188)
+    p.add_argument("--comfyui-arg", action="append", default=[], help="extra ComfyUI argument")
+    p.add_argument("--skip", action="append", default=[], choices=SKIPPABLE, help="skip a step")
+    p.add_argument("--skip-start", action="store_true", help="same as --skip start")
+    p.add_argument("--exit-when-ready", action="store_true", help="stop once ready (tests)")
+    p.add_argument("--ready-timeout", type=float, default=900.0, help="seconds")
+    p.add_argument("--no-gpu-ok", action="store_true", help="a missing GPU is only reported")
+    p.add_argument("--connections", type=int, default=16, help="parallel download connections")
+    p.add_argument("--segment-mb", type=int, default=32, help="download segment size in MiB")
+    p.add_argument("--retries", type=int, default=6, help="retries per segment without progress")
+    p.add_argument("--backoff", type=float, default=1.0, help="first retry delay, seconds")
+    return parser  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    hf_token = os.environ.get("HF_TOKEN") or None
+    civitai_token = os.environ.get("CIVITAI_TOKEN") or None
+    pod_token = args.token or os.environ.get("HANGAR_POD_TOKEN") or ""
+    rep = Reporter(secrets=[t for t in (hf_token, civitai_token, pod_token) if t])
+    skip = set(args.skip) | ({"start"} if args.skip_start else set())
+    policy = Policy(allow_insecure=args.insecure_allow_http).with_hosts(args.allow_host)
+    try:
+        manifest = load_manifest(args.manifest, policy)
+        sources = Sources(args.hf_endpoint, args.civitai_endpoint, hf_token, civitai_token)
+        for endpoint in (args.hf_endpoint, args.civitai_endpoint):
+            _check_endpoint(endpoint, policy)
+        if "start" not in skip and not _token_ok(pod_token):
+            raise ValueError("HANGAR_POD_TOKEN (or --token) must be 16-256 of [A-Za-z0-9._~-]")
+    except (ManifestError, ValueError) as exc:
+        rep.log(f"invalid input: {exc}")
+        rep.progress("preflight", "failed", error=f"invalid input: {exc}")
+        return EXIT_USAGE
+    cfg = RunConfig(
+        root=args.root.resolve(),
+        comfyui_dir=(args.comfyui_dir or args.root / "ComfyUI").resolve(),
+        python=args.python,
+        sources=sources,
+        download=DownloadOptions(
+            connections=max(1, args.connections), segment_size=max(1, args.segment_mb) << 20,
+            retries=max(0, args.retries), backoff_s=max(0.0, args.backoff),
+            allow_http=args.insecure_allow_http,
+        ),
+        service=ServiceOptions(
+            token=pod_token, proxy_host=args.proxy_host, proxy_port=args.proxy_port,
+            comfyui_port=args.comfyui_port, ready_timeout_s=args.ready_timeout,
+            comfyui_args=list(args.comfyui_arg), exit_when_ready=args.exit_when_ready,
+        ),
+        pip_args=list(args.pip_arg),
+        skip=skip,
+        no_gpu_ok=args.no_gpu_ok,
+        allow_file_repos=args.insecure_allow_http,
+    )  # fmt: skip
+    rep.log(f"agent starting: root {cfg.root}, ComfyUI {cfg.comfyui_dir}")
+    return run(manifest, cfg, rep)
+
+
+def _check_endpoint(url: str, policy: Policy) -> None:
+    check_url(url, policy, "endpoint")
+
+
+def _token_ok(token: str) -> bool:
+    return valid_token(token)
