@@ -159,8 +159,11 @@ def installed_version(python: str, dist: str) -> str | None:
 
 def which_python310() -> str | None:
     """A Python 3.10 interpreter if this machine has one."""
-    found = shutil.which("python3.10")
     pyenv = Path.home() / ".pyenv/versions"
-    if not found and pyenv.is_dir():
-        found = next((str(p / "bin/python3.10") for p in sorted(pyenv.glob("3.10*"))), None)
-    return found
+    candidates = [str(p / "bin/python3.10") for p in sorted(pyenv.glob("3.10*"))]
+    candidates += [c for c in (shutil.which("python3.10"),) if c]
+    for candidate in candidates:
+        probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return candidate
+    return None
