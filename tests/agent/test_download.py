@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 from pathlib import Path
 
@@ -97,9 +98,33 @@ class TestDownloader:
         assert failed == [], out
         assert _sha(tmp_path / "models/checkpoints/f.bin") == hashlib.sha256(data).hexdigest()
 
+    def test_corrupt_once_is_downloaded_again(self, hub: FakeHub, tmp_path: Path) -> None:
+        data = os.urandom(3 << 20)
+        hub.add_hf("org/repo", "c.bin", data, faults=["ok", "corrupt"])
+        failed, out = _run(hub, tmp_path, [_hf("c.bin", data)])
+        assert failed == [], out
+        assert "downloading again: c.bin" in out
+        assert _sha(tmp_path / "models/checkpoints/c.bin") == hashlib.sha256(data).hexdigest()
+
+    def test_file_changed_on_server_discards_the_part(self, hub: FakeHub, tmp_path: Path) -> None:
+        data = os.urandom(2 << 20)
+        hub.add_hf("org/repo", "ch.bin", data)
+        spec = _hf("ch.bin", data)
+        part = tmp_path / "models/checkpoints" / ("ch.bin" + PART)
+        part.parent.mkdir(parents=True)
+        part.write_bytes(b"\0" * (3 << 20))
+        url = f"{hub.hub_url}/org/repo/resolve/main/ch.bin"
+        state = {"url": url, "size": 3 << 20, "ranged": True, "segments": [[0, 3 << 20, 1 << 20]]}
+        Path(str(part) + ".json").write_text(json.dumps(state))
+        failed, out = _run(hub, tmp_path, [spec])
+        assert failed == ["ch.bin"]
+        assert "changed on the server" in out
+        assert not part.exists()
+        assert _run(hub, tmp_path, [spec])[0] == []
+
     def test_wrong_checksum_fails_and_leaves_no_file(self, hub: FakeHub, tmp_path: Path) -> None:
         data = b"y" * 5000
-        hub.add_hf("org/repo", "bad.bin", data, faults=["ok", "corrupt"])
+        hub.add_hf("org/repo", "bad.bin", data, faults=["ok", "corrupt", "ok", "corrupt"])
         hub.ranges = False
         failed, out = _run(hub, tmp_path, [_hf("bad.bin", data)])
         assert failed == ["bad.bin"]
@@ -132,7 +157,7 @@ class TestDownloader:
         url = f"{hub.hub_url}/org/repo/resolve/main/r.bin"
         segs = [[i << 20, (i + 1) << 20, (1 << 20) if i < 2 else 0] for i in range(4)]
         state = {"url": url, "size": len(data), "ranged": True, "segments": segs}
-        part.with_name(part.name + ".json").write_text(__import__("json").dumps(state))
+        part.with_name(part.name + ".json").write_text(json.dumps(state))
         hub.served.clear()
         assert _run(hub, tmp_path, [spec])[0] == []
         assert hub.served["org/repo/r.bin"] == 2 << 20

@@ -20,6 +20,7 @@ import re
 import shutil
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from .protocol import Reporter
 from .sources import Sources
 
 CHUNK = 1 << 20
+FILE_CHANGED = "the file changed on the server; its partial download was discarded"
+CHECKSUM_ERROR = "downloaded file failed its size or sha256 check; it was deleted"
 PART = ".hangar-part"
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
@@ -106,8 +109,8 @@ class Downloader:
         self.fetched = len(jobs)
         if not jobs:
             return []
-        for job in jobs:
-            self._prepare(job)
+        with ThreadPoolExecutor(min(8, len(jobs))) as pool:
+            list(pool.map(self._prepare, jobs))
         failed = [j for j in jobs if j.error]
         live = [j for j in jobs if not j.error]
         need = sum((j.size or 0) - j.done_bytes() for j in live)
@@ -122,6 +125,15 @@ class Downloader:
             items_total=len(live), message=f"downloading {len(live)} file(s)",
         )  # fmt: skip
         self._download(live, total)
+        redo = [j for j in live if j.error == CHECKSUM_ERROR]
+        if redo:  # one more try for files that arrived corrupted
+            self.rep.log(f"downloading again: {', '.join(j.spec.name for j in redo)}")
+            for job in redo:
+                with self._bytes_lock:
+                    self._bytes -= job.size or 0
+                job.error, job.cdn_url = None, None
+                self._prepare(job)
+            self._download([j for j in redo if not j.error], total)
         for job in live:
             if job.error is None:
                 registry[job.spec.relpath] = _stamp(job.final, job.spec.sha256)
@@ -280,6 +292,7 @@ class Downloader:
             with self._bytes_lock:
                 self._bytes -= seg[2]
             seg[2] = 0
+            os.ftruncate(job.fd, 0)
         resp = self._open(job, job.cdn_url or job.url, headers)
         try:
             _check_status(resp, job, self.src)
@@ -287,6 +300,8 @@ class Downloader:
                 match = _CONTENT_RANGE.match(resp.header("Content-Range") or "")
                 if resp.status != 206 or not match or int(match.group(1)) != start:
                     raise HttpError("server ignored the range request", retryable=False)
+                if match.group(3) != str(job.size):
+                    raise HttpError(FILE_CHANGED, retryable=False)
             offset = start
             while chunk := resp.resp.read(CHUNK):
                 if job.ranged:
@@ -312,14 +327,18 @@ class Downloader:
             os.fsync(fd)
         finally:
             os.close(fd)
+        if job.error == FILE_CHANGED:  # the partial bytes are worthless: start over next time
+            job.part.unlink(missing_ok=True)
+            job.state.unlink(missing_ok=True)
+            return
         if job.error:
-            self._save_state(job)
+            self._save_state(job, force=True)
             return
         size = job.part.stat().st_size
         if (job.size is not None and size != job.size) or (
             job.spec.sha256 and _sha256(job.part) != job.spec.sha256
         ):
-            job.error = "downloaded file failed its size or sha256 check; it was deleted"
+            job.error = CHECKSUM_ERROR
             job.part.unlink(missing_ok=True)
             job.state.unlink(missing_ok=True)
             return
@@ -344,8 +363,7 @@ class Downloader:
             if now - saved >= self.opts.state_every_s:
                 saved = now
                 for job in jobs:
-                    if job.fd >= 0:
-                        self._save_state(job)
+                    self._save_state(job)
 
     def _open(self, job: _Job, url: str, headers: dict[str, str]) -> Response:
         kind = job.spec.kind
@@ -355,11 +373,13 @@ class Downloader:
             timeout=self.opts.timeout_s,
         )  # fmt: skip
 
-    def _save_state(self, job: _Job) -> None:
+    def _save_state(self, job: _Job, *, force: bool = False) -> None:
         with job.lock:
+            if job.fd < 0 and not force:
+                return  # finished (or never opened): the state file is gone or about to go
             body = {"url": job.url, "size": job.size, "ranged": job.ranged,
                     "segments": [list(s) for s in job.segments]}  # fmt: skip
-        _write_json(job.state, body)
+            _write_json(job.state, body)
 
     def _load_registry(self) -> dict[str, Any]:
         return _read_json(self.registry_path) or {}
