@@ -21,18 +21,48 @@ from comfyhangar.runpod.errors import (
     UnauthorizedError,
     UnexpectedResponseError,
 )
+from comfyhangar.runpod.models import (
+    Cloud,
+    CreatePodRequest,
+    GpuType,
+    LogEvent,
+    Pod,
+    PodStatus,
+    UpdatePodRequest,
+)
+from comfyhangar.runpod.provisioning import (
+    DEPLOYMENT_ENV,
+    Candidate,
+    CreateOutcome,
+    CreatePodFailedError,
+    ProvisioningPolicy,
+    build_candidates,
+    create_tagged_pod,
+    pod_name,
+)
 from comfyhangar.runpod.retry import RetryPolicy
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEPLOYMENT_ENV",
     "USER_AGENT",
     "BadRequestError",
+    "Candidate",
     "CapacityError",
+    "Cloud",
     "ConflictError",
+    "CreateOutcome",
+    "CreatePodFailedError",
+    "CreatePodRequest",
     "ForbiddenError",
+    "GpuType",
     "InsufficientBalanceError",
     "InvalidRequestError",
+    "LogEvent",
     "NotFoundError",
+    "Pod",
+    "PodStatus",
+    "ProvisioningPolicy",
     "RateLimitedError",
     "RetryPolicy",
     "RunPodAPIError",
@@ -42,4 +72,8 @@ __all__ = [
     "ServerError",
     "UnauthorizedError",
     "UnexpectedResponseError",
+    "UpdatePodRequest",
+    "build_candidates",
+    "create_tagged_pod",
+    "pod_name",
 ]
