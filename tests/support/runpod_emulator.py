@@ -63,14 +63,15 @@ class ContractChecker:
                     self._check_response(method, path, response, streaming=True)
             elif message["type"] == "http.response.body":
                 response["body"].extend(message.get("body", b""))
+                response["complete"] = not message.get("more_body", False)
             await send(message)
 
-        # If the app raises (a deliberately dropped response) nothing complete is checked.
         await self.app(scope, receive_and_keep, send_and_keep)
         if agent.startswith(CLIENT_AGENT_PREFIX):
             self._check_request(method, path, bytes(request_body))
         content_type = response.get("content_type") or ""
-        if "status" in response and not content_type.startswith("text/event-stream"):
+        if response.get("complete") and not content_type.startswith("text/event-stream"):
+            # An incomplete response is one dropped on purpose: nothing whole to check.
             self._check_response(method, path, response, streaming=False)
 
     def _record(self, what: str, error: Exception) -> None:

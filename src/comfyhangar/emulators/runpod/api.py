@@ -70,10 +70,10 @@ async def create_pod(emu: RunPodEmulator, request: Request, _: dict[str, str]) -
     pod = emu.create_pod(await json_body(request))
     body = json.dumps(pod.to_api(emu.now(), emu.seed_text)).encode()
     faults = emu.faults
-    if faults.lose_create_responses > 0 and emu.rng.random() < faults.lose_create_responses:
-        mode = emu.rng.choice(faults.lost_create_modes)
+    if faults.lose_create_responses > 0 and emu.fault_rng.random() < faults.lose_create_responses:
+        mode = emu.fault_rng.choice(faults.lost_create_modes)
         if mode == "gateway":
-            status = emu.rng.choice((502, 504))
+            status = emu.fault_rng.choice((502, 504))
             return problem_response(status, "upstream did not answer in time")
         raise LostResponse(201, body, faults.stall_s if mode == "stall" else 0.0)
     return Response(body, status_code=201, media_type="application/json")

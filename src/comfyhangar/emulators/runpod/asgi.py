@@ -109,8 +109,8 @@ class EmulatorApp:
                 return problem_response(405, detail, headers={"Allow": allow})
             if faults.latency_s > 0:
                 await asyncio.sleep(faults.latency_s)
-            if faults.error_rate > 0 and self.emu.rng.random() < faults.error_rate:
-                status = self.emu.rng.choice((500, 502, 503))
+            if faults.error_rate > 0 and self.emu.fault_rng.random() < faults.error_rate:
+                status = self.emu.fault_rng.choice((500, 502, 503))
                 return problem_response(status, "simulated upstream failure")
             try:
                 return await handler(self.emu, request, match.groupdict())
@@ -121,7 +121,8 @@ class EmulatorApp:
         return problem_response(404, "resource not found")
 
     async def _lose(self, lost: LostResponse, send: Send) -> None:
-        """Send the status and headers, part of the body, then break the connection."""
+        """Send the status and headers and part of the body, then return without finishing:
+        the server closes the connection, so the client sees it drop mid-body."""
         if lost.stall_s > 0:
             await asyncio.sleep(lost.stall_s)
         headers = [
@@ -131,4 +132,3 @@ class EmulatorApp:
         await send({"type": "http.response.start", "status": lost.status, "headers": headers})
         half = lost.body[: len(lost.body) // 2]
         await send({"type": "http.response.body", "body": half, "more_body": True})
-        raise ConnectionAbortedError("simulated lost response: connection dropped mid-body")

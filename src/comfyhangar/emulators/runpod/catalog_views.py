@@ -10,13 +10,12 @@ from starlette.responses import Response
 
 from comfyhangar.emulators.runpod.asgi import json_response
 from comfyhangar.emulators.runpod.catalog import (
-    DATA_CENTERS,
-    DCS_BY_ID,
     GPU_TYPES,
     GPUS_BY_ID,
+    SERVERLESS_POOL_PRICE,
     GpuType,
-    cuda_versions_at,
 )
+from comfyhangar.emulators.runpod.locations import DATA_CENTERS, DCS_BY_ID, cuda_versions_at
 from comfyhangar.emulators.runpod.pods import cuda_key
 from comfyhangar.emulators.runpod.problems import bad_request, not_found
 from comfyhangar.emulators.runpod.query import boolean, choice, csv, integer, pattern_list
@@ -83,6 +82,13 @@ def availability_query(request: Request) -> AvailabilityQuery | None:
     )
 
 
+def _price(gpu: GpuType) -> dict[str, float]:
+    price = {"secure": float(gpu.secure_price), "community": float(gpu.community_price)}
+    if gpu.pool in SERVERLESS_POOL_PRICE:
+        price["serverless"] = float(SERVERLESS_POOL_PRICE[gpu.pool])
+    return price
+
+
 def gpu_body(emu: RunPodEmulator, gpu: GpuType, query: AvailabilityQuery | None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": gpu.id,
@@ -92,7 +98,7 @@ def gpu_body(emu: RunPodEmulator, gpu: GpuType, query: AvailabilityQuery | None)
         "memory": gpu.memory,
         "secure": gpu.secure,
         "community": gpu.community,
-        "price": {"secure": float(gpu.secure_price), "community": float(gpu.community_price)},
+        "price": _price(gpu),
         "maxCount": {"secure": gpu.max_secure, "community": gpu.max_community},
     }
     if query is None:

@@ -11,18 +11,15 @@ from typing import Any
 
 from comfyhangar.emulators.runpod import pods as placement
 from comfyhangar.emulators.runpod.billing import pod_amounts, volume_amount
-from comfyhangar.emulators.runpod.catalog import (
-    DCS_BY_ID,
-    GPUS_BY_ID,
-    default_stock,
-    public_templates,
-)
+from comfyhangar.emulators.runpod.catalog import GPUS_BY_ID
 from comfyhangar.emulators.runpod.clock import SimClock
 from comfyhangar.emulators.runpod.config import EmulatorConfig
 from comfyhangar.emulators.runpod.faults import Faults
+from comfyhangar.emulators.runpod.locations import DCS_BY_ID, default_stock
 from comfyhangar.emulators.runpod.model import NetworkVolume, Pod
 from comfyhangar.emulators.runpod.problems import ApiError, bad_request, not_found
 from comfyhangar.emulators.runpod.ratelimit import RateLimiter
+from comfyhangar.emulators.runpod.templates import public_templates
 
 _ALNUM = string.ascii_lowercase + string.digits
 StockKey = tuple[str, str, str]
@@ -41,7 +38,8 @@ class RunPodEmulator:
         self.config = config or EmulatorConfig()
         self.clock = SimClock(self.config.speed)
         self.faults = Faults()
-        self.rng = random.Random(self.config.seed)
+        self.rng = random.Random(self.config.seed)  # ids and secrets
+        self.fault_rng = random.Random(self.rng.random())  # fault draws, apart from ids
         self.seed_text = str(
             self.config.seed if self.config.seed is not None else self.rng.random()
         )
@@ -176,7 +174,7 @@ class RunPodEmulator:
         """Validate, charge-check and place a create request; the new pod (PROVISIONING)."""
         plan = placement.resolve(self, body)
         rate = placement.hourly_rate(plan)
-        if Decimal(str(self.balance)) < rate:
+        if self._credit - self.spent() < rate:
             raise ApiError(
                 402,
                 f"insufficient balance: deploying needs at least one hour of credit "

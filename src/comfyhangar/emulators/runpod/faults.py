@@ -18,8 +18,8 @@ class Faults:
     - `lose_create_responses`: probability (0..1) that `POST /v2/pods` creates the pod (it
       exists and bills) but the client gets no clean answer. One of `lost_create_modes`, at
       random: "drop" sends the 201 status and headers, then drops the connection mid-body;
-      "gateway" answers 502 or 504 problem+json; "stall" waits `stall_s` real seconds and
-      then drops the connection without a response.
+      "gateway" answers 502 or 504 problem+json; "stall" waits `stall_s` real seconds, then
+      drops like "drop" (a client whose timeout is shorter sees a read timeout).
     """
 
     latency_s: float = 0.0

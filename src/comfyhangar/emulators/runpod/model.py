@@ -7,6 +7,7 @@ at any simulated moment is a lookup: no background task moves pods along.
 
 from __future__ import annotations
 
+import copy
 import random
 import zlib
 from dataclasses import dataclass, field
@@ -131,7 +132,7 @@ class Pod:
             "image": self.image,
             "args": self.args,
             "disk": self.disk,
-            "mounts": self.mounts,
+            "mounts": copy.deepcopy(self.mounts),
             "ports": list(self.ports),
             "env": dict(self.env),
             "registry": self.registry,

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from comfyhangar.core.pricing import pod_rate_per_hour
 from comfyhangar.emulators.runpod.bodies import create_pod_errors
-from comfyhangar.emulators.runpod.catalog import DCS_BY_ID, GPUS_BY_ID, GpuType, cuda_versions_at
+from comfyhangar.emulators.runpod.catalog import GPUS_BY_ID, GpuType
+from comfyhangar.emulators.runpod.locations import DCS_BY_ID, cuda_versions_at
 from comfyhangar.emulators.runpod.problems import ApiError, bad_request, invalid, not_found
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Per-key request quotas in fixed windows, reported as IETF draft `RateLimit` headers."""
+"""Account request quotas in fixed windows, reported as IETF draft `RateLimit` headers."""
 
 from __future__ import annotations
 
