@@ -21,7 +21,7 @@ async def test_gpu_list_has_prices_and_no_availability_by_default(
     rtx = next(gpu for gpu in gpus if gpu["id"] == RTX_4090)
     assert rtx["name"] == "RTX 4090"
     assert rtx["memory"] == 24
-    assert rtx["price"] == {"secure": 0.44, "community": 0.31}
+    assert rtx["price"] == {"secure": 0.44, "community": 0.31, "serverless": 1.116}
     assert all(gpu.price_source for gpu in GPU_TYPES)
 
 
