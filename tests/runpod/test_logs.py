@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from comfyhangar.runpod import NotFoundError, RunPodUnavailableError, UnauthorizedError
 from comfyhangar.runpod.sse import SSEDecoder
@@ -15,7 +17,7 @@ from tests.runpod.helpers import mock_client, problem
 
 def _event(seq: int, line: str | None = None) -> str:
     ts = f"2026-11-26T08:00:{seq:02d}Z"
-    data = {"ts": ts, "source": "container", "line": line or f"line {seq}"}
+    data = {"ts": ts, "source": "container", "line": f"line {seq}" if line is None else line}
     return f"id: {ts}/{seq:012d}\ndata: {json.dumps(data)}\n\n"
 
 
@@ -121,3 +123,21 @@ async def test_a_stream_that_keeps_failing_gives_up() -> None:
         with pytest.raises(RunPodUnavailableError):
             [e async for e in client.stream_logs("p")]
     assert calls == 3
+
+
+@given(
+    lines=st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"])), max_size=8),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=6),
+)
+def test_decoder_is_independent_of_chunking(lines: list[str], cuts: list[int]) -> None:
+    """However the bytes are split, the same events come out (httpx joins lines for us)."""
+    stream = "".join(_event(n, line) for n, line in enumerate(lines, start=1))
+    decoder = SSEDecoder()
+    events = [e for e in map(decoder.feed, stream.split("\n")) if e is not None]
+    assert [json.loads(e.data)["line"] for e in events] == lines
+    assert all(e.own_id for e in events)
+    # A stream cut anywhere never yields a partial event.
+    for cut in cuts:
+        partial = SSEDecoder()
+        got = [e for e in map(partial.feed, stream[:cut].split("\n")[:-1]) if e is not None]
+        assert [json.loads(e.data)["line"] for e in got] == lines[: len(got)]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from comfyhangar.runpod.models import Cloud, CreatePodRequest, GpuType
 from comfyhangar.runpod.provisioning import (
@@ -111,6 +114,17 @@ def test_pod_name_is_deterministic_and_sanitised() -> None:
     assert pod_name(DEPLOYMENT, "x" * 100) == "hangar-3f2c9a1e-" + "x" * 40
     with pytest.raises(ValueError, match="deployment_id"):
         pod_name("---", "x")
+
+
+@given(
+    deployment=st.text(min_size=1).filter(lambda t: any(c.isalnum() and c.isascii() for c in t)),
+    label=st.text(),
+)
+def test_pod_name_shape(deployment: str, label: str) -> None:
+    name = pod_name(deployment, label)
+    assert re.fullmatch(r"hangar-[a-z0-9]{1,8}-[a-z0-9]+(-[a-z0-9]+)*", name)
+    assert len(name) <= 56
+    assert name == pod_name(deployment, label)
 
 
 async def test_created_pod_carries_the_tag() -> None:
