@@ -222,3 +222,31 @@ async def test_template_fills_the_create_body(
     assert pod["template"] is None
     missing = await client.post("/pods", json=pod_body(templateId="nosuchtmpl"))
     assert missing.status_code == 404
+
+
+async def test_failed_pod_is_error_and_can_start_again(
+    handle: EmulatorHandle, client: httpx.AsyncClient
+) -> None:
+    pod_id = (await client.post("/pods", json=pod_body())).json()["id"]
+    handle.emu.clock.advance(10)
+    handle.emu.fail_pod(pod_id, "exit code 137")
+    pod = (await client.get(f"/pods/{pod_id}")).json()
+    assert pod["status"] == "ERROR"
+    assert pod["actions"] == ["start", "terminate"]
+    assert pod["cost"] == 0.0
+    assert pod["runtime"] is None
+    started = await client.post(f"/pods/{pod_id}/action", json={"action": "start"})
+    assert started.json()["status"] == "STARTING"
+
+
+async def test_global_networking_needs_an_eligible_data_center(
+    handle: EmulatorHandle, client: httpx.AsyncClient
+) -> None:
+    handle.emu.set_stock(RTX_4090, "US-TX-1", 4)
+    body = pod_body(globalNetworking=True, dataCenterIds=["US-TX-1", "US-KS-2"])
+    pod = (await client.post("/pods", json=body)).json()
+    assert pod["dataCenterId"] == "US-KS-2"
+    assert pod["globalNetworking"]["enabled"] is True
+    assert pod["globalNetworking"]["internalDns"] == f"{pod['id']}.runpod.internal"
+    plain = (await client.post("/pods", json=pod_body(dataCenterIds=["US-TX-1"]))).json()
+    assert plain["globalNetworking"] == {"enabled": False}
