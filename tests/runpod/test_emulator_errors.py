@@ -97,7 +97,7 @@ async def test_unreachable_runpod() -> None:
 async def test_stalled_create_is_an_unknown_outcome(handle: EmulatorHandle) -> None:
     handle.emu.faults.lose_create_responses = 1.0
     handle.emu.faults.lost_create_modes = ("stall",)
-    handle.emu.faults.stall_s = 2.0
+    handle.emu.faults.stall_s = 0.8
     async with RunPodClient(
         handle.api_key, handle.base_url, retry=fast_policy(), timeout=0.3
     ) as runpod:
@@ -146,7 +146,7 @@ async def test_log_stream_of_unknown_pod(runpod: RunPodClient) -> None:
 
 
 async def test_timeout_type_is_not_leaking_the_key(handle: EmulatorHandle) -> None:
-    handle.emu.faults.latency_s = 1.0
+    handle.emu.faults.latency_s = 0.5
     async with RunPodClient(
         handle.api_key, handle.base_url, retry=fast_policy(max_attempts=1), timeout=0.1
     ) as runpod:

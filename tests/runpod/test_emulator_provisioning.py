@@ -6,6 +6,8 @@ import asyncio
 import uuid
 from collections import Counter
 
+import pytest
+
 from comfyhangar.emulators.runpod import EmulatorConfig
 from comfyhangar.runpod import RunPodClient
 from comfyhangar.runpod.models import Cloud, CreatePodRequest
@@ -77,6 +79,7 @@ async def test_capacity_fallback_to_other_dc_then_other_gpu(
     assert "no longer any instances" in second.attempts[0].detail
 
 
+@pytest.mark.slow
 async def test_no_duplicates_when_half_the_create_answers_are_lost() -> None:
     deployments = [str(uuid.UUID(int=n + 1)) for n in range(200)]
     config = EmulatorConfig(api_key=KEY, seed=99, speed=FROZEN, balance=100_000)
