@@ -100,3 +100,26 @@ async def test_bucket_queries(handle: EmulatorHandle, client: httpx.AsyncClient)
     assert (await client.get("/billing/pods", params={"bucketSize": "minute"})).status_code == 422
     assert (await client.get("/billing/pods", params={"startTime": "yesterday"})).status_code == 422
     assert (await client.get("/billing/network-volumes", params={"lastN": "0"})).status_code == 422
+
+
+async def test_exhausted_balance_stops_or_terminates_pods(
+    handle: EmulatorHandle, client: httpx.AsyncClient
+) -> None:
+    emu = handle.emu
+    emu.set_balance(2.0)
+    volume = (
+        await client.post(
+            "/network-volumes", json={"name": "v", "size": 10, "dataCenter": "US-KS-2"}
+        )
+    ).json()
+    mount = {"network": [{"volumeId": volume["id"], "path": "/workspace"}]}
+    kept = (await client.post("/pods", json=pod_body(mounts=mount))).json()["id"]
+    lost = (await client.post("/pods", json=pod_body())).json()["id"]
+    emu.clock.advance(2 * 3600 + 8)  # two RTX 4090 at $0.44/h: $2 lasts about 2.3 h
+    assert (await client.get(f"/pods/{kept}")).json()["status"] == "RUNNING"
+    emu.clock.advance(3600)
+    assert emu.balance < 0
+    assert (await client.get(f"/pods/{kept}")).json()["status"] == "EXITED"
+    assert (await client.get(f"/pods/{lost}")).status_code == 404
+    lines = [line.line for line in emu.pod_record(kept).logs.lines]
+    assert "Account balance exhausted: stopping the pod" in lines

@@ -79,6 +79,7 @@ class EmulatorApp:
             return problem_response(401, "missing bearer token")
         if self.emu.config.api_key is not None and key.strip() != self.emu.config.api_key:
             return problem_response(401, "invalid bearer token")
+        self.emu.enforce_balance()
         response = await self._authorized(request)
         response.headers.update(self.emu.limiter.headers())
         return response

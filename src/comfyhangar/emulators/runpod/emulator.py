@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from comfyhangar.core.pricing import HOLDS_MACHINE_STATUSES
 from comfyhangar.emulators.runpod import pods as placement
 from comfyhangar.emulators.runpod.billing import pod_amounts, volume_amount
 from comfyhangar.emulators.runpod.catalog import GPUS_BY_ID
@@ -227,6 +228,15 @@ class RunPodEmulator:
             raise ApiError(409, f"cannot {action} a pod that is {status}")
         if action == "stop" and pod.locked:
             raise bad_request("pod is locked; unlock it before stopping it")
+        key = (pod.gpu_id, pod.data_center_id, pod.cloud)
+        if action == "start" and self.free_gpus(*key) < pod.gpu_count:
+            raise bad_request(
+                "There are not enough free GPUs on the host machine to start this pod."
+            )
+        self._apply(pod, action, now)
+        return pod
+
+    def _apply(self, pod: Pod, action: str, now: datetime) -> None:
         pod.logs.materialize(now)
         pod.logs.cancel_pending()
         if action == "stop":
@@ -235,11 +245,6 @@ class RunPodEmulator:
             self._schedule(pod, 0, "system", "Stopping container")
             self._schedule(pod, 0, "system", "Container stopped")
         elif action == "start":
-            key = (pod.gpu_id, pod.data_center_id, pod.cloud)
-            if self.free_gpus(*key) < pod.gpu_count:
-                raise bad_request(
-                    "There are not enough free GPUs on the host machine to start this pod."
-                )
             self._hold(pod)
             pod.plan(now, [(0, "STARTING"), (self.config.starting_s, "RUNNING")])
             self._schedule(pod, 0, "system", "Starting pod")
@@ -254,7 +259,23 @@ class RunPodEmulator:
             self._schedule(pod, 0, "system", "Pod terminated")
         pod.logs.materialize(now)
         self.notify()
-        return pod
+
+    def enforce_balance(self) -> None:
+        """At $0, do what RunPod does: stop pods with a network volume, terminate the others.
+
+        Checked on every authenticated request (RunPod itself debits in batches), so the
+        account may run a little below zero before pods go.
+        """
+        if self._credit - self.spent() > 0:
+            return
+        now = self.clock.now()
+        for pod in self.visible_pods():
+            if pod.network_volume_id is None:
+                pod.logs.append(now, "system", "Account balance exhausted: terminating the pod")
+                self._apply(pod, "terminate", now)
+            elif pod.status(now) in HOLDS_MACHINE_STATUSES:
+                pod.logs.append(now, "system", "Account balance exhausted: stopping the pod")
+                self._apply(pod, "stop", now)
 
     def fail_pod(self, pod_id: str, reason: str = "container exited with code 1") -> None:
         """Put a pod in ERROR (as an unrecoverable container failure would); frees its GPUs."""
