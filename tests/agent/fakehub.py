@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import socket
+import struct
 import threading
 import time
 from collections import defaultdict
@@ -147,8 +149,6 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in ("500", "429"):
             return self._send(int(fault), b"try later")
         data = hosted.data
-        if fault == "corrupt":
-            data = bytes(b ^ 0xFF for b in data[:16]) + data[16:]
         start, end = 0, len(data) - 1
         rng = re.match(r"^bytes=(\d+)-(\d*)$", self.headers.get("Range", ""))
         if rng and self.hub.ranges:
@@ -159,6 +159,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         body = data[start : end + 1]
+        if fault == "corrupt":
+            body = bytes(b ^ 0xFF for b in body[:16]) + body[16:]
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if fault == "truncate":
@@ -166,6 +168,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault == "reset":
             body = body[: len(body) // 3]
         self._write(key, body)
+        if fault == "reset":  # a real RST, not a clean close
+            linger = struct.pack("ii", 1, 0)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
         if fault in ("truncate", "reset"):
             self.close_connection = True
             self.connection.close()

@@ -302,15 +302,15 @@ class Downloader:
                     raise HttpError("server ignored the range request", retryable=False)
                 if match.group(3) != str(job.size):
                     raise HttpError(FILE_CHANGED, retryable=False)
-            offset = start
-            while chunk := resp.resp.read(CHUNK):
+            offset, view = start, memoryview(bytearray(CHUNK))
+            while n := resp.resp.readinto(view):
                 if job.ranged:
-                    chunk = chunk[: seg[1] - offset]
-                os.pwrite(job.fd, chunk, offset)
-                offset += len(chunk)
-                seg[2] += len(chunk)
+                    n = min(n, seg[1] - offset)
+                os.pwrite(job.fd, view[:n], offset)
+                offset += n
+                seg[2] += n
                 with self._bytes_lock:
-                    self._bytes += len(chunk)
+                    self._bytes += n
                 if job.error:
                     raise DownloadFailed(job.error)
         except (OSError, ValueError, http.client.HTTPException) as exc:
