@@ -53,6 +53,7 @@ class FakeRunPod:
         self.creates: list[dict[str, Any]] = []
         self.lists = 0
         self.list_failures = list_failures
+        self.hidden: list[dict[str, Any]] = []  # created, not yet visible in the list
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET" and request.url.path == "/v2/pods":
@@ -60,7 +61,9 @@ class FakeRunPod:
             if self.list_failures:
                 self.list_failures -= 1
                 return problem(503, "list unavailable")
-            return httpx.Response(200, json={"pods": self.pods})
+            visible = [p for p in self.pods if p not in self.hidden]
+            self.hidden.clear()  # visible from the next list on (propagation delay)
+            return httpx.Response(200, json={"pods": visible})
         assert (request.method, request.url.path) == ("POST", "/v2/pods")
         body = json.loads(request.content)
         self.creates.append(body)
@@ -82,6 +85,9 @@ class FakeRunPod:
         self.pods.append(pod)
         if step == "lost":
             raise httpx.RemoteProtocolError("server disconnected", request=request)
+        if step == "late500":
+            self.hidden.append(pod)
+            return problem(500, "created, but not listed yet")
         if step == "lost500":
             return problem(500, "created, then failed to read it back")
         if step == "garbled":
@@ -209,10 +215,19 @@ async def test_unknown_outcome_not_found_retries_exactly_once(failure: str) -> N
     fake = FakeRunPod(failure, "ok")
     outcome = await _create(fake, policy=_policy(check_existing=False))
     assert not outcome.adopted
-    assert fake.lists == 1  # listed once, found nothing ...
+    assert fake.lists == 2  # listed once, found nothing (+ a final look for late duplicates)
     assert len(fake.creates) == 2  # ... and created again exactly once
+    assert outcome.duplicates == []
     assert outcome.candidate == CANDIDATES[0]
     assert [a.result for a in outcome.attempts] == ["outcome_unknown", "created"]
+
+
+async def test_a_late_duplicate_is_reported() -> None:
+    fake = FakeRunPod("late500", "ok")
+    outcome = await _create(fake, policy=_policy(check_existing=False))
+    assert not outcome.adopted
+    assert [p.id for p in outcome.duplicates] == ["pod1"]
+    assert outcome.pod.id == "pod2"
 
 
 async def test_no_create_when_the_list_cannot_confirm() -> None:
@@ -228,6 +243,32 @@ async def test_unknown_outcome_retries_are_bounded() -> None:
     with pytest.raises(CreatePodFailedError) as info:
         await _create(fake, policy=_policy(unknown_outcome_retries=2))
     assert info.value.reason == "outcome_unknown"
+    assert len(fake.creates) == 3
+
+
+async def test_unreachable_runpod_is_not_an_unknown_outcome() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    async with mock_client(refuse) as client:
+        with pytest.raises(CreatePodFailedError) as info:
+            await create_tagged_pod(
+                client,
+                deployment_id=DEPLOYMENT,
+                label="x",
+                request=REQUEST,
+                candidates=CANDIDATES,
+                policy=_policy(check_existing=False, unknown_outcome_retries=1),
+            )
+    assert info.value.reason == "unavailable"
+    assert [a.result for a in info.value.attempts] == ["unavailable", "unavailable"]
+
+
+async def test_rate_limit_budget() -> None:
+    fake = FakeRunPod(*[problem(429, "slow", **{"Retry-After": "1"})] * 5)
+    with pytest.raises(CreatePodFailedError) as info:
+        await _create(fake, policy=_policy(Sleeps(), rate_limit_retries=2))
+    assert info.value.reason == "rate_limited"
     assert len(fake.creates) == 3
 
 

@@ -77,10 +77,17 @@ AttemptResult = Literal[
     "forbidden",
     "rate_limited",
     "outcome_unknown",
+    "unavailable",
     "fatal",
 ]
 FailureReason = Literal[
-    "no_capacity", "insufficient_balance", "invalid_request", "outcome_unknown", "fatal"
+    "no_capacity",
+    "insufficient_balance",
+    "invalid_request",
+    "rate_limited",
+    "outcome_unknown",
+    "unavailable",
+    "fatal",
 ]
 
 
@@ -153,9 +160,11 @@ class CreatePodFailedError(RunPodError):
     """No candidate gave a pod. `attempts` says why each failed; `reason` sums it up:
 
     - `no_capacity`: every candidate was out of capacity (or was refused with 400/403);
-    - `insufficient_balance`: 402; `invalid_request`: 422 (or 401/404);
+    - `insufficient_balance`: 402; `invalid_request`: 422 (or 401/404, or the same 400 from
+      every candidate); `rate_limited`: 429s beyond the budget;
     - `outcome_unknown`: a create may have happened and the pod list could not confirm it,
-      or unknown-outcome retries ran out. Do not create again before listing pods.
+      or unknown-outcome retries ran out. Do not create again before listing pods;
+    - `unavailable`: RunPod could not be reached at all (no create was sent).
     """
 
     def __init__(
@@ -247,6 +256,7 @@ async def create_tagged_pod(
             return _adopt(existing, attempts, None, "found before creating")
 
     last_error: RunPodError | None = None
+    uncertain = False  # did any create in this call end with an unknown outcome?
     for candidate in candidates:
         body = for_candidate(tagged, candidate)
         unknown_retries = 0
@@ -274,28 +284,42 @@ async def create_tagged_pod(
                 rate_limited += 1
                 wait = policy.backoff.delay_for(exc, rate_limited - 1)
                 if rate_limited > policy.rate_limit_retries or wait > policy.max_retry_after:
-                    raise CreatePodFailedError("fatal", attempts, exc) from exc
+                    raise CreatePodFailedError("rate_limited", attempts, exc) from exc
                 await policy.backoff.sleep(wait)
                 continue
             except (ServerError, RunPodUnavailableError, UnexpectedResponseError) as exc:
-                attempts.append(_attempt(candidate, "outcome_unknown", exc))
+                unknown = exc.outcome_unknown
+                attempts.append(
+                    _attempt(candidate, "outcome_unknown" if unknown else "unavailable", exc)
+                )
                 last_error = exc
-                if exc.outcome_unknown:
+                if unknown:
+                    uncertain = True
                     found = await _reconcile(client, deployment_id, name, policy, attempts, exc)
                     if found:
                         return _adopt(found, attempts, candidate, "found after unknown outcome")
                 unknown_retries += 1
                 if unknown_retries > policy.unknown_outcome_retries:
-                    raise CreatePodFailedError("outcome_unknown", attempts, exc) from exc
+                    why_retry: FailureReason = "outcome_unknown" if uncertain else "unavailable"
+                    raise CreatePodFailedError(why_retry, attempts, exc) from exc
                 await policy.backoff.sleep(policy.backoff.backoff(unknown_retries - 1))
                 continue
-            except RunPodError as exc:  # 401, 404 (template), 409, 422, unexpected body
+            except RunPodError as exc:  # 401, 404 (template), 409, 422
                 attempts.append(_attempt(candidate, "fatal", exc))
                 why: FailureReason = "invalid_request" if exc.status in (401, 404, 422) else "fatal"
                 raise CreatePodFailedError(why, attempts, exc) from exc
             attempts.append(CreateAttempt(candidate, "created", status=201, pod_id=pod.id))
             logger.info("created pod %s (%s) on %s", pod.id, name, candidate)
-            return CreateOutcome(pod=pod, candidate=candidate, attempts=attempts, adopted=False)
+            duplicates = (
+                await _late_duplicates(client, deployment_id, name, pod) if uncertain else []
+            )
+            return CreateOutcome(
+                pod=pod,
+                candidate=candidate,
+                attempts=attempts,
+                adopted=False,
+                duplicates=duplicates,
+            )
     all_rejected = all(a.result == "rejected" for a in attempts)
     reason: FailureReason = "invalid_request" if all_rejected else "no_capacity"
     raise CreatePodFailedError(reason, attempts, last_error)
@@ -317,6 +341,25 @@ async def _reconcile(
     except RunPodError as exc:
         logger.warning("cannot list pods to reconcile a create of %s: %s", name, exc)
         raise CreatePodFailedError("outcome_unknown", attempts, cause) from exc
+
+
+async def _late_duplicates(
+    client: RunPodClient, deployment_id: str, name: str, created: Pod
+) -> list[Pod]:
+    """After creating following an unknown outcome: an earlier create that showed up late.
+
+    Best effort (a failed list is logged, not raised): the pod is made either way, and the
+    caller decides what to do with a duplicate (normally terminate it).
+    """
+    try:
+        tagged = await find_tagged_pods(client, deployment_id, name)
+    except RunPodError as exc:
+        logger.warning("cannot list pods to look for duplicates of %s: %s", name, exc)
+        return []
+    duplicates = [p for p in tagged if p.id != created.id]
+    if duplicates:
+        logger.error("%d duplicate pods carry the tag of %s", len(duplicates), name)
+    return duplicates
 
 
 def _adopt(
