@@ -130,9 +130,15 @@ class RunPodClient(ResourceEndpoints):
             if not nxt or (page.pagination and page.pagination.has_next_page is False):
                 break
             if nxt in seen:
-                raise RunPodError(f"pagination cursor {nxt!r} repeated", method="GET", path="/pods")
+                raise RunPodError(
+                    f"pagination cursor {nxt!r} repeated", method="GET", path=self._t.shown("/pods")
+                )
             seen.add(nxt)
             cursor = nxt
+        else:
+            raise RunPodError(
+                f"more than {MAX_PAGES} pages of pods", method="GET", path=self._t.shown("/pods")
+            )
         return list(pods.values())
 
     async def get_pod(self, pod_id: str) -> Pod:
