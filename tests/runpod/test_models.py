@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from comfyhangar.runpod._wire import parse_timestamp
 from comfyhangar.runpod.models import (
     Cloud,
     CreateGpuConfig,
@@ -201,3 +202,21 @@ def test_replace_keeps_fields_and_revalidates() -> None:
     assert changed.env == {"A": "1"}
     with pytest.raises(ValidationError):
         request.replace(name="")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-11-26T08:00:00Z", datetime(2026, 11, 26, 8, tzinfo=UTC)),
+        ("2026-11-26T09:00:00+01:00", datetime(2026, 11, 26, 8, tzinfo=UTC)),
+        ("2026-11-26 08:00:00 +0000 UTC", datetime(2026, 11, 26, 8, tzinfo=UTC)),
+        ("2026-11-26T08:00:00", datetime(2026, 11, 26, 8, tzinfo=UTC)),
+        (1_795_680_000, datetime(2026, 11, 26, 8, tzinfo=UTC)),
+        (10**30, None),
+        (True, None),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
+def test_timestamps_are_parsed_leniently(raw: object, expected: datetime | None) -> None:
+    assert parse_timestamp(raw) == expected
