@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from comfyhangar.agent.diskstate import valid_segments
 from comfyhangar.agent.download import PART, Downloader, DownloadOptions
 from comfyhangar.agent.manifest import ModelSpec
 from comfyhangar.agent.protocol import Reporter, parse_progress_line
@@ -109,7 +111,7 @@ class TestDownloader:
     def test_file_changed_on_server_discards_the_part(self, hub: FakeHub, tmp_path: Path) -> None:
         data = os.urandom(2 << 20)
         hub.add_hf("org/repo", "ch.bin", data)
-        spec = _hf("ch.bin", data)
+        spec = dataclasses.replace(_hf("ch.bin", data), size=None)
         part = tmp_path / "models/checkpoints" / ("ch.bin" + PART)
         part.parent.mkdir(parents=True)
         part.write_bytes(b"\0" * (3 << 20))
@@ -169,3 +171,22 @@ class TestDownloader:
         hub.ranges = False
         assert _run(hub, tmp_path, [_hf("n.bin", data)])[0] == []
         assert _sha(tmp_path / "models/checkpoints/n.bin") == hashlib.sha256(data).hexdigest()
+
+
+class TestValidSegments:
+    @pytest.mark.parametrize(
+        ("segments", "ok"),
+        [
+            ([[0, 5, 0], [5, 10, 5]], True),
+            ([[0, 10, 10]], True),
+            ([[0, 5, 0]], False),  # does not reach the end
+            ([[0, 5, 0], [6, 10, 0]], False),  # gap
+            ([[0, 5, 6], [5, 10, 0]], False),  # more done than the segment holds
+            ([[0, 5, -1], [5, 10, 0]], False),
+            ([[0, 5, "0"], [5, 10, 0]], False),
+            ([], False),
+            ("nope", False),
+        ],
+    )
+    def test_shapes(self, segments: object, ok: bool) -> None:
+        assert valid_segments(segments, 10) is ok

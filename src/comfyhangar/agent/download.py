@@ -10,9 +10,7 @@ place and recorded in a small registry, so the next run skips it without re-read
 
 from __future__ import annotations
 
-import hashlib
 import http.client
-import json
 import os
 import queue
 import random
@@ -25,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .diskstate import read_json, sha256_of, stamp, valid_segments, write_json
 from .httpget import HttpError, Response, host_key, open_url
 from .manifest import ModelSpec
 from .protocol import Reporter
@@ -135,8 +134,8 @@ class Downloader:
                 self._prepare(job)
             self._download([j for j in redo if not j.error], total)
         for job in live:
-            if job.error is None:
-                registry[job.spec.relpath] = _stamp(job.final, job.spec.sha256)
+            if job.error is None and job.final.is_file():
+                registry[job.spec.relpath] = stamp(job.final, job.spec.sha256)
         self._save_registry(registry)
         for job in failed + [j for j in live if j.error]:
             self.rep.progress("models", "failed", item=job.spec.name, error=job.error)
@@ -147,23 +146,29 @@ class Downloader:
     def _complete(self, spec: ModelSpec, final: Path, registry: dict[str, Any]) -> bool:
         if not final.is_file():
             return False
-        if registry.get(spec.relpath) == _stamp(final, spec.sha256):
+        if registry.get(spec.relpath) == stamp(final, spec.sha256):
             return True
         size = final.stat().st_size
         if spec.size is not None and size != spec.size:
             return False
-        if spec.sha256 is not None and _sha256(final) != spec.sha256:
+        if spec.sha256 is not None and sha256_of(final) != spec.sha256:
             return False
-        registry[spec.relpath] = _stamp(final, spec.sha256)
+        registry[spec.relpath] = stamp(final, spec.sha256)
         self._save_registry(registry)
         return True
 
     def _prepare(self, job: _Job) -> None:
-        state = _read_json(job.state)
+        state = read_json(job.state)
         if state and state.get("url") == job.url and job.part.is_file():
-            job.size, job.ranged = state.get("size"), bool(state.get("ranged"))
-            job.segments = [list(s) for s in state.get("segments", [])]
-            if job.ranged and job.size is not None and job.segments:
+            size: Any = state.get("size")
+            segments: Any = state.get("segments")
+            if (
+                state.get("ranged") is True
+                and type(size) is int
+                and job.spec.size in (None, size)
+                and valid_segments(segments, size)
+            ):
+                job.size, job.ranged, job.segments = size, True, segments
                 self.rep.log(f"{job.spec.name}: resuming at {job.done_bytes()} bytes")
                 return
         job.part.unlink(missing_ok=True)
@@ -218,7 +223,7 @@ class Downloader:
             if job.ranged:
                 os.ftruncate(job.fd, job.size or 0)
             self._save_state(job)
-            todo = [s for s in job.segments if s[2] < s[1] - s[0]]
+            todo = [s for s in job.segments if s[2] < s[1] - s[0] or not job.ranged]
             job.remaining = len(todo)
             self.rep.progress(
                 "models", "started", item=job.spec.name, bytes_total=job.size,
@@ -253,6 +258,9 @@ class Downloader:
                 except (HttpError, DownloadFailed, OSError) as exc:
                     with job.lock:
                         job.error = job.error or self.rep.redact(str(exc))
+                except Exception as exc:  # noqa: BLE001 - a worker must never die silently
+                    with job.lock:
+                        job.error = job.error or self.rep.redact(f"{type(exc).__name__}: {exc}")
             with job.lock:
                 job.remaining -= 1 if seg else 0
                 last = job.remaining <= 0 and job.fd >= 0
@@ -336,7 +344,7 @@ class Downloader:
             return
         size = job.part.stat().st_size
         if (job.size is not None and size != job.size) or (
-            job.spec.sha256 and _sha256(job.part) != job.spec.sha256
+            job.spec.sha256 and sha256_of(job.part) != job.spec.sha256
         ):
             job.error = CHECKSUM_ERROR
             job.part.unlink(missing_ok=True)
@@ -379,14 +387,14 @@ class Downloader:
                 return  # finished (or never opened): the state file is gone or about to go
             body = {"url": job.url, "size": job.size, "ranged": job.ranged,
                     "segments": [list(s) for s in job.segments]}  # fmt: skip
-            _write_json(job.state, body)
+            write_json(job.state, body)
 
     def _load_registry(self) -> dict[str, Any]:
-        return _read_json(self.registry_path) or {}
+        return read_json(self.registry_path) or {}
 
     def _save_registry(self, registry: dict[str, Any]) -> None:
         self.registry_path.parent.mkdir(parents=True, exist_ok=True)
-        _write_json(self.registry_path, registry)
+        write_json(self.registry_path, registry)
 
 
 def _check_status(resp: Response, job: _Job, src: Sources) -> None:
@@ -401,30 +409,3 @@ def _check_status(resp: Response, job: _Job, src: Sources) -> None:
     if status in (404, 410, 416):
         raise HttpError(f"HTTP {status} from {host_key(resp.url)}", status, retryable=False)
     raise HttpError(f"HTTP {status} from {host_key(resp.url)}", status)
-
-
-def _stamp(path: Path, sha: str | None) -> dict[str, Any]:
-    st = path.stat()
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(8 * CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _write_json(path: Path, body: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(body), encoding="utf-8")
-    os.replace(tmp, path)
