@@ -250,3 +250,18 @@ async def test_global_networking_needs_an_eligible_data_center(
     assert pod["globalNetworking"]["internalDns"] == f"{pod['id']}.runpod.internal"
     plain = (await client.post("/pods", json=pod_body(dataCenterIds=["US-TX-1"]))).json()
     assert plain["globalNetworking"] == {"enabled": False}
+
+
+async def test_patched_global_networking_applies_at_next_restart(
+    handle: EmulatorHandle, client: httpx.AsyncClient
+) -> None:
+    pod_id = (await client.post("/pods", json=pod_body(dataCenterIds=["US-KS-2"]))).json()["id"]
+    handle.emu.clock.advance(10)
+    patched = await client.patch(f"/pods/{pod_id}", json={"globalNetworking": True})
+    assert patched.json()["globalNetworking"] == {"enabled": False}
+    restarted = await client.post(f"/pods/{pod_id}/action", json={"action": "restart"})
+    assert restarted.json()["globalNetworking"]["enabled"] is True
+    handle.emu.set_stock(RTX_4090, "US-TX-1", 1)
+    other = (await client.post("/pods", json=pod_body(dataCenterIds=["US-TX-1"]))).json()["id"]
+    refused = await client.patch(f"/pods/{other}", json={"globalNetworking": True})
+    assert refused.status_code == 400

@@ -246,10 +246,12 @@ class RunPodEmulator:
             self._schedule(pod, 0, "system", "Container stopped")
         elif action == "start":
             self._hold(pod)
+            self._apply_pending_settings(pod)
             pod.plan(now, [(0, "STARTING"), (self.config.starting_s, "RUNNING")])
             self._schedule(pod, 0, "system", "Starting pod")
             self._boot_lines(pod, self.config.starting_s)
         elif action == "restart":
+            self._apply_pending_settings(pod)
             pod.plan(now, [(0, "STARTING"), (self.config.restart_s, "RUNNING")])
             self._schedule(pod, 0, "system", "Restarting container")
             self._boot_lines(pod, self.config.restart_s)
@@ -259,6 +261,13 @@ class RunPodEmulator:
             self._schedule(pod, 0, "system", "Pod terminated")
         pod.logs.materialize(now)
         self.notify()
+
+    @staticmethod
+    def _apply_pending_settings(pod: Pod) -> None:
+        """Settings a PATCH left for the next start or restart (global networking)."""
+        if pod.global_networking_next is not None:
+            pod.global_networking = pod.global_networking_next
+            pod.global_networking_next = None
 
     def enforce_balance(self) -> None:
         """At $0, do what RunPod does: stop pods with a network volume, terminate the others.

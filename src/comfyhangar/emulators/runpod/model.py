@@ -62,6 +62,7 @@ class Pod:
     created_at: datetime
     ssh_token: str
     locked: bool = False
+    global_networking_next: bool | None = None  # a PATCH waiting for the next (re)start
     phases: list[Phase] = field(default_factory=list)
     logs: LogBook = field(default_factory=LogBook)
 

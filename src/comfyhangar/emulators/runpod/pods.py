@@ -179,6 +179,12 @@ def update_pod(emu: RunPodEmulator, pod: Pod, changes: dict[str, Any]) -> Pod:
     bad_ports = [p for p in changes.get("ports", []) if not _PORT.match(p)]
     if bad_ports:
         raise bad_request(f"invalid port {bad_ports[0]!r}: expected <port>/<http|tcp>")
+    if changes.get("globalNetworking"):
+        gpu = GPUS_BY_ID[pod.gpu_id]
+        if gpu.manufacturer != "NVIDIA" or not DCS_BY_ID[pod.data_center_id].global_network:
+            raise bad_request("global networking needs an NVIDIA GPU in an eligible data center")
+    if "globalNetworking" in changes:
+        pod.global_networking_next = bool(changes["globalNetworking"])
     resize = changes.get("disk", pod.disk) != pod.disk or (
         "persistent" in mounts and mounts["persistent"]["size"] != pod.volume_gb
     )
@@ -192,7 +198,6 @@ def update_pod(emu: RunPodEmulator, pod: Pod, changes: dict[str, Any]) -> Pod:
         ("env", "env"),
         ("registry", "registry"),
         ("locked", "locked"),
-        ("globalNetworking", "global_networking"),
     ):
         if key in changes:
             setattr(pod, attribute, changes[key])
