@@ -81,25 +81,31 @@ class RunPodEmulator:
         return pod
 
     def visible_pods(self) -> list[Pod]:
+        """Pods that still exist (not TERMINATED), in creation order."""
         now = self.clock.now()
         return [p for p in self._pods.values() if p.status(now) != "TERMINATED"]
 
     def billed_pods(self) -> list[Pod]:
+        """Every pod ever created (terminated ones still appear in billing)."""
         return list(self._pods.values())
 
     def billed_volumes(self) -> list[NetworkVolume]:
+        """Every network volume ever created (deleted ones still appear in billing)."""
         return list(self._volumes.values())
 
     def volume(self, volume_id: str) -> NetworkVolume:
+        """A network volume that still exists (404 otherwise)."""
         volume = self._volumes.get(volume_id)
         if volume is None or volume.deleted_at is not None:
             raise not_found("network volume")
         return volume
 
     def volumes(self) -> list[NetworkVolume]:
+        """Network volumes that still exist."""
         return [v for v in self._volumes.values() if v.deleted_at is None]
 
     def template(self, template_id: str) -> dict[str, Any]:
+        """A readable template: the account's own or a public catalog one (404 otherwise)."""
         template = self._templates.get(template_id)
         if template is None:
             raise not_found("template")
@@ -137,6 +143,7 @@ class RunPodEmulator:
         self._credit = Decimal(str(usd)) + self.spent()
 
     def free_gpus(self, gpu_id: str, data_center_id: str, cloud: str = "SECURE") -> int:
+        """GPUs of this type free now in this data center and cloud."""
         key = (gpu_id, data_center_id, cloud)
         held = sum(n for k, n in self._held.values() if k == key)
         return max(0, self._capacity.get(key, 0) - held)
@@ -166,6 +173,7 @@ class RunPodEmulator:
     # ---- pods ---------------------------------------------------------------------------
 
     def new_id(self, length: int) -> str:
+        """A fresh lowercase alphanumeric id (pods: 14 characters; volumes, templates: 10)."""
         while True:
             candidate = "".join(self.rng.choice(_ALNUM) for _ in range(length))
             if candidate not in self._pods and candidate not in self._volumes:
@@ -337,6 +345,7 @@ class RunPodEmulator:
         return volume
 
     def update_network_volume(self, volume_id: str, changes: dict[str, Any]) -> NetworkVolume:
+        """Rename or grow a network volume (400 when it would shrink)."""
         volume = self.volume(volume_id)
         if "size" in changes:
             if changes["size"] < volume.size:
@@ -347,6 +356,7 @@ class RunPodEmulator:
         return volume
 
     def delete_network_volume(self, volume_id: str) -> None:
+        """Delete a network volume (400 while a pod mounts it); its billing stops."""
         volume = self.volume(volume_id)
         users = [p.id for p in self.visible_pods() if p.network_volume_id == volume_id]
         if users:
@@ -362,6 +372,7 @@ class RunPodEmulator:
         return template
 
     def delete_template(self, template_id: str) -> None:
+        """Delete one of the account's templates (public ones are 404)."""
         self.own_template(template_id)
         del self._templates[template_id]
         self._owned.discard(template_id)
@@ -375,11 +386,14 @@ class RunPodEmulator:
         return event
 
     def forget(self, event: asyncio.Event) -> None:
+        """Stop waking `event` (its stream has moved on or closed)."""
         self._waiters.discard(event)
 
     def notify(self) -> None:
+        """Wake every waiting log stream."""
         for event in list(self._waiters):
             event.set()
 
     def now(self) -> datetime:
+        """The simulated current time."""
         return self.clock.now()
