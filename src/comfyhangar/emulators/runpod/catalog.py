@@ -14,7 +14,9 @@ published RunPod figure could be found it says "estimated" and from what. Source
   ("spot") equals RunPod's community prices quoted by DR for H100/A100, so it is used as the
   community price; the secure price is ESTIMATED as community x 1.4.
 - EST: no published pod price found; estimated from the named GPU (scaled by VRAM/class).
-- Serverless prices: docs.runpod.io/serverless/pricing, flex $/s x 3600, per pool.
+- Serverless prices: docs.runpod.io/serverless/pricing (flex $/s x 3600) for the GPU groups that
+  page lists. Pool ids other than the spec's `ADA_24` follow RunPod's serverless pool naming as
+  remembered, not checked against a stored source.
 
 GPU ids, display names and VRAM: RunPod docs references/gpu-types.mdx (2026-02-12), via
 shared/reference/runpod-api.md §2.9. Per-GPU CUDA versions, `maxCount` and pool membership
