@@ -152,3 +152,8 @@ async def test_unknown_path_404_and_wrong_method_405(client: httpx.AsyncClient) 
     assert wrong.headers["allow"] == "GET, POST"
     assert wrong.json()["status"] == 405
     assert (await client.get("/clusters")).status_code == 501
+
+
+async def test_authentication_comes_before_routing(handle: EmulatorHandle) -> None:
+    async with httpx.AsyncClient(base_url=handle.base_url) as anonymous:
+        assert (await anonymous.get("/nothing-here")).status_code == 401

@@ -97,9 +97,10 @@ class ContractChecker:
         try:
             self.spec.operation(method, path)
         except SpecViolation as error:
-            # Unknown paths and methods must still be problem+json 404/405/501.
+            # Unknown paths and methods still get problem+json: 404/405/501 (or 401/429, which
+            # are decided before routing).
             problem = (content_type or "").startswith("application/problem+json")
-            if status not in (404, 405, 501) or not problem:
+            if status not in (401, 404, 405, 429, 501) or not problem:
                 self._record(what, error)
             return
         try:
