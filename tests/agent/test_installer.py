@@ -39,6 +39,15 @@ class TestCheckout:
         assert inst.checkout(by_sha, dest) == commit
         assert (dest / "main.py").is_file()
 
+    def test_existing_clone_at_the_ref_is_reused_offline(
+        self, tmp_path: Path, repos: Repos
+    ) -> None:
+        dest = tmp_path / "ComfyUI"
+        subprocess.run(["git", "clone", "-q", repos.comfyui, str(dest)], check=True)
+        inst = _installer(tmp_path)
+        assert inst.is_current(GitSource("ComfyUI", "https://github.com/x/y", "v1.0"), dest)
+        assert not _installer(tmp_path).is_current(GitSource("c", repos.comfyui, "nope"), dest)
+
     def test_unknown_ref_fails(self, tmp_path: Path, repos: Repos) -> None:
         with pytest.raises(InstallError, match="not found"):
             _installer(tmp_path).checkout(GitSource("n", repos.good, "nope"), tmp_path / "n")

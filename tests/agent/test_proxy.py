@@ -99,6 +99,13 @@ class TestTokenProxy:
         assert again.status == 200
         assert "hangar_token" not in again.read().decode()
 
+    def test_query_token_redirect_stays_on_this_host(self, proxy: int) -> None:
+        resp = _get(proxy, f"//evil.example/x?token={TOKEN}")
+        assert resp.status == 302
+        assert resp.getheader("Location") == "/evil.example/x"
+        seen = json.loads(_get(proxy, "/headers?a=%2F&b=c%20d", {"X-Hangar-Token": TOKEN}).body)
+        assert seen["path"] == "/headers?a=%2F&b=c%20d"  # forwarded untouched
+
     def test_streamed_long_response(self, proxy: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", proxy, timeout=10)
         conn.request("GET", "/stream", headers={"X-Hangar-Token": TOKEN})

@@ -70,14 +70,26 @@ class Installer:
 
     def is_current(self, src: GitSource, dest: Path) -> bool:
         """True if `dest` is a checkout of `src` made by us and still at the recorded commit."""
-        marker = self._marker(dest)
-        if not marker or marker.get("repo") != src.repo or marker.get("ref") != src.ref:
+        if not (dest / ".git").is_dir():
             return False
         try:
-            head = self._git(dest, "rev-parse", "--verify", "HEAD").strip()
+            head = self.head(dest)
         except InstallError:
             return False
-        return head == marker.get("commit")
+        marker = self._marker(dest)
+        if marker is not None:
+            same = marker.get("repo") == src.repo and marker.get("ref") == src.ref
+            return same and head == marker.get("commit")
+        # A checkout we did not make (a network volume, an image): reuse it if the ref is
+        # already there and checked out, without touching the network.
+        try:
+            if self._resolve(dest, src.ref, remote_first=False) != head:
+                return False
+        except InstallError:
+            return False
+        self._write_marker(dest, {"repo": src.repo, "ref": src.ref, "commit": head})
+        self.rep.log(f"{src.name}: found an existing checkout at {src.ref}; reusing it")
+        return True
 
     def checkout(self, src: GitSource, dest: Path) -> str:
         """Make `dest` a checkout of `src.repo` at `src.ref`; returns the commit."""
@@ -115,8 +127,8 @@ class Installer:
     # -- pip ---------------------------------------------------------------------------
 
     def pip_requirements(self, requirements: Path) -> None:
-        """`pip install -r requirements` under the torch/numpy constraints."""
-        self._pip(["-r", str(requirements)])
+        """`pip install -r requirements` (from its folder) under the torch/numpy constraints."""
+        self._pip(["-r", str(requirements)], cwd=requirements.parent)
 
     def pip_packages(self, packages: list[str]) -> None:
         """`pip install -- packages...` under the torch/numpy constraints."""
@@ -136,12 +148,12 @@ class Installer:
             self._constraints = path
         return self._constraints
 
-    def _pip(self, args: list[str]) -> None:
+    def _pip(self, args: list[str], cwd: Path | None = None) -> None:
         constraints = self.constraints()
         self._run(
             [self.python, "-m", "pip", "install", "--no-input", *self.pip_args,
              "-c", str(constraints), *args],
-            what="pip install",
+            what="pip install", cwd=cwd,
         )  # fmt: skip
 
     # -- helpers -----------------------------------------------------------------------
@@ -150,8 +162,9 @@ class Installer:
         base = ["git", "-c", f"safe.directory={dest}", "-c", "advice.detachedHead=false"]
         return self._run([*base, "-C", str(dest), *args], what=f"git {args[0]}")
 
-    def _resolve(self, dest: Path, ref: str) -> str:
-        for candidate in (f"origin/{ref}", ref):
+    def _resolve(self, dest: Path, ref: str, *, remote_first: bool = True) -> str:
+        candidates = [f"origin/{ref}", ref] if remote_first else [ref]
+        for candidate in candidates:
             try:
                 out = self._git(dest, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}")
             except InstallError:
@@ -160,11 +173,13 @@ class Installer:
                 return out.strip()
         raise InstallError(f"ref {ref} not found in the repository")
 
-    def _run(self, cmd: list[str], *, what: str, timeout: float | None = None) -> str:
+    def _run(
+        self, cmd: list[str], *, what: str, timeout: float | None = None, cwd: Path | None = None
+    ) -> str:
         try:
             proc = subprocess.run(  # noqa: S603 - argument list, no shell
                 cmd, capture_output=True, text=True, env=self.env,
-                timeout=timeout or self.timeout_s, check=False, stdin=subprocess.DEVNULL,
+                timeout=timeout or self.timeout_s, check=False, stdin=subprocess.DEVNULL, cwd=cwd,
             )  # fmt: skip
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise InstallError(f"{what}: {exc}") from None

@@ -37,7 +37,8 @@ def preflight(
         and (models_dir / m.folder / m.name).stat().st_size == m.size
     )
     res.need_bytes = manifest.known_download_bytes - present
-    res.free_bytes = shutil.disk_usage(root).free
+    existing = next(p for p in (models_dir, *models_dir.parents) if p.exists())
+    res.free_bytes = shutil.disk_usage(existing).free
     if res.need_bytes > res.free_bytes:
         res.problems.append(
             f"not enough disk under {root}: {_gb(res.need_bytes)} to download, "

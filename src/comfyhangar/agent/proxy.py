@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import hmac
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 COOKIE = "hangar_token"
 HEAD_LIMIT = 64 * 1024
@@ -75,16 +75,20 @@ class TokenProxy:
         method, target, version = parts
         headers = [_split_header(line) for line in lines[1:] if line]
         upgrade = any(k.lower() == "upgrade" for k, _ in headers)
-        url = urlsplit(target)
-        query = parse_qsl(url.query, keep_blank_values=True)
+        path, _, raw_query = target.partition("?")
+        query = parse_qsl(raw_query, keep_blank_values=True)
         query_token = next((v for k, v in query if k == "token"), None)
-        rest_query = urlencode([(k, v) for k, v in query if k != "token"])
-        clean_target = (url.path or "/") + (f"?{rest_query}" if rest_query else "")
+        if query_token is not None:
+            rest_query = urlencode([(k, v) for k, v in query if k != "token"])
+            clean_target = path + (f"?{rest_query}" if rest_query else "")
+        else:
+            clean_target = target  # forwarded byte for byte
 
         if self.accepts(query_token) and method in ("GET", "HEAD") and not upgrade:
+            location = "/" + clean_target.lstrip("/")  # never `//host`: no open redirect
             cookie = f"{COOKIE}={self._token.decode()}; Path=/; HttpOnly; Secure; SameSite=Lax"
             return await _reply(
-                writer, 302, "Found", "", [("Location", clean_target), ("Set-Cookie", cookie)]
+                writer, 302, "Found", "", [("Location", location), ("Set-Cookie", cookie)]
             )
         if not (self.accepts(query_token) or any(self.accepts(t) for t in _presented(headers))):
             return await _reply(
