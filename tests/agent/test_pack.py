@@ -80,3 +80,16 @@ class TestPack:
             assert lines[-1]["status"] == "done"
             assert (root / "ComfyUI/models/vae/w.safetensors").read_bytes() == data
             assert (unpack / "comfyhangar/agent/cli.py").is_file()
+            # The unpacked tree also runs as `python -m` from its folder, site-packages off.
+            clean_env = {"PATH": env["PATH"]}
+            where = subprocess.run(
+                [python, "-S", "-c", "import comfyhangar.agent as a; print(a.__file__)"],
+                cwd=unpack, env=clean_env, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            assert Path(where.stdout.strip()).is_relative_to(unpack)
+            usage = subprocess.run(
+                [python, "-S", "-m", "comfyhangar.agent", "run", "--help"],
+                cwd=unpack, env=clean_env, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            assert usage.returncode == 0
+            assert "--manifest" in usage.stdout
