@@ -99,3 +99,16 @@ async def test_lost_create_as_gateway_error_or_stall(
     with pytest.raises(httpx.ReadTimeout):
         await client.post("/pods", json=pod_body(name="lost-3"), timeout=0.2)
     assert sorted(p["name"] for p in handle.emu.pods) == ["lost-2", "lost-3"]
+
+
+async def test_new_pods_can_lag_behind_their_create(
+    handle: EmulatorHandle, client: httpx.AsyncClient
+) -> None:
+    handle.emu.faults.propagation_s = 2.0
+    pod_id = (await client.post("/pods", json=pod_body())).json()["id"]
+    assert (await client.get(f"/pods/{pod_id}")).status_code == 404
+    assert (await client.get("/pods")).json()["pods"] == []
+    assert (await client.delete(f"/pods/{pod_id}")).status_code == 404
+    handle.emu.clock.advance(2)
+    assert (await client.get(f"/pods/{pod_id}")).status_code == 200
+    assert [p["id"] for p in (await client.get("/pods")).json()["pods"]] == [pod_id]

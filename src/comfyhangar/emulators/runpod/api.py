@@ -51,7 +51,7 @@ async def list_pods(emu: RunPodEmulator, request: Request, _: dict[str, str]) ->
     boolean(request, "includeClusterPods")  # no clusters in the emulator: nothing to include
     cursor = request.query_params.get("cursor")
     after = _after(cursor) if cursor is not None else 0
-    remaining = [pod for pod in emu.visible_pods() if pod.seq > after]
+    remaining = [pod for pod in emu.listed_pods() if pod.seq > after]
     page = remaining[: emu.config.page_size]
     more = len(remaining) > len(page)
     now = emu.now()
@@ -80,23 +80,24 @@ async def create_pod(emu: RunPodEmulator, request: Request, _: dict[str, str]) -
 
 
 async def get_pod(emu: RunPodEmulator, _: Request, path: dict[str, str]) -> Response:
-    return json_response(emu.pod_record(path["id"]).to_api(emu.now(), emu.seed_text))
+    return json_response(emu.api_pod(path["id"]).to_api(emu.now(), emu.seed_text))
 
 
 async def patch_pod(emu: RunPodEmulator, request: Request, path: dict[str, str]) -> Response:
     changes = bodies.validate(bodies.UPDATE_POD, await json_body(request))
-    pod = update_pod(emu, emu.pod_record(path["id"]), changes)
+    pod = update_pod(emu, emu.api_pod(path["id"]), changes)
     return json_response(pod.to_api(emu.now(), emu.seed_text))
 
 
 async def delete_pod(emu: RunPodEmulator, _: Request, path: dict[str, str]) -> Response:
+    emu.api_pod(path["id"])
     emu.act(path["id"], "terminate")
     return Response(status_code=204)
 
 
 async def pod_action(emu: RunPodEmulator, request: Request, path: dict[str, str]) -> Response:
     body = await json_body(request)
-    emu.pod_record(path["id"])
+    emu.api_pod(path["id"])
     action = bodies.validate(bodies.POD_ACTION, body)["action"]
     pod = emu.act(path["id"], action)
     if action == "terminate":
@@ -105,7 +106,7 @@ async def pod_action(emu: RunPodEmulator, request: Request, path: dict[str, str]
 
 
 async def pod_logs(emu: RunPodEmulator, request: Request, path: dict[str, str]) -> Response:
-    pod = emu.pod_record(path["id"])
+    pod = emu.api_pod(path["id"])
     source = choice(request, "source", SOURCES)
     tail = integer(request, "tail", minimum=0, maximum=5000)
     since_raw = request.query_params.get("since")

@@ -85,6 +85,21 @@ class RunPodEmulator:
         now = self.clock.now()
         return [p for p in self._pods.values() if p.status(now) != "TERMINATED"]
 
+    def listed_pods(self) -> list[Pod]:
+        """Pods the API shows: existing, and past `faults.propagation_s` since their create."""
+        now = self.clock.now()
+        return [p for p in self.visible_pods() if self._propagated(p, now)]
+
+    def api_pod(self, pod_id: str) -> Pod:
+        """A pod as the API finds it: 404 when gone or still propagating."""
+        pod = self.pod_record(pod_id)
+        if not self._propagated(pod, self.clock.now()):
+            raise not_found("pod")
+        return pod
+
+    def _propagated(self, pod: Pod, now: datetime) -> bool:
+        return (now - pod.created_at).total_seconds() >= self.faults.propagation_s
+
     def billed_pods(self) -> list[Pod]:
         """Every pod ever created (terminated ones still appear in billing)."""
         return list(self._pods.values())

@@ -15,6 +15,8 @@ class Faults:
     - `error_rate`: share (0..1) of requests answered 500/502/503 problem+json, before any
       side effect.
     - `burst_429(n, retry_after)`: the next `n` authenticated requests get 429.
+    - `propagation_s`: for this many simulated seconds after its create, a pod is missing
+      from `GET /v2/pods` and 404 on its own paths (RunPod's control-plane propagation, P4).
     - `lose_create_responses`: probability (0..1) that `POST /v2/pods` creates the pod (it
       exists and bills) but the client gets no clean answer. One of `lost_create_modes`, at
       random: "drop" sends the 201 status and headers, then drops the connection mid-body;
@@ -23,6 +25,7 @@ class Faults:
     """
 
     latency_s: float = 0.0
+    propagation_s: float = 0.0
     error_rate: float = 0.0
     lose_create_responses: float = 0.0
     lost_create_modes: tuple[str, ...] = LOST_CREATE_MODES
