@@ -47,6 +47,8 @@ class FakeHub:
         self.served: dict[str, int] = defaultdict(int)
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.throttle_bps = 0
+        self.active = 0
+        self.max_active = 0
         self.ranges = True
         self.lock = threading.Lock()
         self.hub = _server(self, "hub")
@@ -167,7 +169,14 @@ class _Handler(BaseHTTPRequestHandler):
             body = body[: len(body) // 2]
         elif fault == "reset":
             body = body[: len(body) // 3]
-        self._write(key, body)
+        with self.hub.lock:
+            self.hub.active += 1
+            self.hub.max_active = max(self.hub.max_active, self.hub.active)
+        try:
+            self._write(key, body)
+        finally:
+            with self.hub.lock:
+                self.hub.active -= 1
         if fault == "reset":  # a real RST, not a clean close
             linger = struct.pack("ii", 1, 0)
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,24 @@ class TestDownloader:
             "big.safetensors", "c.safetensors",
         }  # fmt: skip
         assert not list((tmp_path / "models").rglob(f"*{PART}*"))
+
+    def test_parallel_within_and_across_files(self, hub: FakeHub, tmp_path: Path) -> None:
+        big, small = os.urandom(4 << 20), os.urandom(100_000)
+        hub.add_hf("org/repo", "big.bin", big)
+        hub.add_hf("org/repo", "small.bin", small)
+        hub.throttle_bps = 2_000_000
+        started = time.monotonic()
+        failed, out = _run(hub, tmp_path, [_hf("big.bin", big), _hf("small.bin", small)])
+        elapsed = time.monotonic() - started
+        assert failed == []
+        assert hub.max_active >= 4
+        ranges = hub.header_values("cdn", "range")
+        assert len([r for r in ranges if r != "bytes=0-0"]) >= 5  # 4 segments + the small file
+        assert elapsed < 0.66 * len(big) / hub.throttle_bps  # one stream: 2.1 s; four: ~0.6 s
+        lines = [p for p in map(parse_progress_line, out.splitlines()) if p]
+        running = [p for p in lines if p["status"] == "running" and "speed_bps" in p]
+        assert running
+        assert running[-1]["speed_bps"] > 0
 
     def test_second_run_skips_complete_files_without_network(
         self, hub: FakeHub, tmp_path: Path
@@ -190,3 +209,41 @@ class TestValidSegments:
     )
     def test_shapes(self, segments: object, ok: bool) -> None:
         assert valid_segments(segments, 10) is ok
+
+
+class TestSources:
+    def test_tokens_only_go_to_their_own_hosts(self) -> None:
+        src = Sources(
+            hf_endpoint="http://127.0.0.1:9001", civitai_endpoint="http://127.0.0.1:9002",
+            hf_token="hf_t", civitai_token="civ_t",
+        )  # fmt: skip
+        hf = {"Authorization": "Bearer hf_t"}
+        civ = {"Authorization": "Bearer civ_t"}
+        assert src.auth_for("https://huggingface.co/a/b/resolve/main/c", "huggingface") == hf
+        assert src.auth_for("https://hf.co/a", "huggingface") == hf
+        assert src.auth_for("http://127.0.0.1:9001/a", "huggingface") == hf
+        assert src.auth_for("https://huggingface.co/a", "url") == hf
+        assert src.auth_for("https://civitai.com/api/download/models/1", "civitai") == civ
+        assert src.auth_for("http://127.0.0.1:9002/x", "civitai") == civ
+        for url, kind in [
+            ("https://cdn-lfs.huggingface.co/x", "huggingface"),
+            ("https://cas-bridge.xethub.hf.co/x", "huggingface"),
+            ("https://huggingface.co.evil.example/x", "huggingface"),
+            ("http://127.0.0.1:9003/x", "huggingface"),
+            ("https://civitai.com/x", "huggingface"),
+            ("https://huggingface.co/x", "civitai"),
+            ("https://b2.civitai-delivery.example/x", "civitai"),
+        ]:
+            assert src.auth_for(url, kind) == {}, url
+
+    @pytest.mark.parametrize("token", ["a b", "a\nb", " lead", "tab\t"])
+    def test_tokens_with_whitespace_are_refused(self, token: str) -> None:
+        with pytest.raises(ValueError, match="token"):
+            Sources(hf_token=token)
+
+    def test_urls_are_quoted(self) -> None:
+        spec = ModelSpec(
+            name="a b.bin", folder="vae", kind="huggingface", repo="o/r", file="sub/a b.bin",
+            revision="v1.0",
+        )  # fmt: skip
+        assert Sources().url_for(spec) == "https://huggingface.co/o/r/resolve/v1.0/sub/a%20b.bin"

@@ -355,7 +355,9 @@ class Downloader:
         self.rep.progress("models", "done", item=job.spec.name, bytes_done=size, bytes_total=size)
 
     def _tick(self, jobs: list[_Job], total: int, stop: threading.Event) -> None:
-        last_t, last_b, speed, saved = time.monotonic(), self._bytes, 0.0, time.monotonic()
+        """Every 0.5 s: one aggregated `running` line, and the state files saved."""
+        first_t, first_b = time.monotonic(), self._bytes
+        last_t, last_b, speed, saved = first_t, first_b, 0.0, first_t
         while not stop.wait(0.5):
             now, done = time.monotonic(), self._bytes
             inst = (done - last_b) / max(now - last_t, 1e-6)
@@ -372,6 +374,11 @@ class Downloader:
                 saved = now
                 for job in jobs:
                     self._save_state(job)
+        elapsed, done = time.monotonic() - first_t, self._bytes
+        self.rep.progress(
+            "models", "running", force=True, bytes_done=done, bytes_total=total,
+            speed_bps=round((done - first_b) / max(elapsed, 1e-6)), eta_s=0,
+        )  # fmt: skip
 
     def _open(self, job: _Job, url: str, headers: dict[str, str]) -> Response:
         kind = job.spec.kind

@@ -35,7 +35,7 @@ class Sources:
         self._hf_hosts = set(HF_HOSTS) | {host_key(self.hf_endpoint)}
         self._civitai_hosts = set(CIVITAI_HOSTS) | {host_key(self.civitai_endpoint)}
         for token in (self.hf_token, self.civitai_token):
-            if token is not None and (not token.isprintable() or token != token.strip()):
+            if token is not None and (not token.isprintable() or any(c.isspace() for c in token)):
                 raise ValueError("a token contains whitespace or control characters")
 
     def url_for(self, spec: ModelSpec) -> str:
