@@ -104,7 +104,7 @@ class TestInjection:
         doc = _base(repos)
         doc["custom_nodes"], doc["pip"] = [], []
         doc["models"] = [doc["models"][0], doc["models"][2]]
-        evil_hf, evil_civ = f"$(touch {marker})", f"`touch {marker}`;x"
+        evil_hf, evil_civ = f"$(touch${{IFS}}{marker})", f"`touch${{IFS}}{marker}`;x"
         cmd = agent_cmd(doc, tmp_path, hub, pod_python, wheels, "--skip-start")
         env = agent_env(hub, HF_TOKEN=evil_hf, CIVITAI_TOKEN=evil_civ)
         result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
@@ -121,6 +121,7 @@ class TestInjection:
         ("var", "value"),
         [
             ("HF_TOKEN", "hf_abc\r\nX-Evil: 1"),
+            ("HF_TOKEN", "$(touch {marker})"),
             ("CIVITAI_TOKEN", "tok\ntouch"),
             ("HANGAR_POD_TOKEN", "$(touch {marker})"),
             ("HANGAR_POD_TOKEN", "short"),
