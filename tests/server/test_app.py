@@ -14,6 +14,7 @@ import pytest
 
 from comfyhangar.server.app import create_app
 from comfyhangar.server.settings import Settings
+from tests.support.runpod_emulator import emulator_server
 from tests.support.servers import free_port, running_server
 
 
@@ -32,6 +33,7 @@ async def test_health_reports_database_and_simulated_cloud(tmp_path: Path) -> No
     assert body["status"] == "ok"
     assert body["simulated"] is True
     assert body["database"]["ok"] is True
+    assert body["runpod"]["ok"] is True, "the embedded emulator answers with its own key"
     assert (tmp_path / "hangar.db").exists(), "the default database is SQLite in the data dir"
 
 
@@ -78,3 +80,35 @@ def test_serve_command_runs_the_app(tmp_path: Path) -> None:
         proc.communicate(timeout=30)
     # uvicorn shuts down cleanly, then re-raises the signal it caught.
     assert proc.returncode in (0, -signal.SIGTERM)
+
+
+async def test_with_a_key_the_server_talks_to_the_configured_runpod(tmp_path: Path) -> None:
+    """A key switches off the embedded emulator; HANGAR_RUNPOD_API_URL picks the endpoint."""
+    async with emulator_server() as cloud:
+        settings = settings_for(
+            tmp_path, runpod_api_key=cloud.api_key, runpod_api_url=cloud.base_url
+        )
+        async with (
+            running_server(create_app(settings)) as base,
+            httpx.AsyncClient(base_url=base) as http,
+        ):
+            body = (await http.get("/api/v1/health")).json()
+    assert body["simulated"] is False
+    assert body["runpod"]["ok"] is True
+
+
+async def test_a_wrong_key_shows_as_degraded_health_without_leaking_it(tmp_path: Path) -> None:
+    async with emulator_server() as cloud:
+        settings = settings_for(
+            tmp_path, runpod_api_key="rpa_WRONG_KEY_123", runpod_api_url=cloud.base_url
+        )
+        async with (
+            running_server(create_app(settings)) as base,
+            httpx.AsyncClient(base_url=base) as http,
+        ):
+            response = await http.get("/api/v1/health")
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["runpod"]["ok"] is False
+    assert "401" in body["runpod"]["detail"] or "nauthori" in body["runpod"]["detail"]
+    assert "rpa_WRONG_KEY_123" not in response.text

@@ -1,21 +1,27 @@
-"""What a running server holds: settings, the database, and the cloud it talks to.
+"""What a running server holds: settings, the database, live events and the cloud.
 
-`Runtime.start` is the whole start-up sequence (migrate, connect, start the embedded RunPod
-emulator when no key is set) and its exit is the whole shutdown, in reverse.
+`Runtime.start` is the whole start-up sequence (migrate, connect the database, start the event
+hub, connect RunPod or start the embedded emulator) and its exit is the shutdown, in reverse.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from comfyhangar.runpod import RunPodError
+from comfyhangar.server.cloud import Cloud, connect_cloud
 from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
+from comfyhangar.server.services.event_hub import EventHub
 from comfyhangar.server.settings import Settings
+
+RUNPOD_CHECK_TTL_S = 15.0
 
 
 @dataclass
@@ -25,17 +31,29 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    events: EventHub
+    cloud: Cloud
+    _runpod_check: tuple[float, bool, str | None] = field(default=(0.0, False, None))
 
     @classmethod
     @contextlib.asynccontextmanager
     async def start(cls, settings: Settings) -> AsyncIterator[Runtime]:
-        """Migrate the database and open every connection; close them all on exit."""
+        """Bring everything up; tear it all down on exit."""
         url = settings.effective_database_url
         await migrate(url)
         engine = make_engine(url)
+        hub_ref: list[EventHub] = []
+        sessions = make_sessionmaker(
+            engine, on_events_committed=lambda: hub_ref[0].notify_committed()
+        )
+        hub = EventHub(sessions, database_url=url)
+        hub_ref.append(hub)
         try:
-            yield cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine))
+            await hub.start()
+            async with connect_cloud(settings) as cloud:
+                yield cls(settings, engine, sessions, hub, cloud)
         finally:
+            await hub.stop()
             await engine.dispose()
 
     async def check_database(self) -> tuple[bool, str | None]:
@@ -48,5 +66,14 @@ class Runtime:
         return True, None
 
     async def check_runpod(self) -> tuple[bool, str | None]:
-        """(ok, detail): can RunPod (or the emulator) be reached with our key?"""
-        return True, None
+        """(ok, detail): does RunPod (or the emulator) answer with our key? Cached briefly."""
+        checked_at, ok, detail = self._runpod_check
+        if time.monotonic() - checked_at < RUNPOD_CHECK_TTL_S:
+            return ok, detail
+        try:
+            await self.cloud.client.list_data_centers()
+            ok, detail = True, None
+        except RunPodError as exc:
+            ok, detail = False, str(exc)
+        self._runpod_check = (time.monotonic(), ok, detail)
+        return ok, detail

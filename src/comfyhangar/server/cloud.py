@@ -1,0 +1,48 @@
+"""The cloud the server talks to: real RunPod with a key, the embedded emulator without one.
+
+With no `HANGAR_RUNPOD_API_KEY`, the RunPod emulator runs inside the server process on a
+loopback port with a throwaway key, and everything else talks to it exactly as to RunPod.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
+from comfyhangar.runpod import RunPodClient
+from comfyhangar.server.loopback import serve_on_loopback
+from comfyhangar.server.settings import Settings
+
+# Simulated pods: PROVISIONING 3 s, STARTING 5 s, then the simulated setup runs.
+EMBEDDED_CONFIG = EmulatorConfig(provisioning_s=3.0, starting_s=5.0, restart_s=3.0)
+
+
+@dataclass
+class Cloud:
+    """A RunPod client, and the emulator behind it when the cloud is simulated."""
+
+    client: RunPodClient
+    simulated: bool
+    emulator: RunPodEmulator | None = None
+
+
+@contextlib.asynccontextmanager
+async def connect_cloud(settings: Settings) -> AsyncIterator[Cloud]:
+    """Open the RunPod client (starting the embedded emulator first when simulated)."""
+    if settings.runpod_api_key is not None:
+        async with RunPodClient(
+            settings.runpod_api_key.get_secret_value(), settings.runpod_api_url
+        ) as client:
+            yield Cloud(client=client, simulated=False)
+        return
+    key = secrets.token_urlsafe(24)
+    emulator = RunPodEmulator(dataclasses.replace(EMBEDDED_CONFIG, api_key=key))
+    async with (
+        serve_on_loopback(emulator.app, lifespan="off") as base_url,
+        RunPodClient(key, f"{base_url}/v2") as client,
+    ):
+        yield Cloud(client=client, simulated=True, emulator=emulator)

@@ -1,0 +1,55 @@
+"""Serve an ASGI app on a loopback port from inside a running event loop.
+
+Used for the embedded RunPod emulator (and by the tests for every real-socket server). The
+nested uvicorn leaves signal handling to whoever owns the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Literal
+
+import uvicorn
+
+
+class _NestedServer(uvicorn.Server):
+    """A uvicorn server that never installs signal handlers (the host process has its own)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serve_on_loopback(
+    app: Any,
+    *,
+    port: int = 0,
+    lifespan: Literal["auto", "on", "off"] = "auto",
+    log_level: str = "warning",
+) -> AsyncIterator[str]:
+    """Serve `app` on 127.0.0.1 (a free port when `port` is 0); yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_level=log_level, lifespan=lifespan, timeout_graceful_shutdown=1
+    )
+    server = _NestedServer(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"loopback:{bound_port}")
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("server exited before it started")
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{bound_port}"
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(task, timeout=5)
+        sock.close()
