@@ -114,7 +114,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--listen", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8188)
+    parser.add_argument("--crash-now", action="store_true", help="exit at once with code 5")
     args, _ = parser.parse_known_args()
+    if args.crash_now:
+        print("Traceback (most recent call last): simulated crash", flush=True)
+        sys.exit(5)
     load_custom_nodes(Path(__file__).resolve().parent)
     server = ThreadingHTTPServer((args.listen, args.port), Handler)
     server.daemon_threads = True

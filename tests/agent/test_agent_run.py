@@ -165,3 +165,30 @@ class TestAgentRun:
         assert hashlib.sha256(final.read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
         assert hub.served["org/gated/big.safetensors"] < 2 * len(data)
         assert not part.exists()
+
+    def test_comfyui_crash_and_exit_when_ready(
+        self, tmp_path: Path, hub: FakeHub, repos: Repos, pod_python: str, wheels: Path
+    ) -> None:
+        manifest = _manifest(repos, [], nodes=False)
+        manifest.pop("pip")
+        ports = ["--proxy-host", "127.0.0.1", "--proxy-port", str(free_port()),
+                 "--comfyui-port", str(free_port())]  # fmt: skip
+        cmd = agent_cmd(manifest, tmp_path, hub, pod_python, wheels, *ports)
+        crashed = subprocess.run(
+            [*cmd, "--comfyui-arg=--crash-now"], env=agent_env(hub),
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert crashed.returncode == 3, crashed.stdout + crashed.stderr
+        lines = _progress(crashed.stdout)
+        failed = [p for p in lines if p["step"] == "start" and p["status"] == "failed"]
+        assert "exited with code 5" in failed[0]["error"]
+        assert "[comfyui] Traceback" in crashed.stdout
+
+        ready = subprocess.run(
+            [*cmd, "--exit-when-ready"], env=agent_env(hub),
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert ready.returncode == 0, ready.stdout + ready.stderr
+        lines = _progress(ready.stdout)
+        assert _status(lines, "comfyui") == ["skipped"]
+        assert _status(lines, "ready") == ["done"]

@@ -88,12 +88,13 @@ def _preflight(manifest: Manifest, cfg: RunConfig, rep: Reporter) -> bool:
 
 def _comfyui(manifest: Manifest, cfg: RunConfig, rep: Reporter, inst: Installer) -> bool:
     src, dest = manifest.comfyui, cfg.comfyui_dir
+    current = inst.is_current(src, dest)
+    if current and inst.marker(dest).get("pip_done"):
+        rep.progress("comfyui", "skipped", message=f"already at {src.ref}")
+        return True
     rep.progress("comfyui", "started", message=f"ref {src.ref}")
     try:
-        if inst.is_current(src, dest) and inst.marker(dest).get("pip_done"):
-            rep.progress("comfyui", "skipped", message=f"already at {src.ref}")
-            return True
-        commit = inst.head(dest) if inst.is_current(src, dest) else inst.checkout(src, dest)
+        commit = inst.head(dest) if current else inst.checkout(src, dest)
         if (dest / "requirements.txt").is_file():
             rep.progress("comfyui", "running", message="installing requirements")
             inst.pip_requirements(dest / "requirements.txt")
@@ -109,12 +110,14 @@ def _custom_nodes(manifest: Manifest, cfg: RunConfig, rep: Reporter, inst: Insta
     nodes = manifest.custom_nodes
     rep.progress("custom_nodes", "started", items_total=len(nodes))
     failed: list[str] = []
+    worked = False
     for node in nodes:
         dest = cfg.comfyui_dir / "custom_nodes" / node.name
         try:
             if inst.is_current(node, dest) and inst.marker(dest).get("pip_done"):
                 rep.progress("custom_nodes", "skipped", item=node.name, message="already installed")
                 continue
+            worked = True
             rep.progress("custom_nodes", "started", item=node.name, message=f"ref {node.ref}")
             if not inst.is_current(node, dest):
                 inst.checkout(node, dest)
@@ -126,29 +129,33 @@ def _custom_nodes(manifest: Manifest, cfg: RunConfig, rep: Reporter, inst: Insta
         except InstallError as exc:
             failed.append(node.name)
             rep.progress("custom_nodes", "failed", item=node.name, error=str(exc))
-    if manifest.pip and not _extra_pip(manifest, cfg, rep, inst):
+    pip_status = _extra_pip(manifest, cfg, rep, inst) if manifest.pip else "skipped"
+    if pip_status == "failed":
         failed.append("pip")
     summary = f"{len(nodes) - len([f for f in failed if f != 'pip'])}/{len(nodes)} node(s) ready"
     if failed:
         summary += f"; failed: {', '.join(failed)}"
-    rep.progress("custom_nodes", "done", items_total=len(nodes), message=summary)
+    status = "done" if worked or pip_status != "skipped" else "skipped"
+    rep.progress("custom_nodes", status, items_total=len(nodes), message=summary)
     return True
 
 
-def _extra_pip(manifest: Manifest, cfg: RunConfig, rep: Reporter, inst: Installer) -> bool:
+def _extra_pip(manifest: Manifest, cfg: RunConfig, rep: Reporter, inst: Installer) -> str:
+    """Install the manifest's pip packages; returns the item's final status."""
     record = cfg.state_dir / "pip-packages.txt"
     wanted = "\n".join(manifest.pip)
     if record.is_file() and record.read_text() == wanted:
         rep.progress("custom_nodes", "skipped", item="pip", message="packages already installed")
-        return True
+        return "skipped"
+    rep.progress("custom_nodes", "started", item="pip", message=f"{len(manifest.pip)} package(s)")
     try:
         inst.pip_packages(list(manifest.pip))
     except InstallError as exc:
         rep.progress("custom_nodes", "failed", item="pip", error=str(exc))
-        return False
+        return "failed"
     record.write_text(wanted)
     rep.progress("custom_nodes", "done", item="pip", message=f"{len(manifest.pip)} package(s)")
-    return True
+    return "done"
 
 
 def _models(manifest: Manifest, cfg: RunConfig, rep: Reporter) -> bool:
