@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from comfyhangar.agent.protocol import parse_progress_line
+from comfyhangar.agent.service import _alive
 from tests.agent.conftest import POD_TOKEN, Repos, agent_cmd, agent_env, installed_version
 from tests.agent.fakehub import FakeHub
 from tests.agent.netutil import free_port
@@ -184,11 +185,26 @@ class TestAgentRun:
         assert "exited with code 5" in failed[0]["error"]
         assert "[comfyui] Traceback" in crashed.stdout
 
+        # A SIGKILLed agent leaves its ComfyUI behind, holding the port: the next run stops it.
+        killed = subprocess.Popen(cmd, env=agent_env(hub), stdout=subprocess.PIPE, text=True)
+        assert killed.stdout is not None
+        for line in killed.stdout:
+            if (body := parse_progress_line(line)) and body["step"] == "ready":
+                break
+        killed.kill()
+        killed.communicate()
+        pid_file = tmp_path / "root/ComfyUI/user/hangar-comfyui.pid"
+        leftover = int(pid_file.read_text())
+        assert _alive(leftover)
+
         ready = subprocess.run(
             [*cmd, "--exit-when-ready"], env=agent_env(hub),
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
+        assert "left over from an earlier run" in ready.stdout
         assert ready.returncode == 0, ready.stdout + ready.stderr
         lines = _progress(ready.stdout)
         assert _status(lines, "comfyui") == ["skipped"]
         assert _status(lines, "ready") == ["done"]
+        assert not _alive(leftover)
+        assert not pid_file.exists()

@@ -55,10 +55,13 @@ async def _serve(comfyui_dir: Path, python: str, opts: ServiceOptions, rep: Repo
     except (OSError, ValueError) as exc:
         rep.progress("start", "failed", error=f"token proxy: {exc}")
         return 1
+    pid_file = comfyui_dir / "user" / "hangar-comfyui.pid"
+    _stop_leftover(pid_file, rep)
     proc = _start_comfyui(comfyui_dir, python, opts, rep)
     if proc is None:
         server.close()
         return 1
+    pid_file.write_text(str(proc.pid))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -71,6 +74,7 @@ async def _serve(comfyui_dir: Path, python: str, opts: ServiceOptions, rep: Repo
     finally:
         server.close()
         _stop_process(proc)
+        pid_file.unlink(missing_ok=True)
         rep.log("agent stopped")
 
 
@@ -158,6 +162,37 @@ def _probe(url: str, token: str) -> bool:
             return bool(resp.status == 200)
     except (OSError, urllib.error.URLError, ValueError):
         return False
+
+
+def _stop_leftover(pid_file: Path, rep: Reporter) -> None:
+    """Stop a ComfyUI that a killed agent left running (it would hold the port)."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"main.py" not in cmdline:
+        return  # the pid was reused by something else
+    rep.log(f"stopping a ComfyUI left over from an earlier run (pid {pid})")
+    for sig, wait_s in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            return
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie waiting for a reaper."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def _stop_process(proc: subprocess.Popen[str]) -> None:
