@@ -7,10 +7,12 @@ import asyncio
 import httpx
 import pytest
 
+from comfyhangar.emulators.runpod import EmulatorConfig
 from comfyhangar.runpod import (
     BadRequestError,
     CapacityError,
     ConflictError,
+    ForbiddenError,
     InsufficientBalanceError,
     InvalidRequestError,
     NotFoundError,
@@ -24,7 +26,7 @@ from comfyhangar.runpod.models import CreatePodRequest, LogEvent
 from tests.runpod.helpers import Sleeps, fast_policy
 from tests.runpod.proxy import cuttable_proxy
 from tests.runpod.test_emulator_endpoints import RTX_4090, comfy_request
-from tests.support.runpod_emulator import EmulatorHandle
+from tests.support.runpod_emulator import EmulatorHandle, emulator_server
 from tests.support.servers import free_port
 
 
@@ -155,3 +157,18 @@ async def test_timeout_type_is_not_leaking_the_key(handle: EmulatorHandle) -> No
     assert handle.api_key not in str(info.value)
     assert isinstance(info.value.__cause__, httpx.TimeoutException)
     handle.emu.faults.latency_s = 0.0
+
+
+async def test_403_for_a_read_only_key_on_writes() -> None:
+    """A key scoped to reads may list pods but gets ForbiddenError (403) on a create."""
+    config = EmulatorConfig(api_key="full-key", read_only_key="read-only-key", speed=1e-9)
+    async with (
+        emulator_server(config) as emulator,
+        RunPodClient("read-only-key", emulator.base_url, retry=fast_policy()) as runpod,
+    ):
+        assert await runpod.list_pods() == []
+        with pytest.raises(ForbiddenError) as info:
+            await runpod.create_pod(comfy_request())
+        assert emulator.emu.all_pods == [], "a refused create makes no pod"
+    assert info.value.status == 403
+    assert "read-only-key" not in str(info.value)

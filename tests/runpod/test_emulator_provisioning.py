@@ -79,6 +79,26 @@ async def test_capacity_fallback_to_other_dc_then_other_gpu(
     assert "no longer any instances" in second.attempts[0].detail
 
 
+async def test_a_gpu_pool_the_account_cannot_use_is_skipped(
+    handle: EmulatorHandle, runpod: RunPodClient
+) -> None:
+    """403 on one candidate moves on to the next, as the spec's createPod table says."""
+    handle.emu.forbidden_gpus.add(RTX_4090)
+    handle.emu.set_stock(L40S, "EU-SE-1", 1)
+    outcome = await create_tagged_pod(
+        runpod,
+        deployment_id="dep-forbidden",
+        label="main",
+        request=REQUEST,
+        candidates=[Candidate(RTX_4090, ("EU-RO-1",)), Candidate(L40S, ("EU-SE-1",))],
+        policy=_policy(),
+    )
+    assert outcome.pod.gpu_type_id == L40S
+    assert [a.result for a in outcome.attempts][-1] == "created"
+    assert outcome.attempts[0].status == 403
+    assert [p["gpu"]["id"] for p in handle.emu.pods] == [L40S]
+
+
 @pytest.mark.slow
 async def test_no_duplicates_when_half_the_create_answers_are_lost() -> None:
     deployments = [str(uuid.UUID(int=n + 1)) for n in range(200)]

@@ -45,14 +45,26 @@ class ContractChecker:
             return
         method, path = scope["method"], scope["path"]
         agent = dict(scope["headers"]).get(b"user-agent", b"").decode()
+        # Read the whole request first (the app may answer without reading it, as for a 403),
+        # then hand it over unchanged.
         request_body = bytearray()
-        response: dict[str, Any] = {"body": bytearray()}
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            request_body.extend(message.get("body", b""))
+            more = message.get("more_body", False)
+        replayed = False
 
         async def receive_and_keep() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                request_body.extend(message.get("body", b""))
-            return message
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(request_body), "more_body": False}
+            return await receive()
+
+        response: dict[str, Any] = {"body": bytearray()}
 
         async def send_and_keep(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -77,8 +77,12 @@ class EmulatorApp:
         scheme, _, key = token.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             return problem_response(401, "missing bearer token")
-        if self.emu.config.api_key is not None and key.strip() != self.emu.config.api_key:
+        key = key.strip()
+        read_only = key == self.emu.config.read_only_key
+        if self.emu.config.api_key is not None and key != self.emu.config.api_key and not read_only:
             return problem_response(401, "invalid bearer token")
+        if read_only and request.method not in ("GET", "HEAD"):
+            return problem_response(403, "access denied")
         self.emu.enforce_balance()
         response = await self._authorized(request)
         response.headers.update(self.emu.limiter.headers())

@@ -10,6 +10,7 @@ class EmulatorConfig:
     """Settings of one `RunPodEmulator`.
 
     - `api_key`: the only bearer token accepted; None accepts any non-empty token.
+    - `read_only_key`: a second accepted key, scoped to reads: any write answers 403.
     - `speed`: simulated seconds per real second (pods, billing and log times follow it).
     - `provisioning_s`, `starting_s`, `restart_s`: simulated seconds spent in PROVISIONING and
       STARTING after a create, and in STARTING after a start (`starting_s`) or restart.
@@ -21,6 +22,7 @@ class EmulatorConfig:
     """
 
     api_key: str | None = None
+    read_only_key: str | None = None
     speed: float = 1.0
     provisioning_s: float = 3.0
     starting_s: float = 5.0

@@ -56,6 +56,8 @@ class RunPodEmulator:
         self._templates: dict[str, dict[str, Any]] = {t["id"]: t for t in public_templates()}
         self._owned: set[str] = set()
         self._credit = Decimal(str(self.config.balance))
+        # GPU types this account may not use: creating a pod with one answers 403.
+        self.forbidden_gpus: set[str] = set()
         self._waiters: set[asyncio.Event] = set()
         self.clock.on_advance(self.notify)
         self.app = build_app(self)
@@ -197,6 +199,8 @@ class RunPodEmulator:
     def create_pod(self, body: Any) -> Pod:
         """Validate, charge-check and place a create request; the new pod (PROVISIONING)."""
         plan = placement.resolve(self, body)
+        if plan.gpu.id in self.forbidden_gpus:
+            raise ApiError(403, "access denied: this account cannot use the requested GPU pool")
         rate = placement.hourly_rate(plan)
         if self._credit - self.spent() < rate:
             raise ApiError(
