@@ -16,6 +16,7 @@ from comfyhangar.agent import pack
 from comfyhangar.agent.protocol import parse_progress_line
 from tests.agent.conftest import Repos, agent_cmd, agent_env, which_python310
 from tests.agent.fakehub import FakeHub
+from tests.agent.netutil import free_port
 
 AGENT_DIR = Path(pack.__file__).parent
 
@@ -93,3 +94,18 @@ class TestPack:
             )  # fmt: skip
             assert usage.returncode == 0
             assert "--manifest" in usage.stdout
+            # Start ComfyUI behind the proxy too (asyncio on this interpreter), then stop.
+            serve_flags = [f for f in flags if f != "--skip-start"] + [
+                "--proxy-host", "127.0.0.1", "--proxy-port", str(free_port()),
+                "--comfyui-port", str(free_port()), "--exit-when-ready",
+            ]  # fmt: skip
+            launch = pack.pod_launch(
+                manifest, root=str(root), extra_args=serve_flags, python=python,
+                unpack_dir=str(unpack),
+            )  # fmt: skip
+            served = subprocess.run(
+                ["sh", "-c", launch.args], cwd=tmp_path, env=agent_env(hub) | launch.env,
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert served.returncode == 0, served.stdout + served.stderr
+            assert '"step":"ready","status":"done"' in served.stdout
