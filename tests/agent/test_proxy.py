@@ -168,6 +168,12 @@ class TestTokenProxy:
             sock.sendall(b"NONSENSE\r\n\r\n")
             assert sock.recv(100).startswith(b"HTTP/1.1 400")
 
+    def test_bare_line_feeds_in_the_head_are_refused(self, proxy: int) -> None:
+        head = f"GET /headers HTTP/1.1\r\nX-Hangar-Token: {TOKEN}\r\nX-A: 1\nX-B: 2\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", proxy), timeout=5) as sock:
+            sock.sendall(head.encode())
+            assert sock.recv(100) == b""  # dropped, nothing forwarded
+
     def test_token_rules(self) -> None:
         assert valid_token(TOKEN)
         for bad in ("short", "x" * 15, "a" * 20 + ";", "a" * 20 + " b", "$(touch /tmp/x)aaaaaaaaa"):

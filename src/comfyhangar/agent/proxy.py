@@ -70,7 +70,7 @@ class TokenProxy:
             return await _reply(writer, 431, "Request Header Fields Too Large", "head too large")
         lines = raw.decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or "\n" in lines[0]:
             return await _reply(writer, 400, "Bad Request", "bad request line")
         method, target, version = parts
         headers = [_split_header(line) for line in lines[1:] if line]
@@ -154,7 +154,7 @@ def _bearer(value: str) -> str | None:
 
 def _split_header(line: str) -> tuple[str, str]:
     name, sep, value = line.partition(":")
-    if not sep or not name or name != name.strip():
+    if not sep or not name or name != name.strip() or "\n" in line or "\r" in line:
         raise ValueError("bad header line")
     return name, value.strip()
 
