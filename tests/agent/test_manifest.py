@@ -74,6 +74,8 @@ class TestParseManifest:
         ("path", "value"),
         [
             (["version"], 2),
+            (["version"], True),
+            (["version"], 1.0),
             (["comfyui", "ref"], "--upload-pack=touch /tmp/PWNED"),
             (["comfyui", "ref"], "main;touch x"),
             (["comfyui", "ref"], "$(touch x)"),

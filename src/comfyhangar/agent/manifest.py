@@ -228,7 +228,7 @@ def parse_manifest(data: Any, policy: Policy | None = None) -> Manifest:
     """Validate a decoded manifest document and return it typed; raises ManifestError."""
     policy = policy or Policy()
     doc = _obj(data, "manifest", {"version", "comfyui", "custom_nodes", "models", "pip"})
-    if doc.get("version") != MANIFEST_VERSION:
+    if type(doc.get("version")) is not int or doc.get("version") != MANIFEST_VERSION:
         raise ManifestError(f"version: must be {MANIFEST_VERSION}")
     comfy = _obj(doc.get("comfyui", {"ref": "master"}), "comfyui", {"repo", "ref"})
     comfyui = GitSource(
