@@ -67,7 +67,12 @@ def run(manifest: Manifest, cfg: RunConfig, rep: Reporter) -> int:
             rep.progress(name, "skipped", message="skipped by request")
             continue
         rep.log(f"step {name}")
-        if not step():
+        try:
+            ok = step()
+        except Exception as exc:  # noqa: BLE001 - a bug must still end in a reported failure
+            rep.progress(name, "failed", error=rep.redact(f"{type(exc).__name__}: {exc}"))
+            ok = False
+        if not ok:
             rep.progress("ready", "failed", message=f"setup stopped: step {name} failed")
             return EXIT_FAILED
     if "start" in cfg.skip:
