@@ -201,7 +201,7 @@ class Downloader:
     def _probe_once(self, job: _Job) -> None:
         resp = self._open(job, job.url, {"Range": "bytes=0-0"})
         try:
-            _check_status(resp, job, self.src)
+            self.src.check_response(resp, job.spec)
             match = _CONTENT_RANGE.match(resp.header("Content-Range") or "")
             if resp.status == 206 and match and match.group(3) != "*":
                 job.size, job.ranged = int(match.group(3)), True
@@ -303,7 +303,7 @@ class Downloader:
             os.ftruncate(job.fd, 0)
         resp = self._open(job, job.cdn_url or job.url, headers)
         try:
-            _check_status(resp, job, self.src)
+            self.src.check_response(resp, job.spec)
             if job.ranged:
                 match = _CONTENT_RANGE.match(resp.header("Content-Range") or "")
                 if resp.status != 206 or not match or int(match.group(1)) != start:
@@ -402,17 +402,3 @@ class Downloader:
     def _save_registry(self, registry: dict[str, Any]) -> None:
         self.registry_path.parent.mkdir(parents=True, exist_ok=True)
         write_json(self.registry_path, registry)
-
-
-def _check_status(resp: Response, job: _Job, src: Sources) -> None:
-    status = resp.status
-    if status in (200, 206):
-        return
-    if status in (401, 403):
-        token = src.token_kind(job.spec)
-        raise HttpError(
-            f"HTTP {status}: access denied (gated model? check {token})", status, retryable=False
-        )
-    if status in (404, 410, 416):
-        raise HttpError(f"HTTP {status} from {host_key(resp.url)}", status, retryable=False)
-    raise HttpError(f"HTTP {status} from {host_key(resp.url)}", status)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from .httpget import host_key
+from .httpget import HttpError, Response, host_key
 from .manifest import ModelSpec
 
 HF_HOSTS = frozenset({"huggingface.co", "hf.co"})
@@ -62,6 +62,19 @@ class Sources:
             return {"Authorization": f"Bearer {self.civitai_token}"}
         return {}
 
-    def token_kind(self, spec: ModelSpec) -> str:
-        """Which token a gated model needs, for error messages."""
-        return {"huggingface": "HF_TOKEN", "civitai": "CIVITAI_TOKEN"}.get(spec.kind, "a token")
+    def check_response(self, resp: Response, spec: ModelSpec) -> None:
+        """Raise HttpError unless `resp` is 200/206; only 408, 425, 429 and 5xx are retryable."""
+        status = resp.status
+        if status in (200, 206):
+            return
+        if status in (401, 403):
+            token = {"huggingface": "HF_TOKEN", "civitai": "CIVITAI_TOKEN"}.get(
+                spec.kind, "a token"
+            )
+            raise HttpError(
+                f"HTTP {status}: access denied (gated model? check {token})",
+                status,
+                retryable=False,
+            )
+        retryable = status in (408, 425, 429) or status >= 500
+        raise HttpError(f"HTTP {status} from {host_key(resp.url)}", status, retryable=retryable)
