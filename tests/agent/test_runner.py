@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
 
-from comfyhangar.agent import runner
+from comfyhangar.agent import cli, runner
 from comfyhangar.agent.download import DownloadOptions
 from comfyhangar.agent.manifest import parse_manifest
 from comfyhangar.agent.protocol import Reporter, parse_progress_line
@@ -51,3 +52,18 @@ class TestRun:
         assert lines[-1]["step"] == "ready"
         assert lines[-1]["status"] == "failed"
         assert "hf_topsecret_1" not in out.getvalue()
+
+
+class TestCli:
+    def test_schema_and_validate(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert cli.main(["schema"]) == 0
+        schema = json.loads(capsys.readouterr().out)
+        assert schema["properties"]["version"] == {"const": 1}
+        good = tmp_path / "good.json"
+        good.write_text(json.dumps({"version": 1, "comfyui": {"ref": "v1"}}))
+        assert cli.main(["validate", str(good)]) == 0
+        assert json.loads(capsys.readouterr().out)["comfyui"] == {"ref": "v1"}
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({"version": 1, "comfyui": {"ref": "-x"}}))
+        assert cli.main(["validate", str(bad)]) == 2
+        assert "comfyui.ref" in capsys.readouterr().err

@@ -1,5 +1,8 @@
 """Command line: `python -m comfyhangar.agent run --manifest FILE --root DIR [options]`.
 
+Also `validate MANIFEST` (exit 2 and the reason on stderr if it is invalid) and `schema`
+(the manifest JSON Schema).
+
 Secrets come from the environment (HF_TOKEN, CIVITAI_TOKEN, HANGAR_POD_TOKEN); `--token` exists
 for local use but shows in the process list. Exit codes: 0 ready (or setup complete with
 `--skip-start`), 1 a step failed, 2 bad usage or manifest, 3 ComfyUI exited.
@@ -8,12 +11,13 @@ for local use but shows in the process list. Exit codes: 0 ready (or setup compl
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 
 from .download import DownloadOptions
-from .manifest import ManifestError, Policy, check_url, load_manifest
+from .manifest import MANIFEST_SCHEMA, ManifestError, Policy, check_url, load_manifest
 from .protocol import Reporter
 from .proxy import valid_token
 from .runner import EXIT_USAGE, SKIPPABLE, RunConfig, run
@@ -53,12 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--segment-mb", type=int, default=32, help="download segment size in MiB")
     p.add_argument("--retries", type=int, default=6, help="retries per segment without progress")
     p.add_argument("--backoff", type=float, default=1.0, help="first retry delay, seconds")
+    v = sub.add_parser("validate", help="check a manifest; print it normalized, or the error")
+    v.add_argument("manifest", type=Path)
+    v.add_argument("--insecure-allow-http", action="store_true")
+    v.add_argument("--allow-host", action="append", default=[])
+    sub.add_parser("schema", help="print the manifest JSON Schema")
     return parser  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if args.command == "schema":
+        print(json.dumps(MANIFEST_SCHEMA, indent=2))  # noqa: T201 - the command's output
+        return 0
+    if args.command == "validate":
+        return _validate(args)
     hf_token = os.environ.get("HF_TOKEN") or None
     civitai_token = os.environ.get("CIVITAI_TOKEN") or None
     pod_token = args.token or os.environ.get("HANGAR_POD_TOKEN") or ""
@@ -98,6 +112,17 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     rep.log(f"agent starting: root {cfg.root}, ComfyUI {cfg.comfyui_dir}")
     return run(manifest, cfg, rep)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    policy = Policy(allow_insecure=args.insecure_allow_http).with_hosts(args.allow_host)
+    try:
+        manifest = load_manifest(args.manifest, policy)
+    except ManifestError as exc:
+        print(f"invalid manifest: {exc}", file=sys.stderr)  # noqa: T201
+        return EXIT_USAGE
+    print(json.dumps(manifest.raw, indent=2, sort_keys=True))  # noqa: T201
+    return 0
 
 
 def _check_endpoint(url: str, policy: Policy) -> None:
