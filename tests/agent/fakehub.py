@@ -149,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.hub.lock:
             fault = hosted.faults.pop(0) if hosted.faults else None
         if fault in ("500", "429"):
-            return self._send(int(fault), b"try later")
+            return self._send(int(fault), b"try later", (("Retry-After", "0"),))
         data = hosted.data
         start, end = 0, len(data) - 1
         rng = re.match(r"^bytes=(\d+)-(\d*)$", self.headers.get("Range", ""))
@@ -197,8 +197,10 @@ class _Handler(BaseHTTPRequestHandler):
             if self.hub.throttle_bps:
                 time.sleep(len(piece) / self.hub.throttle_bps)
 
-    def _send(self, status: int, body: bytes) -> None:
+    def _send(self, status: int, body: bytes, headers: tuple[tuple[str, str], ...] = ()) -> None:
         self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -14,6 +14,7 @@ import pytest
 
 from comfyhangar.agent.diskstate import valid_segments
 from comfyhangar.agent.download import PART, Downloader, DownloadOptions
+from comfyhangar.agent.httpget import HttpError
 from comfyhangar.agent.manifest import ModelSpec
 from comfyhangar.agent.protocol import Reporter, parse_progress_line
 from comfyhangar.agent.sources import Sources
@@ -247,3 +248,16 @@ class TestSources:
             revision="v1.0",
         )  # fmt: skip
         assert Sources().url_for(spec) == "https://huggingface.co/o/r/resolve/v1.0/sub/a%20b.bin"
+
+    def test_retry_after_is_read(self) -> None:
+        class Resp:
+            status, url = 503, "https://cdn.example/x"
+
+            def header(self, name: str) -> str | None:
+                return {"Retry-After": "7"}.get(name)
+
+        spec = ModelSpec(name="x", folder="vae", kind="url", url="https://cdn.example/x")
+        with pytest.raises(HttpError) as caught:
+            Sources().check_response(Resp(), spec)  # type: ignore[arg-type]
+        assert caught.value.retryable
+        assert caught.value.retry_after == 7.0

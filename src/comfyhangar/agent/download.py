@@ -291,8 +291,11 @@ class Downloader:
 
     def _backoff(self, job: _Job, exc: Exception, failures: int) -> None:
         delay = min(self.opts.backoff_s * 2 ** max(failures - 1, 0), 30.0)
+        delay *= random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not crypto
+        if isinstance(exc, HttpError) and exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)  # the server said when
         self.rep.log(f"{job.spec.name}: {exc}; retry in {delay:.1f}s")
-        time.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not crypto
+        time.sleep(delay)
 
     def _stream(self, job: _Job, seg: list[int], start: int) -> None:
         headers = {"Range": f"bytes={start}-{seg[1] - 1}"} if job.ranged else {}

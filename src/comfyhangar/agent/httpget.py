@@ -22,12 +22,20 @@ AuthFn = Callable[[str], dict[str, str]]
 
 
 class HttpError(Exception):
-    """A failed request; `retryable` tells whether trying again may help."""
+    """A failed request; `retryable` tells whether trying again may help, `retry_after` when."""
 
-    def __init__(self, message: str, status: int = 0, *, retryable: bool = True) -> None:
+    def __init__(
+        self,
+        message: str,
+        status: int = 0,
+        *,
+        retryable: bool = True,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 @dataclass

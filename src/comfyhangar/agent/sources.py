@@ -77,4 +77,8 @@ class Sources:
                 retryable=False,
             )
         retryable = status in (408, 425, 429) or status >= 500
-        raise HttpError(f"HTTP {status} from {host_key(resp.url)}", status, retryable=retryable)
+        after = (resp.header("Retry-After") or "").strip()
+        raise HttpError(
+            f"HTTP {status} from {host_key(resp.url)}", status, retryable=retryable,
+            retry_after=min(float(after), 300.0) if after.isdigit() else None,
+        )  # fmt: skip
