@@ -208,3 +208,24 @@ class TestAgentRun:
         assert _status(lines, "ready") == ["done"]
         assert not _alive(leftover)
         assert not pid_file.exists()
+
+    def test_stay_on_failure_waits_for_sigterm(
+        self, tmp_path: Path, hub: FakeHub, repos: Repos, pod_python: str, wheels: Path
+    ) -> None:
+        manifest = _manifest(repos, [_hf_model(hub, "g.bin", b"gated" * 100)], nodes=False)
+        manifest.pop("pip")
+        cmd = agent_cmd(manifest, tmp_path, hub, pod_python, wheels, "--skip-start",
+                        "--skip", "comfyui", "--stay-on-failure")  # fmt: skip
+        env = agent_env(hub)
+        env.pop("HF_TOKEN")
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if (body := parse_progress_line(line)) and body["step"] == "ready":
+                assert body["status"] == "failed"
+                break
+        time.sleep(0.5)
+        assert proc.poll() is None  # still up: no crash loop
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+        assert proc.returncode == 1

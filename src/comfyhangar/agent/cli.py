@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 from .download import DownloadOptions
@@ -51,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip", action="append", default=[], choices=SKIPPABLE, help="skip a step")
     p.add_argument("--skip-start", action="store_true", help="same as --skip start")
     p.add_argument("--exit-when-ready", action="store_true", help="stop once ready (tests)")
+    p.add_argument(
+        "--stay-on-failure",
+        action="store_true",
+        help="after a failure, wait for SIGTERM instead of exiting",
+    )
     p.add_argument("--ready-timeout", type=float, default=900.0, help="seconds")
     p.add_argument("--no-gpu-ok", action="store_true", help="a missing GPU is only reported")
     p.add_argument("--connections", type=int, default=16, help="parallel download connections")
@@ -111,7 +118,20 @@ def main(argv: list[str] | None = None) -> int:
         allow_file_repos=args.insecure_allow_http,
     )  # fmt: skip
     rep.log(f"agent starting: root {cfg.root}, ComfyUI {cfg.comfyui_dir}")
-    return run(manifest, cfg, rep)
+    code = run(manifest, cfg, rep)
+    if code != 0 and args.stay_on_failure:
+        _wait_for_stop(rep)
+    return code
+
+
+def _wait_for_stop(rep: Reporter) -> None:
+    """Idle until SIGTERM/SIGINT, so a failed pod does not crash-loop while it bills."""
+    stopped: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stopped.append(signum))
+    rep.log("setup failed; staying up so the failure can be read (stop the pod to end)")
+    while not stopped:
+        time.sleep(0.2)
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -80,10 +80,17 @@ def pod_launch(
     extra_args: Sequence[str] = (),
     python: str = "python3",
     unpack_dir: str = DEFAULT_UNPACK_DIR,
+    stay_on_failure: bool = True,
 ) -> PodLaunch:
-    """Env and `args` that run `agent run` on the pod with `manifest` under `root`."""
+    """Env and `args` that run `agent run` on the pod with `manifest` under `root`.
+
+    By default the agent stays up after a failure (`--stay-on-failure`): a container that exits
+    would be restarted and set up again and again while the GPU bills.
+    """
     bundle = base64.b64encode(build_bundle(manifest)).decode("ascii")
     agent_args = ["run", "--manifest", f"{unpack_dir}/manifest.json", "--root", root]
+    if stay_on_failure:
+        agent_args.append("--stay-on-failure")
     return PodLaunch(
         env={BUNDLE_ENV: bundle},
         args=launch_args([*agent_args, *extra_args], python=python, unpack_dir=unpack_dir),
