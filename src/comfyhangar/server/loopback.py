@@ -50,6 +50,11 @@ async def serve_on_loopback(
         yield f"http://127.0.0.1:{bound_port}"
     finally:
         server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(task, timeout=5)
+        try:
+            async with asyncio.timeout(5):
+                await task
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         sock.close()

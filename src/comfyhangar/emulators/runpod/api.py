@@ -136,7 +136,8 @@ async def pod_logs(emu: RunPodEmulator, request: Request, path: dict[str, str]) 
                 wait = min(wait, emu.clock.real_seconds_until(due) + 0.005)
             event = emu.waiter()
             try:
-                await asyncio.wait_for(event.wait(), max(wait, 0.0))
+                async with asyncio.timeout(max(wait, 0.0)):  # not wait_for: see event_hub
+                    await event.wait()
             except TimeoutError:
                 if time.monotonic() - last_write >= keepalive:
                     last_write = time.monotonic()
