@@ -6,6 +6,7 @@ half a JSON document behind.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -59,3 +60,9 @@ def write_json(path: Path, body: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(body), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def flush_fd(fd: int) -> None:
+    """Flush a file's data to disk (a file system without fsync is tolerated)."""
+    with contextlib.suppress(OSError):
+        getattr(os, "fdatasync", os.fsync)(fd)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diskstate import read_json, sha256_of, stamp, valid_segments, write_json
+from .diskstate import flush_fd, read_json, sha256_of, stamp, valid_segments, write_json
 from .httpget import HttpError, Response, host_key, open_url
 from .manifest import ModelSpec
 from .protocol import Reporter
@@ -392,11 +392,18 @@ class Downloader:
         )  # fmt: skip
 
     def _save_state(self, job: _Job, *, force: bool = False) -> None:
+        """Record segment progress; never claims bytes that are not on disk yet.
+
+        The progress is copied first and the data flushed after, so every byte the state file
+        counts was written before the flush: a kill, or a crash of the machine, resumes safely.
+        """
         with job.lock:
             if job.fd < 0 and not force:
                 return  # finished (or never opened): the state file is gone or about to go
             body = {"url": job.url, "size": job.size, "ranged": job.ranged,
                     "segments": [list(s) for s in job.segments]}  # fmt: skip
+            if job.fd >= 0:
+                flush_fd(job.fd)
             write_json(job.state, body)
 
     def _load_registry(self) -> dict[str, Any]:
