@@ -7,12 +7,14 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,6 +88,41 @@ def repos(tmp_path_factory: pytest.TempPathFactory) -> Repos:
     numpy = _repo(base / "node-numpy", {"__init__.py": "", "requirements.txt": "numpy>=2\n"})
     broken = _repo(base / "node-broken", {"__init__.py": "raise ImportError('no module xyz')\n"})
     return Repos(*(f"file://{p}" for p in (comfy, good, numpy, broken)))
+
+
+Spawn = Callable[..., "subprocess.Popen[str]"]
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Spawn]:
+    """Start processes that are stopped at teardown, with any ComfyUI they left behind."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(cmd: list[str], **kwargs: Any) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(cmd, text=True, **kwargs)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    for pid_file in tmp_path.rglob("hangar-comfyui.pid"):
+        try:
+            pid = int(pid_file.read_text())
+            cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+        except (OSError, ValueError):
+            continue
+        if cwd.is_relative_to(tmp_path):  # ours, not a reused pid
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture

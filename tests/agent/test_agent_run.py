@@ -15,7 +15,14 @@ import pytest
 
 from comfyhangar.agent.protocol import parse_progress_line
 from comfyhangar.agent.service import _alive
-from tests.agent.conftest import POD_TOKEN, Repos, agent_cmd, agent_env, installed_version
+from tests.agent.conftest import (
+    POD_TOKEN,
+    Repos,
+    Spawn,
+    agent_cmd,
+    agent_env,
+    installed_version,
+)
 from tests.agent.fakehub import FakeHub
 from tests.agent.netutil import free_port
 
@@ -61,8 +68,9 @@ def _assert_no_secrets(out: str, hub: FakeHub) -> None:
 
 class TestAgentRun:
     def test_full_setup_then_restart_is_fast_and_serves(
-        self, tmp_path: Path, hub: FakeHub, repos: Repos, pod_python: str, wheels: Path
-    ) -> None:
+        self, tmp_path: Path, hub: FakeHub, repos: Repos, pod_python: str, wheels: Path,
+        spawn: Spawn,
+    ) -> None:  # fmt: skip
         hub.add_civitai(77, b"lora" * 5000, gated=True)
         data = os.urandom(3 << 20)
         models = [
@@ -95,10 +103,10 @@ class TestAgentRun:
         hub.requests.clear()
         port, comfy_port = free_port(), free_port()
         started = time.monotonic()
-        proc = subprocess.Popen(
+        proc = spawn(
             [*cmd, "--proxy-host", "127.0.0.1", "--proxy-port", str(port),
              "--comfyui-port", str(comfy_port)],
-            env=agent_env(hub), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=agent_env(hub), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
         assert proc.stdout is not None
         seen: list[str] = []
@@ -136,8 +144,9 @@ class TestAgentRun:
             http.client.HTTPConnection("127.0.0.1", comfy_port, timeout=1).connect()
 
     def test_kill_and_resume(
-        self, tmp_path: Path, hub: FakeHub, repos: Repos, pod_python: str, wheels: Path
-    ) -> None:
+        self, tmp_path: Path, hub: FakeHub, repos: Repos, pod_python: str, wheels: Path,
+        spawn: Spawn,
+    ) -> None:  # fmt: skip
         data = os.urandom(8 << 20)
         manifest = _manifest(repos, [_hf_model(hub, "big.safetensors", data)], nodes=False)
         manifest.pop("pip")
@@ -145,7 +154,7 @@ class TestAgentRun:
                         "--skip", "comfyui", "--skip", "custom_nodes",
                         "--connections", "2", "--segment-mb", "1")  # fmt: skip
         hub.throttle_bps = 1_500_000
-        proc = subprocess.Popen(cmd, env=agent_env(hub), stdout=subprocess.PIPE, text=True)
+        proc = spawn(cmd, env=agent_env(hub), stdout=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while hub.served["org/gated/big.safetensors"] < 3 << 20:
             assert time.monotonic() < deadline
@@ -168,8 +177,9 @@ class TestAgentRun:
         assert not part.exists()
 
     def test_comfyui_crash_and_exit_when_ready(
-        self, tmp_path: Path, hub: FakeHub, repos: Repos, pod_python: str, wheels: Path
-    ) -> None:
+        self, tmp_path: Path, hub: FakeHub, repos: Repos, pod_python: str, wheels: Path,
+        spawn: Spawn,
+    ) -> None:  # fmt: skip
         manifest = _manifest(repos, [], nodes=False)
         manifest.pop("pip")
         ports = ["--proxy-host", "127.0.0.1", "--proxy-port", str(free_port()),
@@ -186,7 +196,7 @@ class TestAgentRun:
         assert "[comfyui] Traceback" in crashed.stdout
 
         # A SIGKILLed agent leaves its ComfyUI behind, holding the port: the next run stops it.
-        killed = subprocess.Popen(cmd, env=agent_env(hub), stdout=subprocess.PIPE, text=True)
+        killed = spawn(cmd, env=agent_env(hub), stdout=subprocess.PIPE)
         assert killed.stdout is not None
         for line in killed.stdout:
             if (body := parse_progress_line(line)) and body["step"] == "ready":
@@ -210,15 +220,16 @@ class TestAgentRun:
         assert not pid_file.exists()
 
     def test_stay_on_failure_waits_for_sigterm(
-        self, tmp_path: Path, hub: FakeHub, repos: Repos, pod_python: str, wheels: Path
-    ) -> None:
+        self, tmp_path: Path, hub: FakeHub, repos: Repos, pod_python: str, wheels: Path,
+        spawn: Spawn,
+    ) -> None:  # fmt: skip
         manifest = _manifest(repos, [_hf_model(hub, "g.bin", b"gated" * 100)], nodes=False)
         manifest.pop("pip")
         cmd = agent_cmd(manifest, tmp_path, hub, pod_python, wheels, "--skip-start",
                         "--skip", "comfyui", "--stay-on-failure")  # fmt: skip
         env = agent_env(hub)
         env.pop("HF_TOKEN")
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+        proc = spawn(cmd, env=env, stdout=subprocess.PIPE)
         assert proc.stdout is not None
         for line in proc.stdout:
             if (body := parse_progress_line(line)) and body["step"] == "ready":
