@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+#: How a pod of ours (env `HANGAR_DEPLOYMENT_ID`) sets up once RUNNING: `simulated` schedules
+#: the log lines an agent run would print; `none` prints nothing. (A later mode will run the
+#: real agent; it plugs in at `RunPodEmulator._setup_run`.)
+SetupMode = Literal["simulated", "none"]
+SETUP_MODES: tuple[SetupMode, ...] = ("simulated", "none")
 
 
 @dataclass(frozen=True)
@@ -19,6 +26,9 @@ class EmulatorConfig:
     - `rate_limit_per_*`: request quotas per key (fixed real-time windows).
     - `seed`: makes ids, utilisation and fault draws deterministic.
     - `keepalive_s`: real seconds between `:` keepalive comments on idle log streams.
+    - `setup`: what a pod carrying `HANGAR_DEPLOYMENT_ID` does after each entry into RUNNING
+      (see `SetupMode`); `simulated_setup_s`: simulated seconds its simulated agent run takes
+      from RUNNING to `ready`.
     """
 
     api_key: str | None = None
@@ -34,3 +44,11 @@ class EmulatorConfig:
     rate_limit_per_day: int = 1_000_000
     seed: int | None = None
     keepalive_s: float = 5.0
+    setup: SetupMode = "simulated"
+    simulated_setup_s: float = 15.0
+
+    def __post_init__(self) -> None:
+        if self.setup not in SETUP_MODES:
+            raise ValueError(f"setup must be one of {', '.join(SETUP_MODES)}")
+        if self.simulated_setup_s < 0:
+            raise ValueError("simulated_setup_s must be >= 0")

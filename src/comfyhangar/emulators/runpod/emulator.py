@@ -20,6 +20,7 @@ from comfyhangar.emulators.runpod.locations import DCS_BY_ID, default_stock
 from comfyhangar.emulators.runpod.model import NetworkVolume, Pod
 from comfyhangar.emulators.runpod.problems import ApiError, bad_request, not_found
 from comfyhangar.emulators.runpod.ratelimit import RateLimiter
+from comfyhangar.emulators.runpod.simulated_setup import is_hangar_pod, plan_for, setup_lines
 from comfyhangar.emulators.runpod.templates import public_templates
 
 _ALNUM = string.ascii_lowercase + string.digits
@@ -330,13 +331,33 @@ class RunPodEmulator:
         self.notify()
 
     def _boot_lines(self, pod: Pod, at: float) -> None:
+        """Lines of a container start `at` seconds after the latest phase change (when the pod
+        enters RUNNING), then whatever the container prints while it sets up."""
         self._schedule(pod, at, "system", "Starting container")
         self._schedule(pod, at, "container", f"Container started from {pod.image}")
+        self._setup_run(pod, at)
+
+    def _setup_run(self, pod: Pod, at: float) -> None:
+        """What one of our pods (env `HANGAR_DEPLOYMENT_ID`) does once its container runs.
+
+        `config.setup` picks the strategy: `simulated` schedules the lines an agent run would
+        print, over `simulated_setup_s`; `none` prints nothing. The lines are pending like
+        every transition line, so a stop, restart, terminate or failure before they are due
+        drops the rest of the run. (A mode that runs the real agent belongs here.)
+        """
+        if self.config.setup == "none" or not is_hangar_pod(pod.env):
+            return
+        running_at = self._phase_base(pod) + timedelta(seconds=at)
+        for ts, line in setup_lines(plan_for(pod.env), running_at, self.config.simulated_setup_s):
+            pod.logs.schedule(ts, "container", line)
 
     def _schedule(self, pod: Pod, delay: float, source: str, line: str) -> None:
         """Schedule a line `delay` simulated seconds after the pod's latest phase change."""
-        base = max(p.at for p in pod.phases if p.at <= self.clock.now())
-        pod.logs.schedule(base + timedelta(seconds=delay), source, line)
+        pod.logs.schedule(self._phase_base(pod) + timedelta(seconds=delay), source, line)
+
+    def _phase_base(self, pod: Pod) -> datetime:
+        """When the pod's latest phase change (at or before now) happened."""
+        return max(p.at for p in pod.phases if p.at <= self.clock.now())
 
     def _hold(self, pod: Pod) -> None:
         self._held[pod.id] = ((pod.gpu_id, pod.data_center_id, pod.cloud), pod.gpu_count)
