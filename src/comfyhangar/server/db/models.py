@@ -63,9 +63,22 @@ class Deployment(Base):
     state_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Bumped by every change; a process acts on RunPod only if nothing changed since it looked.
+    version: Mapped[int] = mapped_column(default=1)
     # A server process that is acting on this deployment (calling RunPod) holds the lock.
     lock_token: Mapped[str | None] = mapped_column(String(32), default=None)
     lock_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The pod that serves this deployment (kept after it is gone, for history).
+    pod_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Set before a create is sent; a create is never repeated blindly once this is set.
+    create_intent_at: Mapped[datetime | None] = mapped_column(default=None)
+    restart_requested: Mapped[bool] = mapped_column(default=False)
+    # The agent reported `ready` since the pod last (re)started.
+    setup_ready: Mapped[bool] = mapped_column(default=False)
+    # Latest progress per setup step, as the agent reported it.
+    setup: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Id of the last pod log event consumed (RunPod's Last-Event-ID), for exact resume.
+    log_cursor: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Pod(Base):
@@ -103,3 +116,18 @@ class Event(Base):
     deployment_id: Mapped[str | None] = mapped_column(String(32), default=None)
     pod_id: Mapped[str | None] = mapped_column(String(64), default=None)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LogLine(Base):
+    """A bounded tail of each deployment's pod log (the follower trims old lines)."""
+
+    __tablename__ = "log_lines"
+    __table_args__ = (Index("ix_log_lines_deployment_id_id", "deployment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))
+    pod_id: Mapped[str] = mapped_column(String(64))
+    log_id: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(16))
+    line: Mapped[str] = mapped_column(Text)
