@@ -1,0 +1,74 @@
+"""The GPU catalog with live price and stock, cached briefly, and the four price tiers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+from enum import StrEnum
+
+from comfyhangar.runpod import RunPodClient
+from comfyhangar.runpod.models import Cloud, DataCenter, GpuType
+
+CATALOG_TTL_S = 30.0
+
+
+class Tier(StrEnum):
+    """Price bands per GPU-hour (secure price, else community): the seed's four."""
+
+    BUDGET = "budget"  # under $0.50
+    MID = "mid"  # $0.50 to under $1.00
+    HIGH = "high"  # $1.00 to under $2.50
+    PREMIUM = "premium"  # $2.50 and up
+
+
+def tier_of(price_per_hour: Decimal) -> Tier:
+    if price_per_hour < Decimal("0.50"):
+        return Tier.BUDGET
+    if price_per_hour < Decimal("1.00"):
+        return Tier.MID
+    if price_per_hour < Decimal("2.50"):
+        return Tier.HIGH
+    return Tier.PREMIUM
+
+
+def reference_price(gpu: GpuType) -> Decimal:
+    """The price a tier is judged by: secure when offered there, else community."""
+    secure = gpu.price.secure or Decimal(0)
+    community = gpu.price.community or Decimal(0)
+    return secure if gpu.secure and secure > 0 else community
+
+
+class Catalog:
+    """GPU types (with availability, per cloud) and data centers, cached for `ttl` seconds."""
+
+    def __init__(self, client: RunPodClient, *, ttl: float = CATALOG_TTL_S) -> None:
+        self._client = client
+        self._ttl = ttl
+        self._gpus: dict[Cloud, tuple[float, list[GpuType]]] = {}
+        self._data_centers: tuple[float, list[DataCenter]] | None = None
+        self._lock = asyncio.Lock()
+
+    async def gpus(self, cloud: Cloud = Cloud.SECURE) -> list[GpuType]:
+        """Every GPU type with its price, largest machine, and stock in `cloud`."""
+        async with self._lock:
+            cached = self._gpus.get(cloud)
+            if cached is not None and time.monotonic() - cached[0] < self._ttl:
+                return cached[1]
+            gpus = await self._client.list_gpu_types(include_availability=True, cloud=cloud)
+            self._gpus[cloud] = (time.monotonic(), gpus)
+            return gpus
+
+    async def gpu(self, gpu_id: str, cloud: Cloud = Cloud.SECURE) -> GpuType | None:
+        return next((g for g in await self.gpus(cloud) if g.id == gpu_id), None)
+
+    async def data_centers(self) -> list[DataCenter]:
+        async with self._lock:
+            if (
+                self._data_centers is not None
+                and time.monotonic() - self._data_centers[0] < self._ttl
+            ):
+                return self._data_centers[1]
+            centers = await self._client.list_data_centers()
+            self._data_centers = (time.monotonic(), centers)
+            return centers
