@@ -18,7 +18,9 @@ FROZEN = 1e-9  # simulated seconds per real second: time moves only by clock.adv
 @pytest.fixture
 async def handle() -> AsyncIterator[EmulatorHandle]:
     """An emulator whose clock moves only on demand; fails on exit on any spec violation."""
-    async with emulator_server(EmulatorConfig(api_key=KEY, seed=42, speed=FROZEN)) as running:
+    async with emulator_server(
+        EmulatorConfig(api_key=KEY, seed=42, speed=FROZEN, setup="none")
+    ) as running:
         yield running
 
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from comfyhangar import __version__
 from comfyhangar.server.errors import install_error_handlers
-from comfyhangar.server.routers import health
+from comfyhangar.server.routers import deployments, events, gpus, health, pods
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.settings import Settings, load_settings
 
@@ -35,5 +35,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    app.include_router(health.router, prefix=API_PREFIX)
+    for module in (health, gpus, deployments, events, pods):
+        app.include_router(module.router, prefix=API_PREFIX)
     return app

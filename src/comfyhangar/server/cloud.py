@@ -40,7 +40,9 @@ async def connect_cloud(settings: Settings) -> AsyncIterator[Cloud]:
             yield Cloud(client=client, simulated=False)
         return
     key = secrets.token_urlsafe(24)
-    emulator = RunPodEmulator(dataclasses.replace(EMBEDDED_CONFIG, api_key=key))
+    emulator = RunPodEmulator(
+        dataclasses.replace(EMBEDDED_CONFIG, api_key=key, speed=settings.emulator_speed)
+    )
     async with (
         serve_on_loopback(emulator.app, lifespan="off") as base_url,
         RunPodClient(key, f"{base_url}/v2") as client,

@@ -1,7 +1,8 @@
-"""What a running server holds: settings, the database, live events and the cloud.
+"""What a running server holds: settings, the database, live events, the cloud and background work.
 
 `Runtime.start` is the whole start-up sequence (migrate, connect the database, start the event
-hub, connect RunPod or start the embedded emulator) and its exit is the shutdown, in reverse.
+hub, connect RunPod or start the embedded emulator, start the reconciler and log follower) and
+its exit is the shutdown, in reverse.
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from comfyhangar.runpod import RunPodError
+from comfyhangar.server.background.log_follower import LogFollower
+from comfyhangar.server.background.pod_actions import ActionSettings
+from comfyhangar.server.background.reconciler import Reconciler, ReconcilerSettings
 from comfyhangar.server.cloud import Cloud, connect_cloud
 from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
+from comfyhangar.server.services.catalog import Catalog
+from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
 from comfyhangar.server.settings import Settings
 
@@ -33,12 +39,15 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     events: EventHub
     cloud: Cloud
+    catalog: Catalog
+    reconciler: Reconciler
+    deployments: DeploymentService
     _runpod_check: tuple[float, bool, str | None] = field(default=(0.0, False, None))
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def start(cls, settings: Settings) -> AsyncIterator[Runtime]:
-        """Bring everything up; tear it all down on exit."""
+    async def start(cls, settings: Settings, *, background: bool = True) -> AsyncIterator[Runtime]:
+        """Bring everything up; tear it all down on exit. `background=False` runs no loops."""
         url = settings.effective_database_url
         await migrate(url)
         engine = make_engine(url)
@@ -51,7 +60,31 @@ class Runtime:
         try:
             await hub.start()
             async with connect_cloud(settings) as cloud:
-                yield cls(settings, engine, sessions, hub, cloud)
+                catalog = Catalog(cloud.client)
+                reconciler = Reconciler(
+                    sessions,
+                    cloud.client,
+                    catalog,
+                    ReconcilerSettings(
+                        interval_s=settings.reconcile_interval_s,
+                        actions=ActionSettings(
+                            lease_s=settings.lease_s, create_settle_s=settings.create_settle_s
+                        ),
+                    ),
+                )
+                service = DeploymentService(sessions, cloud.client, catalog, reconciler.wake)
+                follower = LogFollower(
+                    sessions, cloud.client, interval_s=settings.reconcile_interval_s
+                )
+                runtime = cls(settings, engine, sessions, hub, cloud, catalog, reconciler, service)
+                if background:
+                    reconciler.start()
+                    follower.start()
+                try:
+                    yield runtime
+                finally:
+                    await follower.stop()
+                    await reconciler.stop()
         finally:
             await hub.stop()
             await engine.dispose()

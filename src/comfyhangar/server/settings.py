@@ -47,7 +47,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    reconcile_interval_s: float = Field(default=5.0, gt=0)
+    reconcile_interval_s: float = Field(
+        default=5.0, gt=0, description="Seconds between reconcile cycles"
+    )
+    lease_s: float = Field(
+        default=30.0, gt=0, description="How long one process may act on a pod unrenewed"
+    )
+    create_settle_s: float = Field(
+        default=30.0, ge=0, description="Wait after an interrupted create before creating again"
+    )
+    emulator_speed: float = Field(
+        default=1.0, gt=0, description="Simulated seconds per real second of the embedded emulator"
+    )
 
     @field_validator("database_url")
     @classmethod

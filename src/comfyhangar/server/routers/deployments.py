@@ -1,0 +1,167 @@
+"""`/deployments`: deploy, list, read, stop, start, restart, terminate, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from sqlalchemy import select
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from comfyhangar.core.lifecycle import DeploymentState
+from comfyhangar.server.db.models import Deployment, LogLine
+from comfyhangar.server.db.models import Pod as PodRow
+from comfyhangar.server.deps import RuntimeDep
+from comfyhangar.server.runtime import Runtime
+from comfyhangar.server.schemas.deployments import (
+    DeploymentCreate,
+    DeploymentDetail,
+    DeploymentList,
+    DeploymentView,
+    LogLineView,
+    LogTail,
+)
+from comfyhangar.server.views import deployment_detail, deployment_view
+
+router = APIRouter(prefix="/deployments", tags=["deployments"])
+LOG_POLL_S = 0.5
+
+
+async def _view(runtime: Runtime, dep: Deployment) -> DeploymentView:
+    async with runtime.sessions() as session:
+        row = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
+    live = runtime.reconciler.pods.get(dep.pod_id) if dep.pod_id else None
+    return deployment_view(dep, row, live, simulated=runtime.cloud.simulated)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DeploymentView)
+async def create_deployment(body: DeploymentCreate, runtime: RuntimeDep) -> DeploymentView:
+    """Deploy ComfyUI on a new pod. The pod is created in the background; watch `/events`."""
+    dep = await runtime.deployments.create(body)
+    return await _view(runtime, dep)
+
+
+@router.get("", response_model=DeploymentList)
+async def list_deployments(
+    runtime: RuntimeDep, state: Annotated[DeploymentState | None, Query()] = None
+) -> DeploymentList:
+    """Every deployment, newest first; `state` filters."""
+    deployments = await runtime.deployments.list(state.value if state else None)
+    pod_ids = [d.pod_id for d in deployments if d.pod_id]
+    async with runtime.sessions() as session:
+        rows = (
+            {r.id: r for r in await session.scalars(select(PodRow).where(PodRow.id.in_(pod_ids)))}
+            if pod_ids
+            else {}
+        )
+    live = runtime.reconciler.pods
+    simulated = runtime.cloud.simulated
+    return DeploymentList(
+        deployments=[
+            deployment_view(
+                d,
+                rows.get(d.pod_id) if d.pod_id else None,
+                live.get(d.pod_id) if d.pod_id else None,
+                simulated=simulated,
+            )
+            for d in deployments
+        ]
+    )
+
+
+@router.get("/{deployment_id}", response_model=DeploymentDetail)
+async def get_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentDetail:
+    """One deployment with its pod, setup steps and state history."""
+    dep = await runtime.deployments.get(deployment_id)
+    history = await runtime.deployments.history(deployment_id)
+    async with runtime.sessions() as session:
+        row = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
+    live = runtime.reconciler.pods.get(dep.pod_id) if dep.pod_id else None
+    return deployment_detail(dep, row, live, history, simulated=runtime.cloud.simulated)
+
+
+@router.post(
+    "/{deployment_id}/stop", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentView
+)
+async def stop_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentView:
+    """Stop the pod (no GPU billed; the volume is kept). Idempotent."""
+    return await _view(runtime, await runtime.deployments.stop(deployment_id))
+
+
+@router.post(
+    "/{deployment_id}/start", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentView
+)
+async def start_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentView:
+    """Start a stopped pod again (or retry a deployment whose pod could not be made)."""
+    return await _view(runtime, await runtime.deployments.start(deployment_id))
+
+
+@router.post(
+    "/{deployment_id}/restart", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentView
+)
+async def restart_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentView:
+    """Restart the running pod's container (setup runs again, skipping what is done)."""
+    return await _view(runtime, await runtime.deployments.restart(deployment_id))
+
+
+@router.delete(
+    "/{deployment_id}", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentView
+)
+async def terminate_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentView:
+    """Terminate the pod for good (its volume disk is destroyed). Idempotent."""
+    return await _view(runtime, await runtime.deployments.terminate(deployment_id))
+
+
+@router.get("/{deployment_id}/logs", response_model=LogTail)
+async def deployment_logs(
+    deployment_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    lines: Annotated[int, Query(ge=1, le=2000)] = 200,
+    follow: Annotated[bool, Query()] = False,
+) -> LogTail | EventSourceResponse:
+    """The last `lines` lines of the pod log; `follow=1` streams them, then new ones, as SSE."""
+    tail = await runtime.deployments.log_tail(deployment_id, lines)
+    if not follow:
+        return LogTail(
+            deployment_id=deployment_id,
+            lines=[LogLineView(id=ln.id, ts=ln.ts, source=ln.source, line=ln.line) for ln in tail],
+        )
+    after = tail[0].id - 1 if tail else await _newest_line(runtime, deployment_id)
+    return EventSourceResponse(_follow(runtime, deployment_id, after, request), ping=15)
+
+
+async def _newest_line(runtime: Runtime, deployment_id: str) -> int:
+    async with runtime.sessions() as session:
+        newest = await session.scalar(
+            select(LogLine.id)
+            .where(LogLine.deployment_id == deployment_id)
+            .order_by(LogLine.id.desc())
+            .limit(1)
+        )
+    return newest or 0
+
+
+async def _follow(
+    runtime: Runtime, deployment_id: str, after: int, request: Request
+) -> AsyncIterator[ServerSentEvent]:
+    last = after
+    while not await request.is_disconnected():
+        async with runtime.sessions() as session:
+            fresh = list(
+                await session.scalars(
+                    select(LogLine)
+                    .where(LogLine.deployment_id == deployment_id, LogLine.id > last)
+                    .order_by(LogLine.id)
+                    .limit(500)
+                )
+            )
+        for line in fresh:
+            last = line.id
+            payload = {"ts": line.ts.isoformat(), "source": line.source, "line": line.line}
+            yield ServerSentEvent(data=json.dumps(payload), id=str(line.id), event="log")
+        if not fresh:
+            await asyncio.sleep(LOG_POLL_S)

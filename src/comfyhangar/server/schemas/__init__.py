@@ -1,0 +1,1 @@
+"""The HTTP API's request and response models (what clients send and get)."""

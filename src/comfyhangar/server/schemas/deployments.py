@@ -1,0 +1,173 @@
+"""Deployment requests and views.
+
+Input is strict: unknown fields, bad names, impossible disks or env names are a 422 that
+names the field, before anything is stored or sent to RunPod. Checks that need the GPU
+catalog (unknown GPU, count above its largest machine) happen in the service, with the same
+422 shape.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from comfyhangar.core.lifecycle import DeploymentState, Desired
+
+DEFAULT_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404"
+OFFICIAL_COMFYUI_IMAGE = "runpod/comfyui:latest"
+MIN_CONTAINER_DISK_GB = 20
+MAX_DISK_GB = 4096
+DEFAULT_VOLUME_GB = 100
+RESERVED_ENV_PREFIXES = ("HANGAR_", "RUNPOD_")
+
+Name = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"),
+    Field(description="1-40 characters: letters, digits, '.', '_', '-'; starts alphanumeric"),
+]
+GpuTypeId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")
+]
+DataCenterId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,3}-[A-Z]{2}-\d{1,2}$")]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+EnvValue = Annotated[str, StringConstraints(max_length=32_768)]
+Image = Annotated[
+    str,
+    StringConstraints(
+        max_length=255,
+        pattern=r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$",
+    ),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GpuRequest(_Strict):
+    id: GpuTypeId = Field(description="RunPod GPU type id, e.g. 'NVIDIA GeForce RTX 4090'")
+    count: int = Field(default=1, ge=1, le=16)
+
+
+class DeploymentCreate(_Strict):
+    """What a user asks for: a pod with ComfyUI, its GPU, disks, image, install manifest."""
+
+    name: Name
+    gpu: GpuRequest
+    fallback_gpu_ids: list[GpuTypeId] = Field(default_factory=list, max_length=8)
+    cloud: Literal["SECURE", "COMMUNITY"] = "SECURE"
+    data_center_ids: list[DataCenterId] = Field(default_factory=list, max_length=32)
+    container_disk_gb: int = Field(default=50, ge=MIN_CONTAINER_DISK_GB, le=MAX_DISK_GB)
+    volume_gb: int | None = Field(default=None, ge=10, le=MAX_DISK_GB)
+    network_volume_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{6,32}$")] | None = None
+    image: Image = DEFAULT_IMAGE
+    manifest: dict[str, Any] = Field(
+        default_factory=dict, description="What to install (schema: the pod agent's manifest)"
+    )
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict, max_length=64)
+
+    @model_validator(mode="after")
+    def _rules(self) -> DeploymentCreate:
+        if self.volume_gb is not None and self.network_volume_id is not None:
+            raise ValueError("give volume_gb or network_volume_id, not both")
+        if self.network_volume_id is None and self.volume_gb is None:
+            self.volume_gb = DEFAULT_VOLUME_GB
+        for name in self.env:
+            if name.upper().startswith(RESERVED_ENV_PREFIXES):
+                raise ValueError(f"env: {name} is reserved (HANGAR_* and RUNPOD_* are set for you)")
+        if self.gpu.id in self.fallback_gpu_ids:
+            raise ValueError("fallback_gpu_ids must not repeat gpu.id")
+        if self.network_volume_id is not None and self.cloud != "SECURE":
+            raise ValueError("network volumes need cloud SECURE")
+        return self
+
+
+class GpuView(BaseModel):
+    id: str
+    count: int
+
+
+class PodView(BaseModel):
+    """RunPod's view of the deployment's pod."""
+
+    id: str
+    status: str
+    cost_per_hour: Decimal
+    data_center_id: str | None
+    uptime_s: int | None = None
+    gpu_util: list[int] = Field(default_factory=list)
+    gpu_memory_util: list[int] = Field(default_factory=list)
+    cpu_util: int | None = None
+    memory_util: int | None = None
+    last_seen_at: datetime
+
+
+class StateChange(BaseModel):
+    state: DeploymentState
+    at: datetime
+    reason: str | None = None
+
+
+class SetupStep(BaseModel):
+    step: str
+    status: str
+    message: str | None = None
+    bytes_done: int | None = None
+    bytes_total: int | None = None
+    speed_bps: float | None = None
+    eta_s: float | None = None
+    updated_at: str | None = None
+
+
+class DeploymentLinks(BaseModel):
+    self: str
+    logs: str
+    events: str
+    comfyui: str | None = None
+
+
+class DeploymentView(BaseModel):
+    """A deployment as the API shows it."""
+
+    id: str
+    name: str
+    state: DeploymentState
+    desired_state: Desired
+    reason: str | None
+    simulated: bool = Field(
+        description="True when the cloud is the built-in emulator: nothing bills"
+    )
+    gpu: GpuView
+    cloud: str
+    image: str
+    container_disk_gb: int
+    volume_gb: int | None
+    network_volume_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    pod: PodView | None
+    setup: list[SetupStep]
+    links: DeploymentLinks
+
+
+class DeploymentDetail(DeploymentView):
+    history: list[StateChange]
+
+
+class DeploymentList(BaseModel):
+    deployments: list[DeploymentView]
+
+
+class LogLineView(BaseModel):
+    id: int
+    ts: datetime
+    source: str
+    line: str
+
+
+class LogTail(BaseModel):
+    deployment_id: str
+    lines: list[LogLineView]

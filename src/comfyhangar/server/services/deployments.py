@@ -1,0 +1,238 @@
+"""Deployments as users see them: create, list, read, and ask for stop/start/restart/terminate.
+
+The service never calls RunPod to change anything: it records what the user wants (and the
+event that says so) in one transaction, then wakes the reconciler, which acts under a lease.
+It reads RunPod only to validate a new deployment against the live catalog, so a bad GPU or an
+impossible count is refused before anything is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from comfyhangar.core.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
+from comfyhangar.core.lifecycle import DeploymentState, Desired
+from comfyhangar.runpod import NotFoundError, RunPodClient, RunPodError
+from comfyhangar.runpod.models import Cloud
+from comfyhangar.server.db.events import append_event
+from comfyhangar.server.db.models import Deployment, Event, LogLine
+from comfyhangar.server.db.models import Pod as PodRow
+from comfyhangar.server.schemas.deployments import DeploymentCreate
+from comfyhangar.server.services.catalog import Catalog
+
+LIVE_STATES = {s.value for s in DeploymentState if s not in (DeploymentState.TERMINATED,)}
+
+
+def field_error(field: str, message: str) -> InvalidInput:
+    """A 422 naming one field, in the same shape as request validation errors."""
+    return InvalidInput(
+        f"{field}: {message}", details={"errors": [{"field": field, "message": message}]}
+    )
+
+
+class DeploymentService:
+    """Intent changes and reads. `wake` nudges the reconciler after each change."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: RunPodClient,
+        catalog: Catalog,
+        wake: Callable[[], None],
+    ) -> None:
+        self._sessions = sessions
+        self._client = client
+        self._catalog = catalog
+        self._wake = wake
+
+    async def create(self, body: DeploymentCreate) -> Deployment:
+        """Validate against the catalog, store the deployment (pending) and its event."""
+        await self._validate(body)
+        deployment = Deployment(
+            id=uuid.uuid4().hex,
+            name=body.name,
+            spec=body.model_dump(mode="json"),
+            desired_state=Desired.RUNNING.value,
+            state=DeploymentState.PENDING.value,
+        )
+        async with self._sessions() as session, session.begin():
+            session.add(deployment)
+            await session.flush()
+            await append_event(
+                session,
+                "deployment_created",
+                deployment_id=deployment.id,
+                data={"name": body.name, "gpu": body.gpu.id, "gpu_count": body.gpu.count},
+            )
+        self._wake()
+        return deployment
+
+    async def _validate(self, body: DeploymentCreate) -> None:
+        cloud = Cloud(body.cloud)
+        try:
+            gpus = {g.id: g for g in await self._catalog.gpus(cloud)}
+            centers = {c.id for c in await self._catalog.data_centers()}
+        except RunPodError as exc:
+            raise UpstreamUnavailable(f"cannot read RunPod's GPU catalog: {exc}") from exc
+        gpu = gpus.get(body.gpu.id)
+        if gpu is None:
+            raise field_error(
+                "gpu.id", f"unknown GPU type {body.gpu.id!r}; GET /api/v1/gpus lists them"
+            )
+        offered = gpu.secure if cloud is Cloud.SECURE else gpu.community
+        if not offered:
+            raise field_error("gpu.id", f"{body.gpu.id} is not offered in the {cloud.value} cloud")
+        largest = gpu.max_count.secure if cloud is Cloud.SECURE else gpu.max_count.community
+        if largest and body.gpu.count > largest:
+            raise field_error(
+                "gpu.count", f"{body.gpu.id} machines have at most {largest} GPUs in {cloud.value}"
+            )
+        for i, fallback in enumerate(body.fallback_gpu_ids):
+            if fallback not in gpus:
+                raise field_error(f"fallback_gpu_ids.{i}", f"unknown GPU type {fallback!r}")
+        for i, dc in enumerate(body.data_center_ids):
+            if dc not in centers:
+                raise field_error(f"data_center_ids.{i}", f"unknown data center {dc!r}")
+        if body.network_volume_id is not None:
+            try:
+                await self._client.get_network_volume(body.network_volume_id)
+            except NotFoundError:
+                raise field_error(
+                    "network_volume_id", f"no network volume {body.network_volume_id!r}"
+                ) from None
+            except RunPodError as exc:
+                raise UpstreamUnavailable(f"cannot check the network volume: {exc}") from exc
+
+    async def list(self, state: str | None = None) -> Sequence[Deployment]:
+        query = select(Deployment).order_by(Deployment.created_at.desc(), Deployment.id)
+        if state is not None:
+            query = query.where(Deployment.state == state)
+        async with self._sessions() as session:
+            return (await session.scalars(query)).all()
+
+    async def get(self, deployment_id: str) -> Deployment:
+        async with self._sessions() as session:
+            deployment = await session.get(Deployment, deployment_id)
+        if deployment is None:
+            raise NotFound(f"no deployment {deployment_id!r}")
+        return deployment
+
+    async def history(self, deployment_id: str) -> Sequence[Event]:
+        async with self._sessions() as session:
+            return (
+                await session.scalars(
+                    select(Event)
+                    .where(Event.deployment_id == deployment_id, Event.type == "deployment_state")
+                    .order_by(Event.id)
+                )
+            ).all()
+
+    async def log_tail(self, deployment_id: str, lines: int) -> Sequence[LogLine]:
+        await self.get(deployment_id)
+        async with self._sessions() as session:
+            newest = (
+                await session.scalars(
+                    select(LogLine)
+                    .where(LogLine.deployment_id == deployment_id)
+                    .order_by(LogLine.id.desc())
+                    .limit(lines)
+                )
+            ).all()
+        return list(reversed(newest))
+
+    async def stop(self, deployment_id: str) -> Deployment:
+        return await self._ask(deployment_id, "stop")
+
+    async def start(self, deployment_id: str) -> Deployment:
+        return await self._ask(deployment_id, "start")
+
+    async def restart(self, deployment_id: str) -> Deployment:
+        return await self._ask(deployment_id, "restart")
+
+    async def terminate(self, deployment_id: str) -> Deployment:
+        return await self._ask(deployment_id, "terminate")
+
+    async def _ask(self, deployment_id: str, what: str) -> Deployment:
+        async with self._sessions() as session, session.begin():
+            dep = await session.get(Deployment, deployment_id)
+            if dep is None:
+                raise NotFound(f"no deployment {deployment_id!r}")
+            pod = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
+            values = _intent(dep, what, pod_gone=pod is not None and pod.gone_at is not None)
+            if values:
+                await session.execute(
+                    update(Deployment)
+                    .where(Deployment.id == dep.id)
+                    .values(version=Deployment.version + 1, updated_at=datetime.now(UTC), **values)
+                    .execution_options(synchronize_session=False)
+                )
+                await append_event(
+                    session,
+                    "deployment_requested",
+                    deployment_id=dep.id,
+                    pod_id=dep.pod_id,
+                    data={"action": what, **{k: v for k, v in values.items() if k == "state"}},
+                )
+                if "state" in values:
+                    await append_event(
+                        session,
+                        "deployment_state",
+                        deployment_id=dep.id,
+                        pod_id=dep.pod_id,
+                        data={"state": values["state"], "previous": dep.state, "reason": None},
+                    )
+        self._wake()
+        return await self.get(deployment_id)
+
+
+def _intent(dep: Deployment, what: str, *, pod_gone: bool) -> dict[str, Any]:
+    """The changes a request makes; {} when it is already so; Conflict when it cannot be."""
+    state = DeploymentState(dep.state)
+    desired = Desired(dep.desired_state)
+    if state is DeploymentState.TERMINATED:
+        if what == "terminate":
+            return {}
+        raise Conflict(f"deployment {dep.id} is terminated; deploy a new one")
+    if what == "terminate":
+        if desired is Desired.TERMINATED:
+            return {}
+        return {
+            "desired_state": Desired.TERMINATED.value,
+            "state": DeploymentState.TERMINATING.value,
+        }
+    if desired is Desired.TERMINATED:
+        raise Conflict(f"deployment {dep.id} is being terminated")
+    if what == "stop":
+        if desired is Desired.STOPPED:
+            return {}
+        return {
+            "desired_state": Desired.STOPPED.value,
+            "restart_requested": False,
+            "state": DeploymentState.STOPPING.value,
+        }
+    if what == "start":
+        if desired is Desired.RUNNING and state is not DeploymentState.FAILED:
+            return {}
+        values: dict[str, Any] = {"desired_state": Desired.RUNNING.value, "state_reason": None}
+        if state is DeploymentState.FAILED and (dep.pod_id is None or pod_gone):
+            # A refused create, or a pod that vanished: ask for a fresh pod.
+            values.update(state=DeploymentState.PENDING.value, pod_id=None, setup_ready=False)
+        else:
+            values["state"] = DeploymentState.STARTING.value
+        return values
+    # restart
+    if desired is not Desired.RUNNING or state not in (
+        DeploymentState.INSTALLING,
+        DeploymentState.READY,
+        DeploymentState.FAILED,
+    ):
+        raise Conflict(f"only a running deployment can be restarted (it is {state.value})")
+    if dep.pod_id is None:
+        raise Conflict(f"deployment {dep.id} has no pod to restart")
+    return {"restart_requested": True, "state": DeploymentState.RESTARTING.value}

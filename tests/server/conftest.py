@@ -1,0 +1,76 @@
+"""A real ComfyHangar server on the embedded emulator, with time sped up for tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from comfyhangar.server.app import create_app
+from comfyhangar.server.runtime import Runtime
+from comfyhangar.server.settings import Settings
+from tests.support.servers import running_server
+
+
+@dataclass
+class Hangar:
+    """A running server: `http` talks to its API; `runtime` and `emulator` steer it."""
+
+    base_url: str
+    http: httpx.AsyncClient
+    runtime: Runtime
+
+    @property
+    def emulator(self) -> Any:
+        return self.runtime.cloud.emulator
+
+    async def wait_for(
+        self,
+        deployment_id: str,
+        state: str,
+        *,
+        timeout: float = 30.0,
+    ) -> dict[str, Any]:
+        """Poll the deployment until it reaches `state` (fails with its last view)."""
+        body: dict[str, Any] = {}
+        async with asyncio.timeout(timeout):
+            while True:
+                body = (await self.http.get(f"/api/v1/deployments/{deployment_id}")).json()
+                if body.get("state") == state:
+                    return body
+                await asyncio.sleep(0.05)
+        raise AssertionError(body)  # pragma: no cover
+
+
+def fast_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": tmp_path,
+        "emulator_speed": 20.0,
+        "reconcile_interval_s": 0.2,
+        "create_settle_s": 1.0,
+        "lease_s": 5.0,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def hangar(tmp_path: Path) -> AsyncIterator[Hangar]:
+    app = create_app(fast_settings(tmp_path))
+    async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
+        yield Hangar(base, http, app.state.runtime)
+
+
+DeployFn = Callable[..., Awaitable[dict[str, Any]]]
+
+FLUX_DEPLOY: dict[str, Any] = {
+    "name": "flux-dev",
+    "gpu": {"id": "NVIDIA GeForce RTX 4090", "count": 1},
+    "container_disk_gb": 40,
+    "volume_gb": 60,
+}
