@@ -69,6 +69,7 @@ class PodActions:
         self._catalog = catalog
         self._settings = settings
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._last_error: dict[str, str] = {}  # per deployment, to report each error once
 
     def busy(self, deployment_id: str) -> bool:
         return deployment_id in self._running
@@ -149,6 +150,7 @@ class PodActions:
             await self._note_error(lease, f"create could not be sent: {exc}")
             return
         pod = outcome.pod
+        self._last_error.pop(planned.deployment_id, None)
         async with self._sessions() as session, session.begin():
             await lease.apply(
                 session,
@@ -205,6 +207,7 @@ class PodActions:
         except RunPodError as exc:
             await self._note_error(lease, f"{action} failed: {exc}")
             return
+        self._last_error.pop(planned.deployment_id, None)
         values: dict[str, Any] = {}
         if action in (PodAction.START, PodAction.RESTART):
             values.update(setup_ready=False, setup={}, restart_requested=False)
@@ -236,11 +239,15 @@ class PodActions:
             await _state_event(session, lease.deployment_id, DeploymentState.FAILED, reason)
 
     async def _note_error(self, lease: Lease, message: str) -> None:
+        """Release the lease; report the error once (not again every cycle while it lasts)."""
+        repeated = self._last_error.get(lease.deployment_id) == message
+        self._last_error[lease.deployment_id] = message
         async with self._sessions() as session, session.begin():
             await lease.apply(session, {})
-            await append_event(
-                session, "error", deployment_id=lease.deployment_id, data={"message": message}
-            )
+            if not repeated:
+                await append_event(
+                    session, "error", deployment_id=lease.deployment_id, data={"message": message}
+                )
 
 
 async def _state_event(
