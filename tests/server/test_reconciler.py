@@ -1,0 +1,198 @@
+"""The reconciler, cycle by cycle, on a frozen emulator clock: matching, adoption, strays,
+untagged pods, lost create answers, and the log follower's exact resume."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from comfyhangar.server.background.log_follower import LogFollower
+from comfyhangar.server.db.models import Deployment, Event, LogLine
+from comfyhangar.server.db.models import Pod as PodRow
+from comfyhangar.server.runtime import Runtime
+from comfyhangar.server.schemas.deployments import DeploymentCreate
+from tests.server.conftest import FLUX_DEPLOY, fast_settings
+
+FROZEN = 1e-9
+RTX_4090 = "NVIDIA GeForce RTX 4090"
+
+
+@contextlib.asynccontextmanager
+async def frozen_runtime(tmp_path: Path, **overrides: Any) -> AsyncIterator[Runtime]:
+    """A runtime with no background loops and the emulator's clock moved only by hand."""
+    settings = fast_settings(tmp_path, emulator_speed=FROZEN, create_settle_s=0.0, **overrides)
+    async with Runtime.start(settings, background=False) as runtime:
+        yield runtime
+
+
+async def settle(runtime: Runtime, cycles: int = 2) -> None:
+    for _ in range(cycles):
+        await runtime.reconciler.cycle()
+        await runtime.reconciler.actions.wait_idle()
+
+
+async def deployment(runtime: Runtime, dep_id: str) -> Deployment:
+    async with runtime.sessions() as session:
+        dep = await session.get(Deployment, dep_id)
+    assert dep is not None
+    return dep
+
+
+def tagged_create_body(tag: str, name: str = "elsewhere") -> dict[str, Any]:
+    return {
+        "name": name,
+        "image": "runpod/pytorch:latest",
+        "gpu": {"id": RTX_4090, "count": 1},
+        "env": {"HANGAR_DEPLOYMENT_ID": tag},
+        "disk": 20,
+    }
+
+
+async def test_deploy_makes_one_pod_and_follows_it_to_running(tmp_path: Path) -> None:
+    async with frozen_runtime(tmp_path) as runtime:
+        emu = runtime.cloud.emulator
+        dep = await runtime.deployments.create(DeploymentCreate(**FLUX_DEPLOY))
+        await settle(runtime)
+        assert (await deployment(runtime, dep.id)).state == "provisioning"
+        emu.clock.advance(10)
+        await settle(runtime)
+        row = await deployment(runtime, dep.id)
+        assert row.state == "installing"
+        assert len(emu.all_pods) == 1
+        assert emu.pods[0]["env"]["HANGAR_DEPLOYMENT_ID"] == dep.id
+        assert emu.pods[0]["name"] == f"hangar-{dep.id[:8]}-comfyui"
+
+
+async def test_a_tagged_pod_the_database_lacks_is_adopted(tmp_path: Path) -> None:
+    async with frozen_runtime(tmp_path) as runtime:
+        emu = runtime.cloud.emulator
+        tag = uuid.uuid4().hex
+        pod = emu.create_pod(tagged_create_body(tag))
+        emu.clock.advance(10)
+        await settle(runtime)
+        adopted = await deployment(runtime, tag)
+        assert adopted.pod_id == pod.id
+        assert adopted.desired_state == "running"
+        assert adopted.state == "installing"
+        async with runtime.sessions() as session:
+            types = list(
+                await session.scalars(select(Event.type).where(Event.deployment_id == tag))
+            )
+        assert "pod_adopted" in types
+        assert len(emu.pods) == 1, "adopting never creates or removes pods"
+
+
+async def test_untagged_pods_are_listed_and_never_touched(tmp_path: Path) -> None:
+    async with frozen_runtime(tmp_path) as runtime:
+        emu = runtime.cloud.emulator
+        body = tagged_create_body("")
+        del body["env"]
+        theirs = emu.create_pod(body)
+        emu.clock.advance(10)
+        await settle(runtime, cycles=3)
+        async with runtime.sessions() as session:
+            row = await session.get(PodRow, theirs.id)
+            deployments = list(await session.scalars(select(Deployment)))
+        assert row is not None
+        assert row.deployment_id is None
+        assert deployments == []
+        assert [p["status"] for p in emu.pods] == ["RUNNING"]
+
+
+async def test_a_second_pod_of_one_deployment_is_terminated(tmp_path: Path) -> None:
+    async with frozen_runtime(tmp_path) as runtime:
+        emu = runtime.cloud.emulator
+        dep = await runtime.deployments.create(DeploymentCreate(**FLUX_DEPLOY))
+        await settle(runtime)
+        first = (await deployment(runtime, dep.id)).pod_id
+        emu.clock.advance(5)
+        extra = emu.create_pod(tagged_create_body(dep.id, name=f"hangar-{dep.id[:8]}-comfyui"))
+        await settle(runtime)
+        live = [p["id"] for p in emu.pods]
+        assert live == [first], f"the stray {extra.id} must be gone, the first pod kept"
+
+
+async def test_a_pod_of_a_terminated_deployment_is_terminated(tmp_path: Path) -> None:
+    async with frozen_runtime(tmp_path) as runtime:
+        emu = runtime.cloud.emulator
+        dep = await runtime.deployments.create(DeploymentCreate(**FLUX_DEPLOY))
+        await settle(runtime)
+        await runtime.deployments.terminate(dep.id)
+        await settle(runtime, cycles=3)
+        assert (await deployment(runtime, dep.id)).state == "terminated"
+        late = emu.create_pod(tagged_create_body(dep.id))  # e.g. a create answered very late
+        await settle(runtime)
+        assert late.id not in [p["id"] for p in emu.pods]
+        assert emu.pods == []
+
+
+@pytest.mark.parametrize("mode", ["drop", "gateway"])
+async def test_a_lost_create_answer_still_gives_exactly_one_pod(tmp_path: Path, mode: str) -> None:
+    async with frozen_runtime(tmp_path) as runtime:
+        emu = runtime.cloud.emulator
+        emu.faults.lose_create_responses = 1.0
+        emu.faults.lost_create_modes = (mode,)
+        dep = await runtime.deployments.create(DeploymentCreate(**FLUX_DEPLOY))
+        await settle(runtime, cycles=4)
+        tags = [p["env"].get("HANGAR_DEPLOYMENT_ID") for p in emu.all_pods]
+        assert tags == [dep.id]
+        row = await deployment(runtime, dep.id)
+        assert row.pod_id == emu.all_pods[0]["id"]
+        assert row.state == "provisioning"
+
+
+async def test_log_follower_resumes_without_losing_or_repeating_lines(tmp_path: Path) -> None:
+    async with frozen_runtime(tmp_path) as runtime:
+        emu = runtime.cloud.emulator
+        dep = await runtime.deployments.create(DeploymentCreate(**FLUX_DEPLOY))
+        await settle(runtime)
+        emu.clock.advance(10)
+        await settle(runtime)
+        pod_id = (await deployment(runtime, dep.id)).pod_id
+        assert pod_id is not None
+        for i in range(30):
+            emu.append_log(pod_id, f"line {i}")
+
+        async def follow_once() -> None:
+            follower = LogFollower(runtime.sessions, runtime.cloud.client, interval_s=0.05)
+            follower.start()
+            await _until(lambda: _count_lines(runtime, dep.id), at_least=30)
+            await follower.stop()  # like a server stopping mid-stream
+
+        await follow_once()
+        for i in range(30, 60):
+            emu.append_log(pod_id, f"line {i}")
+        follower = LogFollower(runtime.sessions, runtime.cloud.client, interval_s=0.05)
+        follower.start()
+        await _until(lambda: _count_lines(runtime, dep.id), at_least=60)
+        await follower.stop()
+        async with runtime.sessions() as session:
+            lines = list(
+                await session.scalars(
+                    select(LogLine.line)
+                    .where(LogLine.deployment_id == dep.id, LogLine.line.like("line %"))
+                    .order_by(LogLine.id)
+                )
+            )
+        assert lines == [f"line {i}" for i in range(60)]
+
+
+async def _count_lines(runtime: Runtime, dep_id: str) -> int:
+    async with runtime.sessions() as session:
+        rows = await session.scalars(
+            select(LogLine.id).where(LogLine.deployment_id == dep_id, LogLine.line.like("line %"))
+        )
+        return len(list(rows))
+
+
+async def _until(count: Any, *, at_least: int, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while await count() < at_least:
+            await asyncio.sleep(0.05)
