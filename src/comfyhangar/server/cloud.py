@@ -11,6 +11,7 @@ import dataclasses
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
 from comfyhangar.runpod import RunPodClient
@@ -28,6 +29,10 @@ class Cloud:
     client: RunPodClient
     simulated: bool
     emulator: RunPodEmulator | None = None
+
+    def now(self) -> datetime:
+        """The cloud's time: the emulator's (possibly accelerated) clock, or real UTC time."""
+        return self.emulator.clock.now() if self.emulator is not None else datetime.now(UTC)
 
 
 @contextlib.asynccontextmanager

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from comfyhangar.runpod import RunPodError
 from comfyhangar.server.background.log_follower import LogFollower
+from comfyhangar.server.background.meter import Meter
 from comfyhangar.server.background.pod_actions import ActionSettings
 from comfyhangar.server.background.reconciler import Reconciler, ReconcilerSettings
 from comfyhangar.server.cloud import Cloud, connect_cloud
@@ -46,8 +48,18 @@ class Runtime:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def start(cls, settings: Settings, *, background: bool = True) -> AsyncIterator[Runtime]:
-        """Bring everything up; tear it all down on exit. `background=False` runs no loops."""
+    async def start(
+        cls,
+        settings: Settings,
+        *,
+        background: bool = True,
+        clock: Callable[[], datetime] | None = None,
+    ) -> AsyncIterator[Runtime]:
+        """Bring everything up; tear it all down on exit.
+
+        `background=False` runs no loops (tests drive cycles by hand); `clock` replaces the
+        cloud's clock for the cost meter (tests against an external emulator pass its clock).
+        """
         url = settings.effective_database_url
         await migrate(url)
         engine = make_engine(url)
@@ -72,6 +84,8 @@ class Runtime:
                         ),
                     ),
                 )
+                meter = Meter(sessions, catalog, clock or cloud.now)
+                reconciler.observers.append(meter.observe)
                 service = DeploymentService(sessions, cloud.client, catalog, reconciler.wake)
                 follower = LogFollower(
                     sessions, cloud.client, interval_s=settings.reconcile_interval_s

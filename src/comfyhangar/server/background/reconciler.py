@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -88,6 +89,8 @@ class Reconciler:
         #: The latest listing, by pod id: runtime metrics (uptime, utilisation) are served
         #: from here rather than written to the database every cycle.
         self.pods: dict[str, Pod] = {}
+        #: Called with each cycle's listing once its changes are recorded (the cost meter).
+        self.observers: list[Callable[[list[Pod]], Awaitable[None]]] = []
 
     def wake(self) -> None:
         """Run a cycle as soon as possible."""
@@ -200,6 +203,11 @@ class Reconciler:
         for planned in plans:
             report.actions.append((planned.deployment_id, planned.action.value))
             self.actions.start(planned)
+        for observer in self.observers:
+            try:
+                await observer(listing)
+            except Exception:  # an observer's failure must not stop reconciling
+                log.exception("reconcile observer failed")
         self.last_cycle_at = utcnow()
         return report
 

@@ -79,6 +79,9 @@ class Deployment(Base):
     setup: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Id of the last pod log event consumed (RunPod's Last-Event-ID), for exact resume.
     log_cursor: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Cost metered up to this moment (cloud clock), at the pod status seen then.
+    metered_until: Mapped[datetime | None] = mapped_column(default=None)
+    metered_status: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class Pod(Base):
@@ -131,3 +134,28 @@ class LogLine(Base):
     ts: Mapped[datetime]
     source: Mapped[str] = mapped_column(String(16))
     line: Mapped[str] = mapped_column(Text)
+
+
+class CostSegment(Base):
+    """A stretch of a pod's life at one status and rate, and what it cost (USD).
+
+    Segments of one deployment tile time without overlap: each is written together with the
+    deployment's `metered_until`, under a compare-and-set on it.
+    """
+
+    __tablename__ = "cost_segments"
+    __table_args__ = (
+        Index("ix_cost_segments_deployment_id_start_at", "deployment_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))
+    pod_id: Mapped[str] = mapped_column(String(64))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    gpu_type_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    gpu_rate: Mapped[Decimal] = mapped_column(Numeric(14, 6))
+    disk_rate: Mapped[Decimal] = mapped_column(Numeric(14, 9))
+    gpu_amount: Mapped[Decimal] = mapped_column(Numeric(18, 9))
+    disk_amount: Mapped[Decimal] = mapped_column(Numeric(18, 9))

@@ -1,0 +1,175 @@
+"""The cost meter: after each reconcile cycle, bill every pod from where it was last metered.
+
+For each deployment with a pod, the meter bills [metered_until, now) at the status seen at
+`metered_until` (split at RunPod's `startedAt` when the pod began running in between), writes
+the segments and moves `metered_until` to now, in one transaction, under a compare-and-set on
+`metered_until`. A restart resumes from the stored moment (nothing lost, nothing twice), and
+two server processes cannot both bill the same interval: the second finds `metered_until`
+moved and skips. Times are the cloud's clock (the emulator's, when it plays the cloud).
+
+While anything bills, a `cost_update` event per deployment goes out at least once a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from comfyhangar.core.metering import PodShape, Segment, segments_between
+from comfyhangar.runpod import RunPodError
+from comfyhangar.runpod.models import Cloud, Pod
+from comfyhangar.server.db.events import append_event
+from comfyhangar.server.db.models import CostSegment, Deployment
+from comfyhangar.server.services.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+GONE = "TERMINATED"
+COST_UPDATE_EVERY_S = 60.0
+
+
+class Meter:
+    """Turns observed pod states into persisted cost segments."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        catalog: Catalog,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._catalog = catalog
+        self.clock = clock
+        self._last_update: dict[str, float] = {}
+
+    async def observe(self, listing: list[Pod]) -> None:
+        """Bill every metered deployment up to now, given the pods RunPod just listed."""
+        now = self.clock()
+        pods = {p.id: p for p in listing}
+        async with self._sessions() as session:
+            deployments = list(
+                await session.scalars(
+                    select(Deployment).where(
+                        Deployment.pod_id.is_not(None),
+                        or_(
+                            Deployment.metered_status.is_(None),
+                            Deployment.metered_status != GONE,
+                            Deployment.pod_id.in_(list(pods)),
+                        ),
+                    )
+                )
+            )
+        for dep in deployments:
+            pod = pods.get(dep.pod_id or "")
+            try:
+                await self._meter(dep, pod, now)
+            except RunPodError as exc:  # no price to bill with: the interval waits for next time
+                log.info("metering %s deferred: %s", dep.id, exc)
+
+    async def _meter(self, dep: Deployment, pod: Pod | None, now: datetime) -> None:
+        status_now = pod.status.value if pod is not None else GONE
+        if pod is not None and dep.metered_status in (None, GONE):
+            # A pod not metered yet (new, or a fresh pod after the last one went): from its birth.
+            since, status_since = min(pod.created_at or now, now), "PROVISIONING"
+        elif dep.metered_until is not None and dep.metered_status not in (None, GONE):
+            since, status_since = dep.metered_until, dep.metered_status
+        else:
+            return
+        shape = await self._shape(dep, pod)
+        segments = segments_between(
+            shape,
+            since=since,
+            status_since=status_since,
+            now=now,
+            status_now=status_now,
+            started_at=pod.started_at if pod is not None else None,
+        )
+        async with self._sessions() as session, session.begin():
+            guard = (
+                Deployment.metered_until.is_(None)
+                if dep.metered_until is None
+                else Deployment.metered_until == dep.metered_until
+            )
+            moved = await session.execute(
+                update(Deployment)
+                .where(Deployment.id == dep.id, guard)
+                .values(metered_until=now, metered_status=status_now)
+                .execution_options(synchronize_session=False)
+            )
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
+                return  # another process metered this interval
+            session.add_all(self._rows(dep, shape, segments))
+            if status_now != GONE and self._update_due(dep.id):
+                await self._cost_update(session, dep, shape, status_now)
+
+    async def _shape(self, dep: Deployment, pod: Pod | None) -> PodShape:
+        spec = dep.spec
+        count = spec["gpu"]["count"]
+        if pod is not None and pod.cost > 0 and pod.gpu is not None:
+            price = pod.cost / max(pod.gpu.count, 1)
+            count = pod.gpu.count
+        else:
+            gpu = await self._catalog.gpu(spec["gpu"]["id"], Cloud(spec["cloud"]))
+            if gpu is None:
+                price = Decimal(0)
+            else:
+                chosen = gpu.price.secure if spec["cloud"] == "SECURE" else gpu.price.community
+                price = chosen or Decimal(0)
+        return PodShape(
+            gpu_price_per_hour=price,
+            gpu_count=count,
+            container_disk_gb=int(spec.get("container_disk_gb") or 0),
+            volume_gb=int(spec.get("volume_gb") or 0) if not spec.get("network_volume_id") else 0,
+        )
+
+    @staticmethod
+    def _rows(dep: Deployment, shape: PodShape, segments: list[Segment]) -> list[CostSegment]:
+        return [
+            CostSegment(
+                deployment_id=dep.id,
+                pod_id=dep.pod_id or "",
+                start_at=s.start,
+                end_at=s.end,
+                status=s.status,
+                gpu_type_id=dep.spec["gpu"]["id"],
+                gpu_rate=s.rate.gpu,
+                disk_rate=s.rate.disk,
+                gpu_amount=s.gpu_amount,
+                disk_amount=s.disk_amount,
+            )
+            for s in segments
+        ]
+
+    def _update_due(self, deployment_id: str) -> bool:
+        now = time.monotonic()
+        if now - self._last_update.get(deployment_id, -1e9) < COST_UPDATE_EVERY_S:
+            return False
+        self._last_update[deployment_id] = now
+        return True
+
+    async def _cost_update(
+        self, session: AsyncSession, dep: Deployment, shape: PodShape, status: str
+    ) -> None:
+        await session.flush()
+        spent = await session.scalar(
+            select(
+                func.coalesce(func.sum(CostSegment.gpu_amount + CostSegment.disk_amount), 0)
+            ).where(CostSegment.deployment_id == dep.id)
+        )
+        await append_event(
+            session,
+            "cost_update",
+            deployment_id=dep.id,
+            pod_id=dep.pod_id,
+            data={
+                "so_far_usd": str(Decimal(spent or 0).quantize(Decimal("0.000001"))),
+                "per_hour_usd": str(shape.rate(status).total.quantize(Decimal("0.000001"))),
+                "status": status,
+            },
+        )
