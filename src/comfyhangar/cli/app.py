@@ -6,11 +6,16 @@ from typing import Annotated
 
 import typer
 
+from comfyhangar.cli import commands
+
 app = typer.Typer(
     name="comfyhangar",
-    help="Deploy and manage ComfyUI on RunPod GPU pods.",
+    help="Deploy and manage ComfyUI on RunPod GPU pods.\n\n"
+    "Client commands talk to the server at --url (env HANGAR_URL, default "
+    "http://127.0.0.1:8000); start it with `comfyhangar serve`.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 
 
@@ -30,6 +35,13 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = load_settings(**overrides)  # before heavy imports: a bad value fails fast
+    if settings.simulated:
+        from comfyhangar.cli.output import err
+
+        err().print(
+            "[yellow]Simulated cloud: no HANGAR_RUNPOD_API_KEY is set, so the built-in RunPod "
+            "emulator plays the cloud and nothing is billed.[/]"
+        )
 
     import uvicorn
 
@@ -61,3 +73,14 @@ def emulator(
     emu = RunPodEmulator(EmulatorConfig(api_key=api_key, speed=speed))
     typer.echo(f"RunPod v2 emulator on http://{host}:{port}/v2 (simulated: nothing is billed)")
     uvicorn.run(emu.app, host=host, port=port, log_level="warning")
+
+
+app.command()(commands.gpus)
+app.command()(commands.deploy)
+app.command()(commands.ls)
+app.command()(commands.show)
+app.command()(commands.logs)
+app.command()(commands.stop)
+app.command()(commands.start)
+app.command()(commands.restart)
+app.command()(commands.rm)
