@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
+import sys
 from typing import Any
 
 from tests.cli.conftest import Cli
@@ -202,3 +206,65 @@ async def test_show_and_logs_for_people(hangar: Hangar, cli: Cli) -> None:
     assert len(logs.stdout.strip().splitlines()) == 3
     stopped = await cli("stop", "flux-dev")
     assert "Stop requested: flux-dev" in stopped.stdout
+
+
+async def test_a_failed_deploy_exits_non_zero_with_the_reason(hangar: Hangar, cli: Cli) -> None:
+    hangar.emulator.clear_stock()
+    result = await cli("deploy", "flux-dev", "--gpu", RTX_4090)
+    assert result.exit_code == 1
+    assert "state: failed" in result.stdout
+    assert "flux-dev" in result.stderr
+    assert "is failed: " in result.stderr
+    assert "no GPU" in result.stderr
+
+
+async def run_cli(url: str, *args: str) -> asyncio.subprocess.Process:
+    env = {**os.environ, "HANGAR_URL": url, "COLUMNS": "200"}
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "comfyhangar",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def read_until(stream: asyncio.StreamReader, text: str) -> str:
+    seen = ""
+    async with asyncio.timeout(30):
+        while text not in seen:
+            line = await stream.readline()
+            assert line, f"ended before {text!r}: {seen}"
+            seen += line.decode()
+    return seen
+
+
+async def test_ctrl_c_leaves_the_deployment_running_and_says_how_to_follow(
+    hangar: Hangar,
+) -> None:
+    proc = await run_cli(hangar.base_url, "deploy", "flux-dev", "--gpu", RTX_4090)
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    await read_until(proc.stdout, "state: creating")
+    proc.send_signal(signal.SIGINT)
+    async with asyncio.timeout(15):
+        code = await proc.wait()
+    stderr = (await proc.stderr.read()).decode()
+    assert code == 130, stderr
+    assert "Traceback" not in stderr
+    assert "Stopped following. flux-dev" in stderr
+    assert "comfyhangar show " in stderr
+    dep = (await hangar.http.get("/api/v1/deployments")).json()["deployments"][0]
+    assert dep["desired_state"] == "running"
+
+    # `logs -f` prints the pod log as it comes, then ends quietly on Ctrl-C
+    await hangar.wait_for(dep["id"], "ready")
+    logs = await run_cli(hangar.base_url, "logs", "flux-dev", "-f", "--json", "-n", "2")
+    assert logs.stdout is not None
+    first = json.loads(await asyncio.wait_for(logs.stdout.readline(), 15))
+    assert {"id", "ts", "source", "line"} <= set(first)
+    logs.send_signal(signal.SIGINT)
+    async with asyncio.timeout(15):
+        assert await logs.wait() == 0

@@ -483,7 +483,7 @@ def render_detail(d: dict[str, Any]) -> Panel:
             steps.add_column(column)
         for s in d["setup"]:
             progress = ""
-            if s.get("bytes_total"):
+            if s.get("bytes_total") and s.get("bytes_done") is not None:
                 progress = f"{size(s.get('bytes_done'))} / {size(s['bytes_total'])}"
                 if s.get("status") == "running" and s.get("speed_bps"):
                     progress += f" at {speed(s['speed_bps'])}"
@@ -565,12 +565,14 @@ def logs(
 
 def _print_log(line: dict[str, Any]) -> None:
     stamp = str(line.get("ts", ""))[11:19]
-    out().print(
+    console = out()
+    console.print(
         Text.assemble(
             (stamp, "dim"), " ", (str(line.get("source", "")), "cyan"), " ", line["line"]
         ),
         soft_wrap=True,
     )
+    console.file.flush()
 
 
 # stop / start / restart / rm

@@ -241,7 +241,11 @@ class Follower:
                 transient=False,
             ):
                 return self._loop(lambda _line: None)
-        return self._loop(lambda line: self.console.print(Text(line)))
+        return self._loop(self._print_line)
+
+    def _print_line(self, line: str) -> None:
+        self.console.print(Text(line), soft_wrap=True)
+        self.console.file.flush()  # a pipe (tee, CI log) sees each step as it happens
 
     def _loop(self, emit: Callable[[str], None]) -> Outcome:
         def reconnecting(reason: str) -> None:

@@ -49,11 +49,11 @@ SIMULATED_NOTICE = "Simulated cloud: nothing is billed (the server plays RunPod 
 
 def out() -> Console:
     """stdout, resolved at call time (so test runners that swap sys.stdout see the output)."""
-    return Console(file=sys.stdout, highlight=False)
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
 
 
 def err() -> Console:
-    return Console(file=sys.stderr, highlight=False)
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
 
 def print_json(value: Any) -> None:

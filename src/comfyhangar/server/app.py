@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from comfyhangar import __version__
+from comfyhangar.server.api_docs import install_api_docs
 from comfyhangar.server.errors import install_error_handlers
 from comfyhangar.server.routers import deployments, events, gpus, health, pods
 from comfyhangar.server.runtime import Runtime
@@ -37,4 +38,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, gpus, deployments, events, pods):
         app.include_router(module.router, prefix=API_PREFIX)
+    install_api_docs(app, prefix=API_PREFIX)
     return app
