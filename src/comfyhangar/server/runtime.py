@@ -25,6 +25,7 @@ from comfyhangar.server.background.reconciler import Reconciler, ReconcilerSetti
 from comfyhangar.server.cloud import Cloud, connect_cloud
 from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
 from comfyhangar.server.services.catalog import Catalog
+from comfyhangar.server.services.costs import CostService
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
 from comfyhangar.server.settings import Settings
@@ -44,6 +45,7 @@ class Runtime:
     catalog: Catalog
     reconciler: Reconciler
     deployments: DeploymentService
+    costs: CostService
     _runpod_check: tuple[float, bool, str | None] = field(default=(0.0, False, None))
 
     @classmethod
@@ -90,7 +92,10 @@ class Runtime:
                 follower = LogFollower(
                     sessions, cloud.client, interval_s=settings.reconcile_interval_s
                 )
-                runtime = cls(settings, engine, sessions, hub, cloud, catalog, reconciler, service)
+                costs = CostService(sessions, clock or cloud.now)
+                runtime = cls(
+                    settings, engine, sessions, hub, cloud, catalog, reconciler, service, costs
+                )
                 if background:
                     reconciler.start()
                     follower.start()

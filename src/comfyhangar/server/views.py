@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.runpod.models import Pod
 from comfyhangar.server.db.models import Deployment, Event
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.schemas.deployments import (
+    CostProjections,
+    DeploymentCostView,
     DeploymentDetail,
     DeploymentLinks,
     DeploymentView,
@@ -17,6 +20,7 @@ from comfyhangar.server.schemas.deployments import (
     SetupStep,
     StateChange,
 )
+from comfyhangar.server.services.costs import DeploymentCost
 
 API = "/api/v1"
 SETUP_ORDER = ("preflight", "comfyui", "custom_nodes", "models", "start", "ready")
@@ -45,8 +49,30 @@ def setup_steps(dep: Deployment) -> list[SetupStep]:
     return [SetupStep(step=name, **steps[name]) for name in SETUP_ORDER if name in steps]
 
 
+def cost_view(cost: DeploymentCost | None) -> DeploymentCostView:
+    if cost is None:
+        zero = Decimal(0)
+        return DeploymentCostView(
+            so_far_usd=zero,
+            per_hour_usd=zero,
+            metered_until=None,
+            projections=CostProjections(hour=zero, day=zero, week=zero, month=zero),
+        )
+    return DeploymentCostView(
+        so_far_usd=cost.so_far,
+        per_hour_usd=cost.per_hour,
+        metered_until=cost.metered_until,
+        projections=CostProjections(**cost.projections()),
+    )
+
+
 def deployment_view(
-    dep: Deployment, row: PodRow | None, live: Pod | None, *, simulated: bool
+    dep: Deployment,
+    row: PodRow | None,
+    live: Pod | None,
+    *,
+    simulated: bool,
+    cost: DeploymentCost | None = None,
 ) -> DeploymentView:
     spec = dep.spec
     link = f"{API}/deployments/{dep.id}"
@@ -73,6 +99,7 @@ def deployment_view(
         updated_at=dep.updated_at,
         pod=pod,
         setup=setup_steps(dep),
+        cost=cost_view(cost),
         links=DeploymentLinks(
             self=link,
             logs=f"{link}/logs",
@@ -89,8 +116,9 @@ def deployment_detail(
     history: Sequence[Event],
     *,
     simulated: bool,
+    cost: DeploymentCost | None = None,
 ) -> DeploymentDetail:
-    view = deployment_view(dep, row, live, simulated=simulated)
+    view = deployment_view(dep, row, live, simulated=simulated, cost=cost)
     changes = [
         StateChange(
             state=DeploymentState(e.data["state"]), at=e.created_at, reason=e.data.get("reason")

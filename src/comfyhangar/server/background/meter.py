@@ -27,6 +27,7 @@ from comfyhangar.runpod.models import Cloud, Pod
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import CostSegment, Deployment
 from comfyhangar.server.services.catalog import Catalog
+from comfyhangar.server.services.costs import shape_from_spec
 
 log = logging.getLogger(__name__)
 
@@ -109,23 +110,15 @@ class Meter:
                 await self._cost_update(session, dep, shape, status_now)
 
     async def _shape(self, dep: Deployment, pod: Pod | None) -> PodShape:
+        """The pod's rate shape: its own `cost` while it has one, else the catalog price."""
         spec = dep.spec
-        count = spec["gpu"]["count"]
         if pod is not None and pod.cost > 0 and pod.gpu is not None:
-            price = pod.cost / max(pod.gpu.count, 1)
-            count = pod.gpu.count
-        else:
-            gpu = await self._catalog.gpu(spec["gpu"]["id"], Cloud(spec["cloud"]))
-            if gpu is None:
-                price = Decimal(0)
-            else:
-                chosen = gpu.price.secure if spec["cloud"] == "SECURE" else gpu.price.community
-                price = chosen or Decimal(0)
-        return PodShape(
-            gpu_price_per_hour=price,
-            gpu_count=count,
-            container_disk_gb=int(spec.get("container_disk_gb") or 0),
-            volume_gb=int(spec.get("volume_gb") or 0) if not spec.get("network_volume_id") else 0,
+            return shape_from_spec(
+                {**spec, "gpu": {"id": pod.gpu.id, "count": pod.gpu.count}},
+                pod.cost / max(pod.gpu.count, 1),
+            )
+        return shape_from_spec(
+            spec, await self._catalog.price(spec["gpu"]["id"], Cloud(spec["cloud"]))
         )
 
     @staticmethod

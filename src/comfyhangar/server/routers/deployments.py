@@ -34,7 +34,8 @@ async def _view(runtime: Runtime, dep: Deployment) -> DeploymentView:
     async with runtime.sessions() as session:
         row = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
     live = runtime.reconciler.pods.get(dep.pod_id) if dep.pod_id else None
-    return deployment_view(dep, row, live, simulated=runtime.cloud.simulated)
+    cost = (await runtime.costs.for_deployments([dep])).get(dep.id)
+    return deployment_view(dep, row, live, simulated=runtime.cloud.simulated, cost=cost)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DeploymentView)
@@ -59,6 +60,7 @@ async def list_deployments(
         )
     live = runtime.reconciler.pods
     simulated = runtime.cloud.simulated
+    costs = await runtime.costs.for_deployments(deployments)
     return DeploymentList(
         deployments=[
             deployment_view(
@@ -66,6 +68,7 @@ async def list_deployments(
                 rows.get(d.pod_id) if d.pod_id else None,
                 live.get(d.pod_id) if d.pod_id else None,
                 simulated=simulated,
+                cost=costs.get(d.id),
             )
             for d in deployments
         ]
@@ -80,7 +83,8 @@ async def get_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentD
     async with runtime.sessions() as session:
         row = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
     live = runtime.reconciler.pods.get(dep.pod_id) if dep.pod_id else None
-    return deployment_detail(dep, row, live, history, simulated=runtime.cloud.simulated)
+    cost = (await runtime.costs.for_deployments([dep])).get(dep.id)
+    return deployment_detail(dep, row, live, history, simulated=runtime.cloud.simulated, cost=cost)
 
 
 @router.post(

@@ -122,6 +122,22 @@ class SetupStep(BaseModel):
     updated_at: str | None = None
 
 
+class CostProjections(BaseModel):
+    """What the current rate costs over the next hour, day, week and 30 days."""
+
+    hour: Decimal
+    day: Decimal
+    week: Decimal
+    month: Decimal
+
+
+class DeploymentCostView(BaseModel):
+    so_far_usd: Decimal = Field(description="Metered so far, to the second")
+    per_hour_usd: Decimal = Field(description="Rate at the status last seen (0 once terminated)")
+    metered_until: datetime | None
+    projections: CostProjections
+
+
 class DeploymentLinks(BaseModel):
     self: str
     logs: str
@@ -150,6 +166,7 @@ class DeploymentView(BaseModel):
     updated_at: datetime
     pod: PodView | None
     setup: list[SetupStep]
+    cost: DeploymentCostView
     links: DeploymentLinks
 
 

@@ -62,6 +62,14 @@ class Catalog:
     async def gpu(self, gpu_id: str, cloud: Cloud = Cloud.SECURE) -> GpuType | None:
         return next((g for g in await self.gpus(cloud) if g.id == gpu_id), None)
 
+    async def price(self, gpu_id: str, cloud: Cloud) -> Decimal:
+        """List price of one GPU per hour in `cloud` (0 when the catalog does not know it)."""
+        gpu = await self.gpu(gpu_id, cloud)
+        if gpu is None:
+            return Decimal(0)
+        chosen = gpu.price.secure if cloud is Cloud.SECURE else gpu.price.community
+        return chosen or Decimal(0)
+
     async def data_centers(self) -> list[DataCenter]:
         async with self._lock:
             if (

@@ -1,0 +1,70 @@
+"""`/estimate` and `/costs`: what a deployment would cost, and what is being spent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from comfyhangar.core.errors import InvalidInput, UpstreamUnavailable
+from comfyhangar.runpod import RunPodError
+from comfyhangar.runpod.models import Cloud
+from comfyhangar.server.db.models import Deployment
+from comfyhangar.server.deps import RuntimeDep
+from comfyhangar.server.schemas.costs import CostSummary, Estimate, EstimateRequest
+from comfyhangar.server.schemas.deployments import CostProjections
+from comfyhangar.server.services.costs import (
+    PROJECTION_HOURS,
+    estimate,
+    shape_from_spec,
+    start_of_day,
+    start_of_month,
+)
+
+router = APIRouter(tags=["costs"])
+
+
+@router.post("/estimate", response_model=Estimate)
+async def estimate_cost(body: EstimateRequest, runtime: RuntimeDep) -> Estimate:
+    """The cost of a deployment before it is made: per hour, per day, per 30 days, stopped."""
+    try:
+        gpu = await runtime.catalog.gpu(body.gpu.id, Cloud(body.cloud))
+    except RunPodError as exc:
+        raise UpstreamUnavailable(f"cannot read RunPod's GPU catalog: {exc}") from exc
+    if gpu is None:
+        raise InvalidInput(
+            f"gpu.id: unknown GPU type {body.gpu.id!r}",
+            details={"errors": [{"field": "gpu.id", "message": "unknown GPU type"}]},
+        )
+    price = await runtime.catalog.price(body.gpu.id, Cloud(body.cloud))
+    spec = {
+        "gpu": {"id": body.gpu.id, "count": body.gpu.count},
+        "container_disk_gb": body.container_disk_gb,
+        "volume_gb": body.volume_gb,
+        "network_volume_id": "planned" if body.network_volume_gb else None,
+    }
+    figures = estimate(
+        shape_from_spec(spec, price), network_volume_gb=body.network_volume_gb, hours=body.hours
+    )
+    return Estimate(gpu_price_per_hour=price, hours=body.hours, **figures)
+
+
+@router.get("/costs/summary", response_model=CostSummary)
+async def cost_summary(runtime: RuntimeDep) -> CostSummary:
+    """Spent today and this month, the current burn rate per hour, and where it leads."""
+    now = runtime.cloud.now()
+    async with runtime.sessions() as session:
+        deps = list(
+            await session.scalars(select(Deployment).where(Deployment.metered_status.is_not(None)))
+        )
+    costs = await runtime.costs.for_deployments(deps)
+    burn = sum((c.per_hour for c in costs.values()), Decimal(0))
+    return CostSummary(
+        simulated=runtime.cloud.simulated,
+        spent_today_usd=await runtime.costs.spent_between(start_of_day(now), now),
+        spent_this_month_usd=await runtime.costs.spent_between(start_of_month(now), now),
+        burn_rate_per_hour_usd=burn,
+        projections=CostProjections(**{k: burn * h for k, h in PROJECTION_HOURS.items()}),
+        deployments_billing=sum(1 for c in costs.values() if c.per_hour > 0),
+    )
