@@ -64,7 +64,7 @@ class Tracker:
 
     def snapshot(self, view: dict[str, Any]) -> None:
         """Take the starting picture from a deployment view."""
-        self.deployment = view
+        self.deployment = {**self.deployment, **view}
         self.set_state(view["state"], view.get("reason"))
         if view.get("pod"):
             self.pod.update(id=view["pod"]["id"], cost=view["pod"].get("cost_per_hour"))

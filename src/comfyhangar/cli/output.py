@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, ParamSpec, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -72,7 +74,7 @@ def fail(message: str, exit_code: int = 1) -> typer.Exit:
 
 
 def friendly(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn `CliError` into a message and an exit code: users never see a traceback for those."""
+    """Turn errors into a message and an exit code: users never see a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -80,6 +82,14 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except CliError as exc:
             raise fail(exc.message, exc.exit_code) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except Exception as exc:  # one line instead of a traceback; DEBUG shows it
+            if os.environ.get("COMFYHANGAR_DEBUG"):
+                raise
+            raise fail(
+                f"unexpected {type(exc).__name__}: {exc} (set COMFYHANGAR_DEBUG=1 for details)"
+            ) from None
 
     return wrapper
 
