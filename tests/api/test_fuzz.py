@@ -111,6 +111,7 @@ def _digest(text: str) -> int:
     return sum(map(ord, text))
 
 
+@pytest.mark.slow
 @schema.exclude(path="/api/v1/events").parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
