@@ -14,7 +14,6 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, ParamSpec, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -82,7 +81,7 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except CliError as exc:
             raise fail(exc.message, exc.exit_code) from None
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
             raise
         except Exception as exc:  # one line instead of a traceback; DEBUG shows it
             if os.environ.get("COMFYHANGAR_DEBUG"):
