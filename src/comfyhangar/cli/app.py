@@ -22,9 +22,9 @@ app = typer.Typer(
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Address to listen on [default: 127.0.0.1]")
+        str | None, typer.Option(help="Address to listen on \\[default: 127.0.0.1]")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8000]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on \\[default: 8000]")] = None,
 ) -> None:
     """Run the ComfyHangar server (API, live events, dashboard, background work)."""
     from comfyhangar.server.settings import load_settings

@@ -66,7 +66,7 @@ UrlOpt = Annotated[
     typer.Option(
         "--url",
         envvar="HANGAR_URL",
-        help="ComfyHangar server URL [env: HANGAR_URL; default: http://127.0.0.1:8000]",
+        help="ComfyHangar server URL (default http://127.0.0.1:8000)",
         show_default=False,
     ),
 ]
@@ -214,10 +214,10 @@ def deploy(
         list[str] | None, typer.Option("--dc", help="Allowed data center (repeatable)")
     ] = None,
     disk: Annotated[
-        int | None, typer.Option("--disk", help="Container disk in GB [server default: 50]")
+        int | None, typer.Option("--disk", help="Container disk in GB (server default 50)")
     ] = None,
     volume: Annotated[
-        int | None, typer.Option("--volume", help="Volume disk in GB [server default: 100]")
+        int | None, typer.Option("--volume", help="Volume disk in GB (server default 100)")
     ] = None,
     network_volume: Annotated[
         str | None, typer.Option("--network-volume", help="Attach this network volume instead")
