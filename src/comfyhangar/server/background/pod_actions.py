@@ -179,7 +179,9 @@ class PodActions:
                     ],
                 },
             )
-            await _state_event(session, planned.deployment_id, DeploymentState.PROVISIONING)
+            await _state_event(
+                session, planned.deployment_id, DeploymentState.PROVISIONING, pod_id=pod.id
+            )
         for extra in outcome.duplicates:
             log.warning("duplicate pod %s for %s: terminating it", extra.id, planned.deployment_id)
             await self._client.ensure_terminated(extra.id)
@@ -236,7 +238,7 @@ class PodActions:
             await append_event(
                 session, "error", deployment_id=lease.deployment_id, data={"message": reason}
             )
-            await _state_event(session, lease.deployment_id, DeploymentState.FAILED, reason)
+            await _state_event(session, lease.deployment_id, DeploymentState.FAILED, reason=reason)
 
     async def _note_error(self, lease: Lease, message: str) -> None:
         """Release the lease; report the error once (not again every cycle while it lasts)."""
@@ -251,13 +253,20 @@ class PodActions:
 
 
 async def _state_event(
-    session: AsyncSession, deployment_id: str, state: DeploymentState, reason: str | None = None
+    session: AsyncSession,
+    deployment_id: str,
+    state: DeploymentState,
+    *,
+    pod_id: str | None = None,
+    reason: str | None = None,
 ) -> None:
+    """The state change a create makes (always from `creating`), in the cycle's event shape."""
     await append_event(
         session,
         "deployment_state",
         deployment_id=deployment_id,
-        data={"state": state.value, "reason": reason},
+        pod_id=pod_id,
+        data={"state": state.value, "previous": DeploymentState.CREATING.value, "reason": reason},
     )
 
 
