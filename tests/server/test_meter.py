@@ -23,8 +23,16 @@ HOUR = 3600.0
 
 @contextlib.asynccontextmanager
 async def metered_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A frozen-clock runtime whose cloud time starts at 01:00 on the 2nd of next month, so
+    day and month boundaries fall where the tests expect them, whenever they run."""
     settings = fast_settings(tmp_path, emulator_speed=1e-9, create_settle_s=0.0)
     async with Runtime.start(settings, background=False) as runtime:
+        clock = runtime.cloud.emulator.clock
+        now = clock.now()
+        next_month = (
+            now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=32)
+        ).replace(day=1)
+        clock.advance((next_month + timedelta(days=1, hours=1) - now).total_seconds())
         yield runtime
 
 

@@ -41,3 +41,10 @@ class UpstreamUnavailable(HangarError):
 
     code = "upstream_unavailable"
     http_status = 503
+
+
+class BudgetExceeded(HangarError):
+    """A budget cannot cover what was asked (for example one hour of a new pod)."""
+
+    code = "budget_exceeded"
+    http_status = 409

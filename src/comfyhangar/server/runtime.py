@@ -12,20 +12,23 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from comfyhangar.runpod import RunPodError
+from comfyhangar.runpod.models import Cloud as CloudName
 from comfyhangar.server.background.log_follower import LogFollower
 from comfyhangar.server.background.meter import Meter
 from comfyhangar.server.background.pod_actions import ActionSettings
 from comfyhangar.server.background.reconciler import Reconciler, ReconcilerSettings
 from comfyhangar.server.cloud import Cloud, connect_cloud
 from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
+from comfyhangar.server.services.budgets import BudgetService
 from comfyhangar.server.services.catalog import Catalog
-from comfyhangar.server.services.costs import CostService
+from comfyhangar.server.services.costs import CostService, shape_from_spec
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
 from comfyhangar.server.settings import Settings
@@ -46,6 +49,7 @@ class Runtime:
     reconciler: Reconciler
     deployments: DeploymentService
     costs: CostService
+    budgets: BudgetService
     _runpod_check: tuple[float, bool, str | None] = field(default=(0.0, False, None))
 
     @classmethod
@@ -93,8 +97,26 @@ class Runtime:
                     sessions, cloud.client, interval_s=settings.reconcile_interval_s
                 )
                 costs = CostService(sessions, clock or cloud.now)
+                budgets = BudgetService(sessions, costs, clock or cloud.now, service.request)
+                reconciler.observers.append(budgets.enforce)
+
+                async def admission(spec: dict[str, Any], deployment_id: str | None) -> None:
+                    price = await catalog.price(spec["gpu"]["id"], CloudName(spec["cloud"]))
+                    per_hour = shape_from_spec(spec, price).rate("RUNNING").total
+                    await budgets.check_can_run(per_hour, deployment_id)
+
+                service.admission = admission
                 runtime = cls(
-                    settings, engine, sessions, hub, cloud, catalog, reconciler, service, costs
+                    settings,
+                    engine,
+                    sessions,
+                    hub,
+                    cloud,
+                    catalog,
+                    reconciler,
+                    service,
+                    costs,
+                    budgets,
                 )
                 if background:
                     reconciler.start()

@@ -159,3 +159,27 @@ class CostSegment(Base):
     disk_rate: Mapped[Decimal] = mapped_column(Numeric(14, 9))
     gpu_amount: Mapped[Decimal] = mapped_column(Numeric(18, 9))
     disk_amount: Mapped[Decimal] = mapped_column(Numeric(18, 9))
+
+
+class Budget(Base):
+    """A spending limit over a period, for everything or one deployment, and what it does.
+
+    `notified` remembers, per period (e.g. "2026-11-26" or "2026-11"), which warning thresholds
+    already fired and whether the cap already acted, so each fires once per period.
+    """
+
+    __tablename__ = "budgets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    deployment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), default=None, index=True
+    )
+    period: Mapped[str] = mapped_column(String(16))  # daily | monthly
+    limit_usd: Mapped[Decimal] = mapped_column(Numeric(14, 6))
+    warn_at: Mapped[list[float]] = mapped_column(JSON, default=list)  # fractions of the limit
+    on_exceed: Mapped[str] = mapped_column(String(16))  # warn | stop | terminate
+    notified: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

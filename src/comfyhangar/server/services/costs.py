@@ -102,12 +102,16 @@ class CostService:
             for dep_id, rate in rows
         }
 
-    async def spent_between(self, start: datetime, end: datetime) -> Decimal:
-        """Metered spend inside [start, end), prorating segments that straddle the edges."""
+    async def spent_between(
+        self, start: datetime, end: datetime, *, deployment_id: str | None = None
+    ) -> Decimal:
+        """Metered spend inside [start, end) (of one deployment, or all), prorating segments
+        that straddle the edges."""
+        query = select(CostSegment).where(CostSegment.end_at > start, CostSegment.start_at < end)
+        if deployment_id is not None:
+            query = query.where(CostSegment.deployment_id == deployment_id)
         async with self._sessions() as session:
-            segments = await session.scalars(
-                select(CostSegment).where(CostSegment.end_at > start, CostSegment.start_at < end)
-            )
+            segments = await session.scalars(query)
             total = Decimal(0)
             for seg in segments:
                 whole = (seg.end_at - seg.start_at).total_seconds()

@@ -8,8 +8,9 @@ impossible count is refused before anything is stored.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,19 +46,25 @@ class DeploymentService:
         client: RunPodClient,
         catalog: Catalog,
         wake: Callable[[], None],
+        admission: Callable[[dict[str, Any], str | None], Awaitable[None]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._client = client
         self._catalog = catalog
         self._wake = wake
+        # Raises when a pod of this spec may not run now (a budget cannot cover an hour of it).
+        self.admission = admission
 
     async def create(self, body: DeploymentCreate) -> Deployment:
         """Validate against the catalog, store the deployment (pending) and its event."""
         await self._validate(body)
+        spec = body.model_dump(mode="json")
+        if self.admission is not None:
+            await self.admission(spec, None)
         deployment = Deployment(
             id=uuid.uuid4().hex,
             name=body.name,
-            spec=body.model_dump(mode="json"),
+            spec=spec,
             desired_state=Desired.RUNNING.value,
             state=DeploymentState.PENDING.value,
         )
@@ -150,6 +157,9 @@ class DeploymentService:
         return await self._ask(deployment_id, "stop")
 
     async def start(self, deployment_id: str) -> Deployment:
+        dep = await self.get(deployment_id)
+        if self.admission is not None and dep.desired_state != Desired.RUNNING.value:
+            await self.admission(dep.spec, dep.id)
         return await self._ask(deployment_id, "start")
 
     async def restart(self, deployment_id: str) -> Deployment:
@@ -158,7 +168,12 @@ class DeploymentService:
     async def terminate(self, deployment_id: str) -> Deployment:
         return await self._ask(deployment_id, "terminate")
 
-    async def _ask(self, deployment_id: str, what: str) -> Deployment:
+    async def request(self, deployment_id: str, what: str) -> None:
+        """Stop or terminate on the system's behalf (a budget cap); no error if already so."""
+        with contextlib.suppress(Conflict, NotFound):
+            await self._ask(deployment_id, what, source="budget")
+
+    async def _ask(self, deployment_id: str, what: str, *, source: str = "user") -> Deployment:
         async with self._sessions() as session, session.begin():
             dep = await session.get(Deployment, deployment_id)
             if dep is None:
@@ -177,7 +192,11 @@ class DeploymentService:
                     "deployment_requested",
                     deployment_id=dep.id,
                     pod_id=dep.pod_id,
-                    data={"action": what, **{k: v for k, v in values.items() if k == "state"}},
+                    data={
+                        "action": what,
+                        "source": source,
+                        **{k: v for k, v in values.items() if k == "state"},
+                    },
                 )
                 if "state" in values:
                     await append_event(
