@@ -22,10 +22,10 @@ HOUR = 3600.0
 
 
 @contextlib.asynccontextmanager
-async def metered_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+async def metered_runtime(tmp_path: Path, **overrides: Any) -> AsyncIterator[Runtime]:
     """A frozen-clock runtime whose cloud time starts at 01:00 on the 2nd of next month, so
     day and month boundaries fall where the tests expect them, whenever they run."""
-    settings = fast_settings(tmp_path, emulator_speed=1e-9, create_settle_s=0.0)
+    settings = fast_settings(tmp_path, emulator_speed=1e-9, create_settle_s=0.0, **overrides)
     async with Runtime.start(settings, background=False) as runtime:
         clock = runtime.cloud.emulator.clock
         now = clock.now()

@@ -24,6 +24,7 @@ from comfyhangar.server.background.log_follower import LogFollower
 from comfyhangar.server.background.meter import Meter
 from comfyhangar.server.background.pod_actions import ActionSettings
 from comfyhangar.server.background.reconciler import Reconciler, ReconcilerSettings
+from comfyhangar.server.background.volume_meter import VolumeMeter
 from comfyhangar.server.cloud import Cloud, connect_cloud
 from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
 from comfyhangar.server.services.budgets import BudgetService
@@ -91,7 +92,13 @@ class Runtime:
                     ),
                 )
                 meter = Meter(sessions, catalog, clock or cloud.now)
-                reconciler.observers.append(meter.observe)
+                volume_meter = VolumeMeter(
+                    sessions,
+                    cloud.client,
+                    clock or cloud.now,
+                    interval_s=settings.volume_meter_interval_s,
+                )
+                reconciler.observers.extend([meter.observe, volume_meter.observe])
                 service = DeploymentService(sessions, cloud.client, catalog, reconciler.wake)
                 follower = LogFollower(
                     sessions, cloud.client, interval_s=settings.reconcile_interval_s

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     create_settle_s: float = Field(
         default=30.0, ge=0, description="Wait after an interrupted create before creating again"
     )
+    volume_meter_interval_s: float = Field(
+        default=60.0, ge=0, description="Real seconds between network volume metering passes"
+    )
     emulator_speed: float = Field(
         default=1.0, gt=0, description="Simulated seconds per real second of the embedded emulator"
     )

@@ -183,3 +183,32 @@ class Budget(Base):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class NetworkVolumeRow(Base):
+    """A network volume of the account, as last seen, and how far it has been metered."""
+
+    __tablename__ = "network_volumes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    size_gb: Mapped[int]
+    data_center_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    first_seen_at: Mapped[datetime]
+    metered_until: Mapped[datetime]
+    gone_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class VolumeCostSegment(Base):
+    """A stretch of a network volume's life at one size, and what it cost (USD)."""
+
+    __tablename__ = "volume_cost_segments"
+    __table_args__ = (Index("ix_volume_cost_segments_volume_id_start_at", "volume_id", "start_at"),)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    volume_id: Mapped[str] = mapped_column(String(64))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    size_gb: Mapped[int]
+    rate: Mapped[Decimal] = mapped_column(Numeric(14, 9))
+    amount: Mapped[Decimal] = mapped_column(Numeric(18, 9))

@@ -59,7 +59,7 @@ async def cost_summary(runtime: RuntimeDep) -> CostSummary:
             await session.scalars(select(Deployment).where(Deployment.metered_status.is_not(None)))
         )
     costs = await runtime.costs.for_deployments(deps)
-    burn = sum((c.per_hour for c in costs.values()), Decimal(0))
+    burn = sum((c.per_hour for c in costs.values()), Decimal(0)) + await runtime.costs.volume_rate()
     return CostSummary(
         simulated=runtime.cloud.simulated,
         spent_today_usd=await runtime.costs.spent_between(start_of_day(now), now),

@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comfyhangar.core.metering import PodShape
 from comfyhangar.core.pricing import network_volume_rate_per_hour
-from comfyhangar.server.db.models import CostSegment, Deployment
+from comfyhangar.server.db.models import (
+    CostSegment,
+    Deployment,
+    NetworkVolumeRow,
+    VolumeCostSegment,
+)
 
 CENT = Decimal("0.000001")
 PROJECTION_HOURS = {"hour": 1, "day": 24, "week": 24 * 7, "month": 24 * 30}
@@ -110,15 +115,42 @@ class CostService:
         query = select(CostSegment).where(CostSegment.end_at > start, CostSegment.start_at < end)
         if deployment_id is not None:
             query = query.where(CostSegment.deployment_id == deployment_id)
+        total = Decimal(0)
         async with self._sessions() as session:
-            segments = await session.scalars(query)
-            total = Decimal(0)
-            for seg in segments:
-                whole = (seg.end_at - seg.start_at).total_seconds()
-                inside = (min(seg.end_at, end) - max(seg.start_at, start)).total_seconds()
-                if whole > 0 and inside > 0:
-                    total += (seg.gpu_amount + seg.disk_amount) * Decimal(str(inside / whole))
+            for seg in await session.scalars(query):
+                total += _inside(
+                    seg.start_at, seg.end_at, seg.gpu_amount + seg.disk_amount, start, end
+                )
+            if deployment_id is None:  # network volumes belong to the account, not a deployment
+                volumes = await session.scalars(
+                    select(VolumeCostSegment).where(
+                        VolumeCostSegment.end_at > start, VolumeCostSegment.start_at < end
+                    )
+                )
+                for vseg in volumes:
+                    total += _inside(vseg.start_at, vseg.end_at, vseg.amount, start, end)
         return total.quantize(CENT)
+
+    async def volume_rate(self) -> Decimal:
+        """What the account's live network volumes cost per hour together."""
+        async with self._sessions() as session:
+            sizes = list(
+                await session.scalars(
+                    select(NetworkVolumeRow.size_gb).where(NetworkVolumeRow.gone_at.is_(None))
+                )
+            )
+        return sum((network_volume_rate_per_hour(size) for size in sizes), Decimal(0))
+
+
+def _inside(
+    seg_start: datetime, seg_end: datetime, amount: Decimal, start: datetime, end: datetime
+) -> Decimal:
+    """The part of `amount` (spread evenly over the segment) that falls inside [start, end)."""
+    whole = (seg_end - seg_start).total_seconds()
+    inside = (min(seg_end, end) - max(seg_start, start)).total_seconds()
+    if whole <= 0 or inside <= 0:
+        return Decimal(0)
+    return amount * Decimal(str(inside / whole))
 
 
 def start_of_day(moment: datetime) -> datetime:
