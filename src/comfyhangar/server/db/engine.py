@@ -14,11 +14,15 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Set in `session.info` when a transaction appends events, so its commit can wake live streams.
 EVENTS_APPENDED = "hangar.events_appended"
+# Connection option: start this SQLite transaction with a plain (deferred) BEGIN. Sessions set
+# it for the transactions they autobegin, i.e. reads (every write here runs under an explicit
+# `session.begin()`); so readers never queue for the write lock behind other readers.
+DEFERRED_BEGIN = "hangar_deferred_begin"
 
 
 def is_sqlite(url: str) -> bool:
@@ -39,7 +43,10 @@ def make_engine(url: str, *, sqlite_begin: str = "BEGIN IMMEDIATE", **kwargs: An
     SQLite transactions start with `sqlite_begin`. The default, `BEGIN IMMEDIATE`, takes the
     write lock up front: a deferred transaction that reads and then writes can fail at once
     with SQLITE_BUSY when another writer got in between, and the busy timeout does not help.
-    A read-only engine (live streams) may pass plain `BEGIN`.
+    A read-only engine (live streams) may pass plain `BEGIN`. Transactions that a session
+    autobegins (reads) start with a plain `BEGIN` anyway (see `DEFERRED_BEGIN`): with
+    IMMEDIATE, 50 concurrent list requests queued for the write lock until some waited out
+    the busy timeout and failed with "database is locked".
     """
     path = sqlite_path(url)
     if path is not None:
@@ -60,7 +67,8 @@ def make_engine(url: str, *, sqlite_begin: str = "BEGIN IMMEDIATE", **kwargs: An
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql(sqlite_begin)
+            deferred = connection.get_execution_options().get(DEFERRED_BEGIN, False)
+            connection.exec_driver_sql("BEGIN" if deferred else sqlite_begin)
 
     return engine
 
@@ -68,8 +76,19 @@ def make_engine(url: str, *, sqlite_begin: str = "BEGIN IMMEDIATE", **kwargs: An
 def make_sessionmaker(
     engine: AsyncEngine, *, on_events_committed: Callable[[], None] | None = None
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions on `engine`; `on_events_committed` runs after each commit that appended events."""
+    """Sessions on `engine`; `on_events_committed` runs after each commit that appended events.
+
+    Write only inside `session.begin()`: a transaction the session autobegins is a read (on
+    SQLite it starts deferred, and a deferred transaction that reads, then writes, can fail).
+    """
     session_class: type[Session] = type("HangarSession", (Session,), {})
+
+    @event.listens_for(session_class, "after_transaction_create")
+    def _begin_mode(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            autobegun = transaction.origin is SessionTransactionOrigin.AUTOBEGIN
+            session.execution_options = session.execution_options.union({DEFERRED_BEGIN: autobegun})
+
     if on_events_committed is not None:
         callback = on_events_committed
 
