@@ -47,10 +47,17 @@ async def create_deployment(body: DeploymentCreate, runtime: RuntimeDep) -> Depl
 
 @router.get("", response_model=DeploymentList)
 async def list_deployments(
-    runtime: RuntimeDep, state: Annotated[DeploymentState | None, Query()] = None
+    runtime: RuntimeDep,
+    state: Annotated[DeploymentState | None, Query()] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=1000, description="At most this many (default: all)")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, description="Skip this many first")] = 0,
 ) -> DeploymentList:
-    """Every deployment, newest first; `state` filters."""
-    deployments = await runtime.deployments.list(state.value if state else None)
+    """Every deployment, newest first; `state` filters; `limit` and `offset` page."""
+    deployments = await runtime.deployments.list(
+        state.value if state else None, limit=limit, offset=offset
+    )
     pod_ids = [d.pod_id for d in deployments if d.pod_id]
     async with runtime.sessions() as session:
         rows = (

@@ -116,10 +116,15 @@ class DeploymentService:
             except RunPodError as exc:
                 raise UpstreamUnavailable(f"cannot check the network volume: {exc}") from exc
 
-    async def list(self, state: str | None = None) -> Sequence[Deployment]:
+    async def list(
+        self, state: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> Sequence[Deployment]:
+        """Newest first; `limit`/`offset` page through them (no limit: all)."""
         query = select(Deployment).order_by(Deployment.created_at.desc(), Deployment.id)
         if state is not None:
             query = query.where(Deployment.state == state)
+        if limit is not None or offset:
+            query = query.limit(limit).offset(offset)
         async with self._sessions() as session:
             return (await session.scalars(query)).all()
 
