@@ -10,7 +10,16 @@ from fastapi import FastAPI
 from comfyhangar import __version__
 from comfyhangar.server.api_docs import install_api_docs
 from comfyhangar.server.errors import install_error_handlers
-from comfyhangar.server.routers import budgets, costs, deployments, events, gpus, health, pods
+from comfyhangar.server.routers import (
+    budgets,
+    cost_reports,
+    costs,
+    deployments,
+    events,
+    gpus,
+    health,
+    pods,
+)
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.settings import Settings, load_settings
 
@@ -36,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    for module in (health, gpus, deployments, events, pods, costs, budgets):
+    for module in (health, gpus, deployments, events, pods, costs, cost_reports, budgets):
         app.include_router(module.router, prefix=API_PREFIX)
     install_api_docs(app, prefix=API_PREFIX)
     return app

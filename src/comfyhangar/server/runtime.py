@@ -27,6 +27,7 @@ from comfyhangar.server.background.reconciler import Reconciler, ReconcilerSetti
 from comfyhangar.server.background.volume_meter import VolumeMeter
 from comfyhangar.server.cloud import Cloud, connect_cloud
 from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
+from comfyhangar.server.services.billing_check import BillingCheck, balance_reader_for
 from comfyhangar.server.services.budgets import BudgetService
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.costs import CostService, shape_from_spec
@@ -52,6 +53,7 @@ class Runtime:
     costs: CostService
     budgets: BudgetService
     _runpod_check: tuple[float, bool, str | None] = field(default=(0.0, False, None))
+    billing_check: BillingCheck | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -113,6 +115,13 @@ class Runtime:
                     await budgets.check_can_run(per_hour, deployment_id)
 
                 service.admission = admission
+                check = BillingCheck(
+                    sessions,
+                    cloud.client,
+                    clock or cloud.now,
+                    interval_s=settings.billing_check_interval_s,
+                    balance=balance_reader_for(settings, cloud),
+                )
                 runtime = cls(
                     settings,
                     engine,
@@ -124,13 +133,16 @@ class Runtime:
                     service,
                     costs,
                     budgets,
+                    billing_check=check,
                 )
                 if background:
                     reconciler.start()
                     follower.start()
+                    check.start()
                 try:
                     yield runtime
                 finally:
+                    await check.stop()
                     await follower.stop()
                     await reconciler.stop()
         finally:

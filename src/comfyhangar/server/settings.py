@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     reconcile_interval_s: float = Field(
         default=5.0, gt=0, description="Seconds between reconcile cycles"
     )
+    billing_check_interval_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds between checks of the meter against RunPod billing",
+    )
     lease_s: float = Field(
         default=30.0, gt=0, description="How long one process may act on a pod unrenewed"
     )

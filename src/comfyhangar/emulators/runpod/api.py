@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from comfyhangar.emulators.runpod import bodies, catalog_views
+from comfyhangar.emulators.runpod import bodies, catalog_views, graphql
 from comfyhangar.emulators.runpod.asgi import EmulatorApp, LostResponse, json_response
 from comfyhangar.emulators.runpod.billing import parse_window, pod_billing, volume_billing
 from comfyhangar.emulators.runpod.logs import SOURCES, parse_rfc3339
@@ -259,5 +259,6 @@ def build_app(emu: RunPodEmulator) -> EmulatorApp:
             ),
             ("/v2/billing/pods", {"GET": billing_pods}),
             ("/v2/billing/network-volumes", {"GET": billing_volumes}),
+            ("/graphql", {"POST": graphql.graphql}),
         ],
     )

@@ -52,7 +52,8 @@ async def estimate_cost(body: EstimateRequest, runtime: RuntimeDep) -> Estimate:
 
 @router.get("/costs/summary", response_model=CostSummary)
 async def cost_summary(runtime: RuntimeDep) -> CostSummary:
-    """Spent today and this month, the current burn rate per hour, and where it leads."""
+    """Spent today and this month, the burn rate per hour, where it leads, and the RunPod
+    balance (read through GraphQL, cached ~60 s; null with the reason when unreadable)."""
     now = runtime.cloud.now()
     async with runtime.sessions() as session:
         deps = list(
@@ -60,6 +61,11 @@ async def cost_summary(runtime: RuntimeDep) -> CostSummary:
         )
     costs = await runtime.costs.for_deployments(deps)
     burn = sum((c.per_hour for c in costs.values()), Decimal(0)) + await runtime.costs.volume_rate()
+    balance, balance_detail = (
+        await runtime.billing_check.balance.read()
+        if runtime.billing_check is not None
+        else (None, "balance reader not running")
+    )
     return CostSummary(
         simulated=runtime.cloud.simulated,
         spent_today_usd=await runtime.costs.spent_between(start_of_day(now), now),
@@ -67,4 +73,6 @@ async def cost_summary(runtime: RuntimeDep) -> CostSummary:
         burn_rate_per_hour_usd=burn,
         projections=CostProjections(**{k: burn * h for k, h in PROJECTION_HOURS.items()}),
         deployments_billing=sum(1 for c in costs.values() if c.per_hour > 0),
+        balance_usd=balance,
+        balance_detail=balance_detail,
     )

@@ -46,3 +46,9 @@ class CostSummary(BaseModel):
     burn_rate_per_hour_usd: Decimal
     projections: CostProjections
     deployments_billing: int
+    balance_usd: Decimal | None = Field(
+        default=None, description="RunPod account balance (GraphQL), cached ~60 s; null if unread"
+    )
+    balance_detail: str | None = Field(
+        default=None, description="Why the balance could not be read (null when it was)"
+    )
