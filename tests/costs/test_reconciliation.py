@@ -99,3 +99,17 @@ async def test_meter_matches_billing_then_a_perturbed_segment_raises_one_event(
         event = events[0]
         assert event.deployment_id == dep.id
         assert Decimal(event.data["metered_usd"]) > Decimal(event.data["billed_usd"])
+
+
+async def test_reconciliation_window_is_checked(tmp_path: Path) -> None:
+    async with metered_runtime(tmp_path) as runtime, api(runtime) as http:
+        now = runtime.cloud.now()
+        naive = (now - timedelta(hours=3)).replace(tzinfo=None).isoformat()
+        ok = await http.get("/api/v1/costs/reconciliation", params={"start": naive})
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["rows"] == []
+        backwards = await http.get(
+            "/api/v1/costs/reconciliation",
+            params={"start": now.isoformat(), "end": (now - timedelta(hours=2)).isoformat()},
+        )
+        assert backwards.status_code == 422

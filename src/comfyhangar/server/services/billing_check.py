@@ -35,6 +35,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from comfyhangar.core.errors import InvalidInput
 from comfyhangar.runpod import RunPodClient, RunPodError
 from comfyhangar.runpod.graphql_balance import (
     BalanceClient,
@@ -45,6 +46,7 @@ from comfyhangar.server.cloud import Cloud
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import CostSegment, Deployment, Event, NetworkVolumeRow
 from comfyhangar.server.services.cost_history import (
+    as_utc,
     floor_bucket,
     split_segments,
     split_volume_segments,
@@ -198,10 +200,13 @@ class BillingCheck:
     async def run(
         self, start: datetime | None = None, end: datetime | None = None
     ) -> Reconciliation:
-        """Compare [start, end) (default: the last `lookback`, up to now); raise events."""
+        """Compare [start, end) (default: the last `lookback`, up to now; at most the last
+        `MAX_WINDOW` of it, with `start` snapped down to the hour); raise events."""
         now = self.clock()
-        end = min(end or now, now)
-        start = floor_bucket(start or end - self.lookback, "hour")
+        end = min(as_utc(end) if end is not None else now, now)
+        start = floor_bucket(as_utc(start) if start is not None else end - self.lookback, "hour")
+        if end <= start:
+            raise InvalidInput("end must be after start (and start before now)")
         if end - start > MAX_WINDOW:
             start = floor_bucket(end - MAX_WINDOW, "hour")
         report = Reconciliation(checked_at=now, start=start, end=end)

@@ -282,12 +282,12 @@ class CostHistory:
     ) -> tuple[datetime, datetime]:
         """[start, end) with defaults: end = now, start = `default_buckets` buckets back."""
         now = self._clock()
-        end = _aware(end) if end is not None else now
+        end = as_utc(end) if end is not None else now
         if start is None:
             start = floor_bucket(end if end <= now else now, size)
             for _ in range(default_buckets - 1):
                 start = floor_bucket(start - timedelta(microseconds=1), size)
-        start = _aware(start)
+        start = as_utc(start)
         if end <= start:
             raise InvalidInput("end must be after start")
         return start, end
@@ -420,7 +420,7 @@ class CostHistory:
         return start, end, rows
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """Naive times given to the API are taken as UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
