@@ -421,7 +421,10 @@ class CostHistory:
 
 
 def as_utc(moment: datetime) -> datetime:
-    """Naive times given to the API are taken as UTC."""
+    """Naive times given to the API are taken as UTC; years outside 1970-2999 are refused
+    (they can only be mistakes, and bucket arithmetic near datetime's limits overflows)."""
+    if not 1970 <= moment.year <= 2999:
+        raise InvalidInput("times must fall between the years 1970 and 2999")
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
