@@ -7,11 +7,13 @@ a zone is taken as UTC) and bound the half-open window [start, end).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BeforeValidator
 
 from comfyhangar.core.errors import UpstreamUnavailable
 from comfyhangar.server.deps import RuntimeDep
@@ -22,10 +24,26 @@ from comfyhangar.server.services.cost_history import MICRO, Amounts, CostHistory
 
 router = APIRouter(prefix="/costs", tags=["costs"])
 
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]|$)")
+
+
+def _rfc3339(value: object) -> object:
+    """Only date-times (or dates) in ISO form: no Unix timestamps, which pydantic would take."""
+    if isinstance(value, str) and not _DATE_TIME.match(value):
+        raise ValueError("must be an RFC 3339 date-time such as 2026-11-01T00:00:00Z")
+    return value
+
+
 Start = Annotated[
-    datetime | None, Query(description="Window start (default depends on the endpoint)")
+    datetime | None,
+    BeforeValidator(_rfc3339),
+    Query(description="Window start (default depends on the endpoint)"),
 ]
-End = Annotated[datetime | None, Query(description="Window end, exclusive (default: now)")]
+End = Annotated[
+    datetime | None,
+    BeforeValidator(_rfc3339),
+    Query(description="Window end, exclusive (default: now)"),
+]
 
 
 def _history(runtime: Runtime) -> CostHistory:
