@@ -46,15 +46,25 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return fields
 
 
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path. Starlette's 405 names only the methods of
-    the first route whose path matched (`Allow: POST` for `/deployments`, which also has GET)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= set(route_methods)
-    return sorted(methods)
+    the first route whose path matched (`Allow: POST` for `/deployments`, which also has GET).
+
+    Each method is tried against the app's routes (`matches` is public and sees through
+    FastAPI's included routers); a path that takes every method (a mount) says nothing.
+    """
+    allowed = [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return [] if len(allowed) == len(HTTP_METHODS) else allowed
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -76,8 +86,8 @@ def install_error_handlers(app: FastAPI) -> None:
         response = problem(exc.status_code, code, str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)
-        if exc.status_code == 405:
-            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            response.headers["Allow"] = ", ".join(allowed)
         return response
 
     @app.exception_handler(Exception)
