@@ -128,3 +128,5 @@ def test_api_never_fails_and_matches_its_schema(case: Any, real_ids: dict[str, l
         problem = response.json()
         assert problem["code"], problem
         assert problem["status"] == response.status_code, problem
+    if response.status_code == 405:
+        assert response.headers.get("allow", [""])[0], "a 405 names the allowed methods"
