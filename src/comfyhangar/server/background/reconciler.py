@@ -130,6 +130,16 @@ class Reconciler:
 
     async def cycle(self) -> CycleReport:
         """One full pass: list, match, record, act. Raises on RunPod errors (nothing recorded)."""
+        # Versions before listing: a deployment that changes while we list (an action of this
+        # or another process applied, a user asked) may have a pod the listing shows as it was
+        # before; acting on that would repeat the action and record a stale status. Skip it.
+        async with self._sessions() as session:
+            versions = await session.execute(
+                select(Deployment.id, Deployment.version).where(
+                    Deployment.state != DeploymentState.TERMINATED.value
+                )
+            )
+            before: dict[str, int] = dict(versions.all())
         listing = await self._client.list_pods()
         now = utcnow()
         self.pods = {p.id: p for p in listing}
@@ -173,6 +183,8 @@ class Reconciler:
             for dep in deployments:
                 if self._held_elsewhere(dep, now) or self.actions.busy(dep.id):
                     continue
+                if before.get(dep.id) != dep.version:
+                    continue  # changed while we listed: the next cycle looks again
                 live = tagged.get(dep.id, [])
                 current = _choose(dep, live) or direct.get(dep.id)
                 strays.extend(p.id for p in live if current is not None and p.id != current.id)
