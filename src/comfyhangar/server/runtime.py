@@ -7,6 +7,7 @@ its exit is the shutdown, in reverse.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
@@ -36,6 +37,8 @@ from comfyhangar.server.services.event_hub import EventHub
 from comfyhangar.server.settings import Settings
 
 RUNPOD_CHECK_TTL_S = 15.0
+# The health check answers within this even when RunPod hangs or the client is retrying.
+RUNPOD_CHECK_TIMEOUT_S = 3.0
 
 
 @dataclass
@@ -164,9 +167,12 @@ class Runtime:
         if time.monotonic() - checked_at < RUNPOD_CHECK_TTL_S:
             return ok, detail
         try:
-            await self.cloud.client.list_data_centers()
+            async with asyncio.timeout(RUNPOD_CHECK_TIMEOUT_S):
+                await self.cloud.client.list_data_centers()
             ok, detail = True, None
         except RunPodError as exc:
             ok, detail = False, str(exc)
+        except TimeoutError:
+            ok, detail = False, f"RunPod did not answer within {RUNPOD_CHECK_TIMEOUT_S:g} s"
         self._runpod_check = (time.monotonic(), ok, detail)
         return ok, detail
