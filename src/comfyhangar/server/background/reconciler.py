@@ -10,7 +10,8 @@ Each cycle:
 5. starts the one RunPod action each deployment needs (`pod_actions`), under a lease.
 
 A pod a deployment had that is missing from the list is looked up directly once before it is
-declared gone (new pods can lag in the list). RunPod being down or rate limiting only delays
+declared gone (new pods can lag in the list); one first recorded less than `create_settle_s` ago
+is not declared gone yet, since RunPod can also answer 404 for a new pod for a moment. RunPod being down or rate limiting only delays
 cycles (with backoff); the API keeps serving, and `/health` shows how old the last cycle is.
 """
 
@@ -187,6 +188,8 @@ class Reconciler:
                     continue  # changed while we listed: the next cycle looks again
                 live = tagged.get(dep.id, [])
                 current = _choose(dep, live) or direct.get(dep.id)
+                if current is None and self._just_created(rows.get(dep.pod_id or ""), now):
+                    continue  # a new pod can be missing from the list and 404 for a moment
                 strays.extend(p.id for p in live if current is not None and p.id != current.id)
                 planned = await self._observe(session, dep, current, rows, now, report)
                 if planned is not None:
@@ -229,6 +232,11 @@ class Reconciler:
         except NotFoundError:
             return None
         return None if pod.status in GONE else pod
+
+    def _just_created(self, row: PodRow | None, now: datetime) -> bool:
+        """Whether the pod was first recorded within the create settle time."""
+        settle = self.settings.actions.create_settle_s
+        return row is not None and (now - row.first_seen_at).total_seconds() < settle
 
     @staticmethod
     def _held_elsewhere(dep: Deployment, now: datetime) -> bool:
