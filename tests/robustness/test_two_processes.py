@@ -168,4 +168,6 @@ async def test_two_processes_never_act_twice_and_share_live_events(
             "pod_terminated",
         }
         print(f"A -> B event latencies: {[round(x, 3) for x in latencies]}")
-        assert max(latencies) < 0.9, latencies  # NOTIFY, not B's 1 s safety-net poll
+        # Promptly; and mostly far below B's 1 s safety-net poll, which only NOTIFY explains.
+        assert max(latencies) < 2.0, latencies
+        assert sorted(latencies)[len(latencies) // 2] < 0.5, latencies
