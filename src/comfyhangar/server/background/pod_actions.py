@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from comfyhangar.core.lifecycle import DeploymentState, PodAction
+from comfyhangar.core.lifecycle import DeploymentState, Desired, PodAction
 from comfyhangar.runpod import ConflictError, NotFoundError, RunPodClient, RunPodError
 from comfyhangar.runpod.models import Cloud, Pod
 from comfyhangar.runpod.provisioning import (
@@ -27,6 +28,7 @@ from comfyhangar.runpod.provisioning import (
 from comfyhangar.server.background.leases import Lease, LeaseLostError, acquire, renewing, utcnow
 from comfyhangar.server.background.pod_rows import record_pod
 from comfyhangar.server.db.events import append_event
+from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.pod_spec import POD_LABEL, candidates_for, create_request
 
@@ -152,15 +154,18 @@ class PodActions:
         pod = outcome.pod
         self._last_error.pop(planned.deployment_id, None)
         async with self._sessions() as session, session.begin():
-            await lease.apply(
-                session,
-                {
-                    "pod_id": pod.id,
-                    "create_intent_at": None,
-                    "state": DeploymentState.PROVISIONING.value,
-                    "state_reason": None,
-                },
+            # A stop or terminate asked while the create ran keeps its state (stopping,
+            # terminating): the next cycle acts on it. The row lock holds off such a request
+            # until this commits.
+            desired = await session.scalar(
+                select(Deployment.desired_state)
+                .where(Deployment.id == planned.deployment_id)
+                .with_for_update()
             )
+            values: dict[str, Any] = {"pod_id": pod.id, "create_intent_at": None}
+            if desired == Desired.RUNNING.value:
+                values.update(state=DeploymentState.PROVISIONING.value, state_reason=None)
+            await lease.apply(session, values)
             await record_pod(session, pod, planned.deployment_id)
             await append_event(
                 session,
@@ -179,9 +184,10 @@ class PodActions:
                     ],
                 },
             )
-            await _state_event(
-                session, planned.deployment_id, DeploymentState.PROVISIONING, pod_id=pod.id
-            )
+            if "state" in values:
+                await _state_event(
+                    session, planned.deployment_id, DeploymentState.PROVISIONING, pod_id=pod.id
+                )
         for extra in outcome.duplicates:
             log.warning("duplicate pod %s for %s: terminating it", extra.id, planned.deployment_id)
             await self._client.ensure_terminated(extra.id)
