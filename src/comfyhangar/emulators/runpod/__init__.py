@@ -8,8 +8,9 @@ Usage::
 See `RunPodEmulator`, `EmulatorConfig` and `Faults` for the knobs tests turn.
 """
 
+from comfyhangar.emulators.runpod.agent_runs import AgentSandbox
 from comfyhangar.emulators.runpod.config import EmulatorConfig
 from comfyhangar.emulators.runpod.emulator import RunPodEmulator
 from comfyhangar.emulators.runpod.faults import Faults
 
-__all__ = ["EmulatorConfig", "Faults", "RunPodEmulator"]
+__all__ = ["AgentSandbox", "EmulatorConfig", "Faults", "RunPodEmulator"]

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-#: How a pod of ours (env `HANGAR_DEPLOYMENT_ID`) sets up once RUNNING: `simulated` schedules
-#: the log lines an agent run would print; `none` prints nothing. (A later mode will run the
-#: real agent; it plugs in at `RunPodEmulator._setup_run`.)
-SetupMode = Literal["simulated", "none"]
-SETUP_MODES: tuple[SetupMode, ...] = ("simulated", "none")
+from comfyhangar.emulators.runpod.agent_runs import AgentSandbox
+
+#: How a pod of ours sets up once RUNNING: `simulated` (env `HANGAR_DEPLOYMENT_ID`) schedules
+#: the log lines an agent run would print; `none` prints nothing; `agent` (env
+#: `HANGAR_AGENT_BUNDLE`) runs the real agent from the pod's bundle in a sandbox
+#: (`agent_runs.py`; real-time tests).
+SetupMode = Literal["simulated", "none", "agent"]
+SETUP_MODES: tuple[SetupMode, ...] = ("simulated", "none", "agent")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class EmulatorConfig:
     - `setup`: what a pod carrying `HANGAR_DEPLOYMENT_ID` does after each entry into RUNNING
       (see `SetupMode`); `simulated_setup_s`: simulated seconds its simulated agent run takes
       from RUNNING to `ready`.
+    - `agent_sandbox`: where and how `setup="agent"` runs the agent (required by that mode).
     """
 
     api_key: str | None = None
@@ -46,9 +50,12 @@ class EmulatorConfig:
     keepalive_s: float = 5.0
     setup: SetupMode = "simulated"
     simulated_setup_s: float = 15.0
+    agent_sandbox: AgentSandbox | None = None
 
     def __post_init__(self) -> None:
         if self.setup not in SETUP_MODES:
             raise ValueError(f"setup must be one of {', '.join(SETUP_MODES)}")
         if self.simulated_setup_s < 0:
             raise ValueError("simulated_setup_s must be >= 0")
+        if self.setup == "agent" and self.agent_sandbox is None:
+            raise ValueError("setup 'agent' needs agent_sandbox")

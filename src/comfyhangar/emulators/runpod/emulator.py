@@ -11,6 +11,7 @@ from typing import Any
 
 from comfyhangar.core.pricing import HOLDS_MACHINE_STATUSES
 from comfyhangar.emulators.runpod import pods as placement
+from comfyhangar.emulators.runpod.agent_runs import AgentRun, AgentRuns
 from comfyhangar.emulators.runpod.billing import pod_amounts, volume_amount
 from comfyhangar.emulators.runpod.catalog import GPUS_BY_ID
 from comfyhangar.emulators.runpod.clock import SimClock
@@ -20,7 +21,12 @@ from comfyhangar.emulators.runpod.locations import DCS_BY_ID, default_stock
 from comfyhangar.emulators.runpod.model import NetworkVolume, Pod
 from comfyhangar.emulators.runpod.problems import ApiError, bad_request, not_found
 from comfyhangar.emulators.runpod.ratelimit import RateLimiter
-from comfyhangar.emulators.runpod.simulated_setup import is_hangar_pod, plan_for, setup_lines
+from comfyhangar.emulators.runpod.simulated_setup import (
+    BUNDLE_ENV,
+    is_hangar_pod,
+    plan_for,
+    setup_lines,
+)
 from comfyhangar.emulators.runpod.templates import public_templates
 
 _ALNUM = string.ascii_lowercase + string.digits
@@ -61,6 +67,12 @@ class RunPodEmulator:
         self.forbidden_gpus: set[str] = set()
         self._waiters: set[asyncio.Event] = set()
         self.clock.on_advance(self.notify)
+        sandbox = self.config.agent_sandbox
+        self._agents = (
+            AgentRuns(sandbox, self._agent_line)
+            if self.config.setup == "agent" and sandbox is not None
+            else None
+        )
         self.app = build_app(self)
 
     # ---- reading ----------------------------------------------------------------------
@@ -267,6 +279,7 @@ class RunPodEmulator:
     def _apply(self, pod: Pod, action: str, now: datetime) -> None:
         pod.logs.materialize(now)
         pod.logs.cancel_pending()
+        self._stop_agent(pod, discard=action == "terminate")
         if action == "stop":
             self._release(pod)
             pod.plan(now, [(0, "EXITED")])
@@ -320,6 +333,7 @@ class RunPodEmulator:
         now = self.clock.now()
         pod.logs.materialize(now)
         pod.logs.cancel_pending()
+        self._stop_agent(pod)
         self._release(pod)
         pod.plan(now, [(0, "ERROR")])
         pod.logs.append(now, "system", f"Container error: {reason}")
@@ -343,13 +357,51 @@ class RunPodEmulator:
         `config.setup` picks the strategy: `simulated` schedules the lines an agent run would
         print, over `simulated_setup_s`; `none` prints nothing. The lines are pending like
         every transition line, so a stop, restart, terminate or failure before they are due
-        drops the rest of the run. (A mode that runs the real agent belongs here.)
+        drops the rest of the run. `agent` runs the real agent of a pod carrying
+        `HANGAR_AGENT_BUNDLE` once it is RUNNING (`agent_runs.py`).
         """
+        if self._agents is not None:
+            if pod.env.get(BUNDLE_ENV):
+                self._start_agent(pod, self._phase_base(pod) + timedelta(seconds=at))
+            return
         if self.config.setup == "none" or not is_hangar_pod(pod.env):
             return
         running_at = self._phase_base(pod) + timedelta(seconds=at)
         for ts, line in setup_lines(plan_for(pod.env), running_at, self.config.simulated_setup_s):
             pod.logs.schedule(ts, "container", line)
+
+    def _start_agent(self, pod: Pod, running_at: datetime) -> None:
+        assert self._agents is not None  # noqa: S101 - agent mode only
+
+        def still_wanted() -> bool:
+            return pod.status(self.clock.now()) == "RUNNING"
+
+        self._agents.start(
+            pod.id,
+            pod.env,
+            pod.args,
+            lambda: self.clock.real_seconds_until(running_at),
+            still_wanted,
+        )
+
+    def _stop_agent(self, pod: Pod, *, discard: bool = False) -> None:
+        if self._agents is not None:
+            self._agents.stop(pod.id, discard=discard)
+
+    def _agent_line(self, pod_id: str, source: str, line: str) -> None:
+        pod = self._pods.get(pod_id)
+        if pod is not None:
+            pod.logs.append(self.clock.now(), source, line)
+            self.notify()
+
+    def agent_run(self, pod_id: str) -> AgentRun | None:
+        """Agent mode: the pod's latest agent run (sandbox, ports, pid, exit code), or None."""
+        return self._agents.run_of(pod_id) if self._agents is not None else None
+
+    async def aclose(self) -> None:
+        """End every agent process (agent mode; SIGTERM, then SIGKILL after the grace)."""
+        if self._agents is not None:
+            await self._agents.aclose()
 
     def _schedule(self, pod: Pod, delay: float, source: str, line: str) -> None:
         """Schedule a line `delay` simulated seconds after the pod's latest phase change."""
