@@ -19,6 +19,7 @@ from comfyhangar.server.routers import (
     gpus,
     health,
     pods,
+    presets,
 )
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.settings import Settings, load_settings
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    for module in (health, gpus, deployments, events, pods, costs, cost_reports, budgets):
+    for module in (health, gpus, deployments, events, pods, costs, cost_reports, budgets, presets):
         app.include_router(module.router, prefix=API_PREFIX)
     install_api_docs(app, prefix=API_PREFIX)
     return app

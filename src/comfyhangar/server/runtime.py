@@ -34,6 +34,7 @@ from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.costs import CostService, shape_from_spec
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
+from comfyhangar.server.services.manifests import manifest_policy
 from comfyhangar.server.settings import Settings
 
 RUNPOD_CHECK_TTL_S = 15.0
@@ -104,7 +105,13 @@ class Runtime:
                     interval_s=settings.volume_meter_interval_s,
                 )
                 reconciler.observers.extend([meter.observe, volume_meter.observe])
-                service = DeploymentService(sessions, cloud.client, catalog, reconciler.wake)
+                service = DeploymentService(
+                    sessions,
+                    cloud.client,
+                    catalog,
+                    reconciler.wake,
+                    policy=manifest_policy(settings),
+                )
                 follower = LogFollower(
                     sessions, cloud.client, interval_s=settings.reconcile_interval_s
                 )

@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     emulator_speed: float = Field(
         default=1.0, gt=0, description="Simulated seconds per real second of the embedded emulator"
     )
+    allowed_download_hosts: str = Field(
+        default="",
+        description="Extra hosts (comma or space separated) manifests may download from",
+    )
+    insecure_allow_http: bool = Field(
+        default=False, description="Tests only: allow plain http for downloads and preflight"
+    )
+    hf_endpoint: str = Field(default="https://huggingface.co", description="Hugging Face hub")
+    civitai_endpoint: str = Field(default="https://civitai.com", description="Civitai")
 
     @field_validator("database_url")
     @classmethod
@@ -85,6 +94,18 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL such as https://api.runpod.io/v2")
         return value.rstrip("/")
+
+    @field_validator("hf_endpoint", "civitai_endpoint")
+    @classmethod
+    def _endpoint_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def extra_download_hosts(self) -> list[str]:
+        """`allowed_download_hosts` split into host names."""
+        return [h for h in self.allowed_download_hosts.replace(",", " ").split() if h]
 
     @field_validator("runpod_api_key")
     @classmethod

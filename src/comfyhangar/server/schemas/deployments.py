@@ -64,8 +64,13 @@ class DeploymentCreate(_Strict):
     volume_gb: int | None = Field(default=None, ge=10, le=MAX_DISK_GB)
     network_volume_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{6,32}$")] | None = None
     image: Image = DEFAULT_IMAGE
+    preset: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = Field(
+        default=None, description="Start from this preset (GET /api/v1/presets)"
+    )
     manifest: dict[str, Any] = Field(
-        default_factory=dict, description="What to install (schema: the pod agent's manifest)"
+        default_factory=dict,
+        description="What to install (schema: the pod agent's manifest); with a preset, "
+        "what to add to it",
     )
     env: dict[EnvName, EnvValue] = Field(default_factory=dict, max_length=64)
 

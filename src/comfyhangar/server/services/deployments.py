@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from comfyhangar.agent.manifest import MANIFEST_VERSION, Policy
 from comfyhangar.core.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
 from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.runpod import NotFoundError, RunPodClient, RunPodError
@@ -26,6 +27,8 @@ from comfyhangar.server.db.models import Deployment, Event, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.schemas.deployments import DeploymentCreate
 from comfyhangar.server.services.catalog import Catalog
+from comfyhangar.server.services.manifests import validate_manifest
+from comfyhangar.server.services.presets import PRESETS, merge
 
 LIVE_STATES = {s.value for s in DeploymentState if s not in (DeploymentState.TERMINATED,)}
 
@@ -47,6 +50,8 @@ class DeploymentService:
         catalog: Catalog,
         wake: Callable[[], None],
         admission: Callable[[dict[str, Any], str | None], Awaitable[None]] | None = None,
+        *,
+        policy: Policy | None = None,
     ) -> None:
         self._sessions = sessions
         self._client = client
@@ -54,11 +59,15 @@ class DeploymentService:
         self._wake = wake
         # Raises when a pod of this spec may not run now (a budget cannot cover an hour of it).
         self.admission = admission
+        # What manifests may download from (the operator's allow-list).
+        self.policy = policy or Policy()
 
     async def create(self, body: DeploymentCreate) -> Deployment:
-        """Validate against the catalog, store the deployment (pending) and its event."""
+        """Validate the manifest and against the catalog, store the deployment and its event."""
+        manifest = self.resolve_manifest(body.preset, body.manifest)
         await self._validate(body)
         spec = body.model_dump(mode="json")
+        spec["manifest"] = manifest
         if self.admission is not None:
             await self.admission(spec, None)
         deployment = Deployment(
@@ -79,6 +88,23 @@ class DeploymentService:
             )
         self._wake()
         return deployment
+
+    def resolve_manifest(self, preset_id: str | None, manifest: dict[str, Any]) -> dict[str, Any]:
+        """The deployment's own manifest checked, then merged into its preset; 422 if bad."""
+        preset = None
+        if preset_id is not None:
+            preset = PRESETS.get(preset_id)
+            if preset is None:
+                raise field_error(
+                    "preset", f"unknown preset {preset_id!r}; GET /api/v1/presets lists them"
+                )
+            manifest = {"version": MANIFEST_VERSION, **manifest}
+        if not manifest:
+            return manifest
+        validate_manifest(manifest, self.policy)
+        merged = merge(preset, manifest)
+        validate_manifest(merged, self.policy)
+        return merged
 
     async def _validate(self, body: DeploymentCreate) -> None:
         cloud = Cloud(body.cloud)
