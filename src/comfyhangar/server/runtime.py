@@ -34,7 +34,7 @@ from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.costs import CostService, shape_from_spec
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
-from comfyhangar.server.services.manifests import manifest_policy
+from comfyhangar.server.services.manifests import agent_args, manifest_policy
 from comfyhangar.server.settings import Settings
 
 RUNPOD_CHECK_TTL_S = 15.0
@@ -93,7 +93,9 @@ class Runtime:
                     ReconcilerSettings(
                         interval_s=settings.reconcile_interval_s,
                         actions=ActionSettings(
-                            lease_s=settings.lease_s, create_settle_s=settings.create_settle_s
+                            lease_s=settings.lease_s,
+                            create_settle_s=settings.create_settle_s,
+                            agent_args=agent_args(settings),
                         ),
                     ),
                 )

@@ -77,10 +77,10 @@ def deployment_view(
     spec = dep.spec
     link = f"{API}/deployments/{dep.id}"
     pod = pod_view(row, live)
+    # The one-click link: `/open` redirects to the pod's proxy with the pod token; the token
+    # itself never appears in a JSON view.
     comfyui = (
-        f"https://{pod.id}-8188.proxy.runpod.net/"
-        if pod is not None and dep.state == DeploymentState.READY.value
-        else None
+        f"{link}/open" if pod is not None and dep.state == DeploymentState.READY.value else None
     )
     return DeploymentView(
         id=dep.id,

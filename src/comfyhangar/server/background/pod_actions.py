@@ -31,6 +31,7 @@ from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.pod_spec import POD_LABEL, candidates_for, create_request
+from comfyhangar.server.services.secrets import load_secrets
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class ActionSettings:
     # moment to show in RunPod's list).
     create_settle_s: float = 30.0
     provisioning: ProvisioningPolicy = field(default_factory=ProvisioningPolicy)
+    # Extra `agent run` arguments (the operator's download policy and endpoints).
+    agent_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,11 @@ class PodActions:
                 self._client,
                 deployment_id=planned.deployment_id,
                 label=POD_LABEL,
-                request=create_request(spec),
+                request=create_request(
+                    spec,
+                    await load_secrets(self._sessions, planned.deployment_id),
+                    agent_args=self._settings.agent_args,
+                ),
                 candidates=candidates_for(spec, catalog),
                 policy=policy,
             )

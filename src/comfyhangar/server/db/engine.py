@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,14 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def quiet_driver_logs() -> None:
+    """aiosqlite logs every statement with its parameters at DEBUG (secrets among them): keep
+    its logger above DEBUG whatever the root level is."""
+    driver = logging.getLogger("aiosqlite")
+    if driver.getEffectiveLevel() < logging.INFO or driver.level < logging.INFO:
+        driver.setLevel(logging.INFO)
+
+
 def make_engine(url: str, *, sqlite_begin: str = "BEGIN IMMEDIATE", **kwargs: Any) -> AsyncEngine:
     """An async engine for `url`; SQLite gets WAL, a busy timeout and foreign keys on.
 
@@ -51,8 +60,11 @@ def make_engine(url: str, *, sqlite_begin: str = "BEGIN IMMEDIATE", **kwargs: An
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    # Bound parameters carry secrets (deployment_secrets): never in SQL logs or error texts.
+    kwargs.setdefault("hide_parameters", True)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
+        quiet_driver_logs()
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -212,3 +212,22 @@ class VolumeCostSegment(Base):
     size_gb: Mapped[int]
     rate: Mapped[Decimal] = mapped_column(Numeric(14, 9))
     amount: Mapped[Decimal] = mapped_column(Numeric(18, 9))
+
+
+class DeploymentSecret(Base):
+    """A secret of one deployment (pod token, Hugging Face or Civitai token): write-only.
+
+    Read only to build the pod's create request and the owner's one-click link; never put in
+    a view, an event or a log line.
+    """
+
+    __tablename__ = "deployment_secrets"
+
+    deployment_id: Mapped[str] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"DeploymentSecret({self.deployment_id!r}, {self.name!r}, <hidden>)"

@@ -6,11 +6,14 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from comfyhangar.core.errors import Conflict
 from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.server.db.models import Deployment, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
@@ -24,6 +27,7 @@ from comfyhangar.server.schemas.deployments import (
     LogLineView,
     LogTail,
 )
+from comfyhangar.server.services.pod_spec import comfyui_url
 from comfyhangar.server.views import deployment_detail, deployment_view
 
 router = APIRouter(prefix="/deployments", tags=["deployments"])
@@ -92,6 +96,28 @@ async def get_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentD
     live = runtime.reconciler.pods.get(dep.pod_id) if dep.pod_id else None
     cost = (await runtime.costs.for_deployments([dep])).get(dep.id)
     return deployment_detail(dep, row, live, history, simulated=runtime.cloud.simulated, cost=cost)
+
+
+@router.get(
+    "/{deployment_id}/open",
+    status_code=status.HTTP_307_TEMPORARY_REDIRECT,
+    response_class=RedirectResponse,
+    responses={409: {"description": "The deployment is not ready"}},
+)
+async def open_comfyui(deployment_id: str, runtime: RuntimeDep) -> RedirectResponse:
+    """One click to ComfyUI: a redirect to the pod's proxy carrying the pod token (ready only)."""
+    dep = await runtime.deployments.get(deployment_id)
+    if dep.state != DeploymentState.READY.value or dep.pod_id is None:
+        raise Conflict(f"deployment {deployment_id} is {dep.state}, not ready")
+    token = await runtime.deployments.pod_token(dep.id)
+    url = comfyui_url(dep.pod_id)
+    if token:
+        url += "?" + urlencode({"token": token})
+    return RedirectResponse(
+        url,
+        status_code=status.HTTP_307_TEMPORARY_REDIRECT,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 @router.post(

@@ -8,11 +8,19 @@ catalog (unknown GPU, count above its largest machine) happen in the service, wi
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
 
 from comfyhangar.core.lifecycle import DeploymentState, Desired
 
@@ -22,6 +30,10 @@ MIN_CONTAINER_DISK_GB = 20
 MAX_DISK_GB = 4096
 DEFAULT_VOLUME_GB = 100
 RESERVED_ENV_PREFIXES = ("HANGAR_", "RUNPOD_")
+# Tokens the server sets for the agent: set them with `hf_token` / `civitai_token` instead.
+RESERVED_ENV_NAMES = ("HF_TOKEN", "CIVITAI_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+TOKEN_CHARS = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
+SECRET_FIELDS = frozenset({"hf_token", "civitai_token"})
 
 Name = Annotated[
     str,
@@ -73,6 +85,13 @@ class DeploymentCreate(_Strict):
         "what to add to it",
     )
     env: dict[EnvName, EnvValue] = Field(default_factory=dict, max_length=64)
+    hf_token: SecretStr | None = Field(
+        default=None,
+        description="Write-only: Hugging Face token for gated models (never shown again)",
+    )
+    civitai_token: SecretStr | None = Field(
+        default=None, description="Write-only: Civitai API token (never shown again)"
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> DeploymentCreate:
@@ -81,8 +100,16 @@ class DeploymentCreate(_Strict):
         if self.network_volume_id is None and self.volume_gb is None:
             self.volume_gb = DEFAULT_VOLUME_GB
         for name in self.env:
+            if name.upper() in RESERVED_ENV_NAMES:
+                raise ValueError(f"env: {name} is reserved (give hf_token or civitai_token)")
             if name.upper().startswith(RESERVED_ENV_PREFIXES):
                 raise ValueError(f"env: {name} is reserved (HANGAR_* and RUNPOD_* are set for you)")
+        for token_field in ("hf_token", "civitai_token"):
+            token: SecretStr | None = getattr(self, token_field)
+            if token is not None:
+                value = token.get_secret_value()
+                if not value or len(value) > 512 or not TOKEN_CHARS.match(value):
+                    raise ValueError(f"{token_field}: not a valid token")
         if self.gpu.id in self.fallback_gpu_ids:
             raise ValueError("fallback_gpu_ids must not repeat gpu.id")
         if self.network_volume_id is not None and self.cloud != "SECURE":

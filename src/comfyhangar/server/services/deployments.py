@@ -23,12 +23,19 @@ from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.runpod import NotFoundError, RunPodClient, RunPodError
 from comfyhangar.runpod.models import Cloud
 from comfyhangar.server.db.events import append_event
-from comfyhangar.server.db.models import Deployment, Event, LogLine
+from comfyhangar.server.db.models import Deployment, DeploymentSecret, Event, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
-from comfyhangar.server.schemas.deployments import DeploymentCreate
+from comfyhangar.server.schemas.deployments import SECRET_FIELDS, DeploymentCreate
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.manifests import validate_manifest
 from comfyhangar.server.services.presets import PRESETS, merge
+from comfyhangar.server.services.secrets import (
+    CIVITAI_TOKEN,
+    HF_TOKEN,
+    POD_TOKEN,
+    load_secrets,
+    new_pod_token,
+)
 
 LIVE_STATES = {s.value for s in DeploymentState if s not in (DeploymentState.TERMINATED,)}
 
@@ -66,8 +73,13 @@ class DeploymentService:
         """Validate the manifest and against the catalog, store the deployment and its event."""
         manifest = self.resolve_manifest(body.preset, body.manifest)
         await self._validate(body)
-        spec = body.model_dump(mode="json")
+        spec = body.model_dump(mode="json", exclude=set(SECRET_FIELDS))
         spec["manifest"] = manifest
+        secret_values = {POD_TOKEN: new_pod_token()}
+        if body.hf_token is not None:
+            secret_values[HF_TOKEN] = body.hf_token.get_secret_value()
+        if body.civitai_token is not None:
+            secret_values[CIVITAI_TOKEN] = body.civitai_token.get_secret_value()
         if self.admission is not None:
             await self.admission(spec, None)
         deployment = Deployment(
@@ -80,6 +92,10 @@ class DeploymentService:
         async with self._sessions() as session, session.begin():
             session.add(deployment)
             await session.flush()
+            session.add_all(
+                DeploymentSecret(deployment_id=deployment.id, name=name, value=value)
+                for name, value in secret_values.items()
+            )
             await append_event(
                 session,
                 "deployment_created",
@@ -160,6 +176,10 @@ class DeploymentService:
         if deployment is None:
             raise NotFound(f"no deployment {deployment_id!r}")
         return deployment
+
+    async def pod_token(self, deployment_id: str) -> str | None:
+        """The deployment's pod token (None for one made before pod tokens existed)."""
+        return (await load_secrets(self._sessions, deployment_id)).get(POD_TOKEN)
 
     async def history(self, deployment_id: str) -> Sequence[Event]:
         async with self._sessions() as session:

@@ -15,6 +15,8 @@ from comfyhangar.agent.manifest import Manifest, ManifestError, Policy, parse_ma
 from comfyhangar.core.errors import InvalidInput
 from comfyhangar.server.settings import Settings
 
+DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+DEFAULT_CIVITAI_ENDPOINT = "https://civitai.com"
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
@@ -22,6 +24,20 @@ def manifest_policy(settings: Settings) -> Policy:
     """The operator's download policy."""
     policy = Policy(allow_insecure=settings.insecure_allow_http)
     return policy.with_hosts(settings.extra_download_hosts)
+
+
+def agent_args(settings: Settings) -> tuple[str, ...]:
+    """`agent run` arguments that give the pod agent the operator's policy and endpoints."""
+    args: list[str] = []
+    if settings.insecure_allow_http:
+        args.append("--insecure-allow-http")
+    for host in settings.extra_download_hosts:
+        args += ["--allow-host", host]
+    if settings.hf_endpoint != DEFAULT_HF_ENDPOINT:
+        args += ["--hf-endpoint", settings.hf_endpoint]
+    if settings.civitai_endpoint != DEFAULT_CIVITAI_ENDPOINT:
+        args += ["--civitai-endpoint", settings.civitai_endpoint]
+    return tuple(args)
 
 
 def manifest_field_error(exc: ManifestError, prefix: str = "manifest") -> InvalidInput:
