@@ -48,8 +48,11 @@ async def connect_cloud(settings: Settings) -> AsyncIterator[Cloud]:
     emulator = RunPodEmulator(
         dataclasses.replace(EMBEDDED_CONFIG, api_key=key, speed=settings.emulator_speed)
     )
-    async with (
-        serve_on_loopback(emulator.app, lifespan="off") as base_url,
-        RunPodClient(key, f"{base_url}/v2") as client,
-    ):
-        yield Cloud(client=client, simulated=True, emulator=emulator)
+    try:
+        async with (
+            serve_on_loopback(emulator.app, lifespan="off") as base_url,
+            RunPodClient(key, f"{base_url}/v2") as client,
+        ):
+            yield Cloud(client=client, simulated=True, emulator=emulator)
+    finally:
+        await emulator.aclose()  # agent mode: end the pods' agent processes
