@@ -238,3 +238,41 @@ def test_agent_args_map_the_pod_paths_into_the_sandbox(tmp_path: Path) -> None:
 def test_agent_mode_needs_a_sandbox() -> None:
     with pytest.raises(ValueError, match="agent_sandbox"):
         EmulatorConfig(setup="agent")
+
+
+async def test_stopped_before_running_never_starts_and_bad_bundles_are_reported(
+    tmp_path: Path,
+) -> None:
+    sandbox = AgentSandbox(base_dir=tmp_path / "pods", stop_grace_s=1.0)
+    config = EmulatorConfig(
+        api_key=KEY, seed=3, provisioning_s=0.5, starting_s=0.2, setup="agent",
+        agent_sandbox=sandbox,
+    )  # fmt: skip
+    launch = pod_launch({"version": 1})
+    async with emulator_server(config) as running, running.client(timeout=10) as client:
+        emu = running.emu
+        try:
+            early = await client.post("/pods", json=pod_body(env=launch.env, args=launch.args))
+            plain = await client.post("/pods", json=pod_body())
+            bad = await client.post(
+                "/pods", json=pod_body(env={"HANGAR_AGENT_BUNDLE": "bm90IGEgemlw"})
+            )
+            early_id, plain_id, bad_id = (r.json()["id"] for r in (early, plain, bad))
+            stop = await client.post(f"/pods/{early_id}/action", json={"action": "stop"})
+            assert stop.status_code == 200
+            async with asyncio.timeout(10):
+                while not any(
+                    "cannot unpack" in ln.line for ln in emu.pod_record(bad_id).logs.lines
+                ):
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)
+            early_run = emu.agent_run(early_id)
+            assert early_run is not None
+            assert early_run.pid is None, "a pod stopped before RUNNING runs no agent"
+            assert not (tmp_path / "pods" / early_id / "agent").exists()
+            assert emu.agent_run(plain_id) is None, "no bundle, no agent"
+            bad_run = emu.agent_run(bad_id)
+            assert bad_run is not None
+            assert bad_run.pid is None
+        finally:
+            await emu.aclose()
