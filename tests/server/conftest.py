@@ -54,6 +54,9 @@ def fast_settings(tmp_path: Path, **overrides: object) -> Settings:
         "reconcile_interval_s": 0.2,
         "create_settle_s": 1.0,
         "lease_s": 5.0,
+        # No model checks against the real Hugging Face / Civitai (test_preflight.py runs
+        # them against local stand-ins).
+        "preflight": False,
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ from comfyhangar.server.routers import (
     gpus,
     health,
     pods,
+    preflight,
     presets,
 )
 from comfyhangar.server.runtime import Runtime
@@ -46,7 +47,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    for module in (health, gpus, deployments, events, pods, costs, cost_reports, budgets, presets):
+    for module in (
+        health,
+        gpus,
+        deployments,
+        events,
+        pods,
+        costs,
+        cost_reports,
+        budgets,
+        presets,
+        preflight,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     install_api_docs(app, prefix=API_PREFIX)
     return app

@@ -35,9 +35,19 @@ from comfyhangar.server.services.costs import CostService, shape_from_spec
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
 from comfyhangar.server.services.manifests import agent_args, manifest_policy
+from comfyhangar.server.services.preflight import Preflight
 from comfyhangar.server.settings import Settings
 
 RUNPOD_CHECK_TTL_S = 15.0
+
+
+def preflight_for(settings: Settings) -> Preflight | None:
+    """The model checks against the configured endpoints, or None when switched off."""
+    if not settings.preflight:
+        return None
+    return Preflight(settings.hf_endpoint, settings.civitai_endpoint)
+
+
 # The health check answers within this even when RunPod hangs or the client is retrying.
 RUNPOD_CHECK_TIMEOUT_S = 3.0
 
@@ -113,6 +123,7 @@ class Runtime:
                     catalog,
                     reconciler.wake,
                     policy=manifest_policy(settings),
+                    preflight=preflight_for(settings),
                 )
                 follower = LogFollower(
                     sessions, cloud.client, interval_s=settings.reconcile_interval_s

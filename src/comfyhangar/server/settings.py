@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "HANGAR_"
@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     insecure_allow_http: bool = Field(
         default=False, description="Tests only: allow plain http for downloads and preflight"
     )
+    preflight: bool = Field(
+        default=True,
+        description="Check models (access, sizes) against Hugging Face / Civitai before deploying",
+    )
     hf_endpoint: str = Field(default="https://huggingface.co", description="Hugging Face hub")
     civitai_endpoint: str = Field(default="https://civitai.com", description="Civitai")
 
@@ -101,6 +105,15 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _https_endpoints(self) -> Settings:
+        for name in ("hf_endpoint", "civitai_endpoint"):
+            if getattr(self, name).startswith("http://") and not self.insecure_allow_http:
+                raise ValueError(
+                    f"{name}: must be https (http only with HANGAR_INSECURE_ALLOW_HTTP=1)"
+                )
+        return self
 
     @property
     def extra_download_hosts(self) -> list[str]:

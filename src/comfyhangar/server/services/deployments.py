@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,6 +29,7 @@ from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.schemas.deployments import SECRET_FIELDS, DeploymentCreate
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.manifests import validate_manifest
+from comfyhangar.server.services.preflight import Disk, Preflight
 from comfyhangar.server.services.presets import PRESETS, merge
 from comfyhangar.server.services.secrets import (
     CIVITAI_TOKEN,
@@ -59,6 +61,7 @@ class DeploymentService:
         admission: Callable[[dict[str, Any], str | None], Awaitable[None]] | None = None,
         *,
         policy: Policy | None = None,
+        preflight: Preflight | None = None,
     ) -> None:
         self._sessions = sessions
         self._client = client
@@ -68,11 +71,28 @@ class DeploymentService:
         self.admission = admission
         # What manifests may download from (the operator's allow-list).
         self.policy = policy or Policy()
+        # Checks models against Hugging Face / Civitai before anything is stored (None: off).
+        self.preflight = preflight
 
     async def create(self, body: DeploymentCreate) -> Deployment:
         """Validate the manifest and against the catalog, store the deployment and its event."""
         manifest = self.resolve_manifest(body.preset, body.manifest)
-        await self._validate(body)
+        volume_gb = await self._validate(body)
+        if self.preflight is not None and manifest:
+            disk = (
+                Disk(body.volume_gb, "volume_gb")
+                if body.volume_gb is not None
+                else Disk(volume_gb, "network_volume_id")
+                if volume_gb
+                else None
+            )
+            result = await self.preflight.run(
+                validate_manifest(manifest, self.policy),
+                hf_token=_secret(body.hf_token),
+                civitai_token=_secret(body.civitai_token),
+                disk=disk,
+            )
+            result.raise_for_errors()
         spec = body.model_dump(mode="json", exclude=set(SECRET_FIELDS))
         spec["manifest"] = manifest
         secret_values = {POD_TOKEN: new_pod_token()}
@@ -122,7 +142,8 @@ class DeploymentService:
         validate_manifest(merged, self.policy)
         return merged
 
-    async def _validate(self, body: DeploymentCreate) -> None:
+    async def _validate(self, body: DeploymentCreate) -> int | None:
+        """Check against the catalog; the network volume's size in GB when one is named."""
         cloud = Cloud(body.cloud)
         try:
             gpus = {g.id: g for g in await self._catalog.gpus(cloud)}
@@ -150,13 +171,15 @@ class DeploymentService:
                 raise field_error(f"data_center_ids.{i}", f"unknown data center {dc!r}")
         if body.network_volume_id is not None:
             try:
-                await self._client.get_network_volume(body.network_volume_id)
+                volume = await self._client.get_network_volume(body.network_volume_id)
             except NotFoundError:
                 raise field_error(
                     "network_volume_id", f"no network volume {body.network_volume_id!r}"
                 ) from None
             except RunPodError as exc:
                 raise UpstreamUnavailable(f"cannot check the network volume: {exc}") from exc
+            return volume.size or None
+        return None
 
     async def list(
         self, state: str | None = None, *, limit: int | None = None, offset: int = 0
@@ -259,6 +282,10 @@ class DeploymentService:
                     )
         self._wake()
         return await self.get(deployment_id)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def _intent(dep: Deployment, what: str, *, pod_gone: bool) -> dict[str, Any]:

@@ -1,0 +1,289 @@
+"""Preflight: what a manifest will download, checked before any pod (and any money) exists.
+
+For each model: a Hugging Face file is asked for with the user's token (HEAD on
+`{hf}/{repo}/resolve/{revision}/{file}`: 401/403 mean "needs a token" or "the token has no
+access"), a Civitai model version is resolved to its file name and size
+(`{civitai}/api/v1/model-versions/{id}`), an https URL is asked for its Content-Length. The
+total, plus headroom for ComfyUI itself, is held against the disk the models go to. Tokens are
+sent only to their own service (httpx drops `Authorization` on a redirect to another origin)
+and never appear in a result or a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from comfyhangar.agent.manifest import Manifest, ModelSpec
+from comfyhangar.core.errors import HangarError
+
+GB = 1_000_000_000
+# ComfyUI, its venv and custom nodes live on the same disk as the models.
+COMFYUI_HEADROOM_BYTES = 10 * GB
+TIMEOUT_S = 15.0
+PARALLEL = 8
+
+
+class PreflightFailed(HangarError):
+    """A model cannot be fetched (no access, not found) or the disk is too small."""
+
+    code = "preflight_failed"
+    http_status = 422
+
+
+@dataclass
+class ModelCheck:
+    """What preflight found out about one model of the manifest."""
+
+    index: int
+    name: str
+    folder: str
+    source: str
+    size: int | None = None
+    file_name: str | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "field": f"manifest.models.{self.index}",
+            "model": f"{self.folder}/{self.name}",
+            "source": self.source,
+            "size": self.size,
+            "file_name": self.file_name,
+            "error": self.error,
+        }
+
+
+@dataclass
+class PreflightResult:
+    models: list[ModelCheck]
+    total_bytes: int
+    required_bytes: int
+    disk_bytes: int | None
+    disk_field: str | None
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": not self.errors,
+            "models": [m.as_dict() for m in self.models],
+            "total_bytes": self.total_bytes,
+            "required_bytes": self.required_bytes,
+            "disk_bytes": self.disk_bytes,
+            "disk_field": self.disk_field,
+            "errors": self.errors,
+        }
+
+    def raise_for_errors(self) -> None:
+        """PreflightFailed (422 `preflight_failed`, one entry per problem) if anything failed."""
+        if not self.errors:
+            return
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in self.errors[:5])
+        raise PreflightFailed(
+            f"preflight failed: {summary}",
+            details={"errors": self.errors, "models": [m.as_dict() for m in self.models]},
+        )
+
+
+@dataclass(frozen=True)
+class Disk:
+    """The disk the models go to: its size and the request field that set it."""
+
+    gb: int
+    field: str
+
+
+class Preflight:
+    """Runs the checks against Hugging Face and Civitai (or their configured stand-ins)."""
+
+    def __init__(
+        self,
+        hf_endpoint: str = "https://huggingface.co",
+        civitai_endpoint: str = "https://civitai.com",
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout_s: float = TIMEOUT_S,
+    ) -> None:
+        self.hf_endpoint = hf_endpoint.rstrip("/")
+        self.civitai_endpoint = civitai_endpoint.rstrip("/")
+        self._transport = transport
+        self._timeout = timeout_s
+
+    async def run(
+        self,
+        manifest: Manifest,
+        *,
+        hf_token: str | None = None,
+        civitai_token: str | None = None,
+        disk: Disk | None = None,
+    ) -> PreflightResult:
+        """Check every model and the disk; the result lists every problem found."""
+        checks = [
+            ModelCheck(i, m.name, m.folder, _describe(m)) for i, m in enumerate(manifest.models)
+        ]
+        if checks:
+            gate = asyncio.Semaphore(PARALLEL)
+            async with httpx.AsyncClient(
+                transport=self._transport,
+                timeout=self._timeout,
+                follow_redirects=True,
+                headers={"User-Agent": "comfyhangar-preflight"},
+            ) as http:
+
+                async def one(spec: ModelSpec, check: ModelCheck) -> None:
+                    async with gate:
+                        await self._check(http, spec, check, hf_token, civitai_token)
+
+                await asyncio.gather(
+                    *(one(s, c) for s, c in zip(manifest.models, checks, strict=True))
+                )
+        errors = [
+            {"field": f"manifest.models.{c.index}", "message": f"{c.folder}/{c.name}: {c.error}"}
+            for c in checks
+            if c.error
+        ]
+        total = sum(c.size or 0 for c in checks)
+        required = total + COMFYUI_HEADROOM_BYTES
+        disk_bytes = disk.gb * GB if disk else None
+        if disk is not None and disk_bytes is not None and required > disk_bytes:
+            errors.append(
+                {
+                    "field": disk.field,
+                    "message": f"the models need {_gb(total)} plus about {_gb(COMFYUI_HEADROOM_BYTES)} "
+                    f"for ComfyUI ({_gb(required)}), more than the {disk.gb} GB disk; ask for at "
+                    f"least {-(-required // GB)} GB",
+                }
+            )
+        return PreflightResult(
+            checks, total, required, disk_bytes, disk.field if disk else None, errors
+        )
+
+    async def _check(
+        self,
+        http: httpx.AsyncClient,
+        spec: ModelSpec,
+        check: ModelCheck,
+        hf_token: str | None,
+        civitai_token: str | None,
+    ) -> None:
+        try:
+            if spec.kind == "huggingface":
+                await self._huggingface(http, spec, check, hf_token)
+            elif spec.kind == "civitai":
+                await self._civitai(http, spec, check, civitai_token)
+            else:
+                await self._url(http, spec, check)
+        except httpx.HTTPError as exc:
+            check.error = f"cannot reach {_host(exc)}: {type(exc).__name__}"
+        if check.size is None and spec.size is not None:
+            check.size = spec.size
+
+    async def _huggingface(
+        self, http: httpx.AsyncClient, spec: ModelSpec, check: ModelCheck, token: str | None
+    ) -> None:
+        url = (
+            f"{self.hf_endpoint}/{spec.repo}/resolve/{quote(spec.revision, safe='')}/"
+            f"{quote(spec.file, safe='/')}"
+        )
+        response = await http.head(url, headers=_bearer(token))
+        status = response.status_code
+        if status in (401, 403):
+            if token is None:
+                check.error = (
+                    f"Hugging Face repo {spec.repo} is gated: it needs a Hugging Face token "
+                    "(hf_token) with access"
+                )
+            else:
+                check.error = (
+                    f"the Hugging Face token has no access to {spec.repo} (accept its license "
+                    "on the model page, or use a token of an account that did)"
+                )
+            return
+        if status == 404:
+            check.error = (
+                f"{spec.file} not found in Hugging Face repo {spec.repo} at {spec.revision}"
+            )
+            return
+        if status >= 400:
+            check.error = f"Hugging Face answered {status} for {spec.repo}/{spec.file}"
+            return
+        check.size = _size(response)
+
+    async def _civitai(
+        self, http: httpx.AsyncClient, spec: ModelSpec, check: ModelCheck, token: str | None
+    ) -> None:
+        url = f"{self.civitai_endpoint}/api/v1/model-versions/{spec.version_id}"
+        response = await http.get(url, headers=_bearer(token))
+        status = response.status_code
+        if status in (401, 403):
+            check.error = (
+                f"Civitai model version {spec.version_id} needs a Civitai token (civitai_token)"
+                if token is None
+                else f"the Civitai token has no access to model version {spec.version_id}"
+            )
+            return
+        if status == 404:
+            check.error = f"no Civitai model version {spec.version_id}"
+            return
+        if status >= 400:
+            check.error = f"Civitai answered {status} for model version {spec.version_id}"
+            return
+        try:
+            files = response.json().get("files") or []
+            chosen = next((f for f in files if f.get("primary")), None) or next(
+                (f for f in files if f.get("type") == "Model"), None
+            )
+            if chosen is None:
+                check.error = f"Civitai model version {spec.version_id} has no model file"
+                return
+            check.file_name = str(chosen.get("name") or "") or None
+            size_kb = chosen.get("sizeKB")
+            if isinstance(size_kb, int | float) and size_kb >= 0:
+                check.size = round(float(size_kb) * 1024)
+        except (ValueError, AttributeError, TypeError):
+            check.error = f"Civitai's answer for model version {spec.version_id} is not readable"
+
+    async def _url(self, http: httpx.AsyncClient, spec: ModelSpec, check: ModelCheck) -> None:
+        response = await http.head(spec.url)
+        if response.status_code >= 400:
+            check.error = f"{urlsplit(spec.url).hostname} answered {response.status_code}"
+            return
+        check.size = _size(response)
+
+
+def _bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _size(response: httpx.Response) -> int | None:
+    """The file size: Hugging Face's X-Linked-Size on the first hop, else Content-Length."""
+    for hop in (*response.history, response):
+        linked = hop.headers.get("x-linked-size")
+        if linked and linked.isdigit():
+            return int(linked)
+    length = response.headers.get("content-length")
+    return int(length) if length and length.isdigit() and int(length) > 0 else None
+
+
+def _describe(spec: ModelSpec) -> str:
+    if spec.kind == "huggingface":
+        return f"huggingface:{spec.repo}/{spec.file}@{spec.revision}"
+    if spec.kind == "civitai":
+        return f"civitai:{spec.version_id}"
+    parts = urlsplit(spec.url)
+    return f"url:{parts.hostname}{parts.path}"
+
+
+def _host(exc: httpx.HTTPError) -> str:
+    try:
+        return exc.request.url.host or "the server"
+    except RuntimeError:
+        return "the server"
+
+
+def _gb(n: int) -> str:
+    return f"{n / GB:.1f} GB"
