@@ -220,16 +220,20 @@ class AgentRuns:
             return
         if run.stopping:
             return
-        proc = await asyncio.create_subprocess_exec(
-            *cmd,
-            cwd=run.sandbox,
-            env=self._env(run, env),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-            limit=LINE_LIMIT,
-        )
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *cmd,
+                cwd=run.sandbox,
+                env=self._env(run, env),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+                limit=LINE_LIMIT,
+            )
+        except OSError as exc:  # no such interpreter, say
+            self._sink(run.pod_id, "system", f"Container failed to start: {exc}")
+            return
         run.proc, run.pid = proc, proc.pid
         if run.stopping:  # stopped while it was being spawned
             self._terminate(run)
