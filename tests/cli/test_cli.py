@@ -23,7 +23,18 @@ def in_order(expected: list[str], seen: list[str]) -> bool:
 
 
 async def test_full_lifecycle_through_the_cli(hangar: Hangar, cli: Cli) -> None:
-    deployed = await cli("deploy", "flux-dev", "--gpu", RTX_4090, "--disk", "40", "--volume", "60")
+    deployed = await cli(
+        "deploy",
+        "flux-dev",
+        "--gpu",
+        RTX_4090,
+        "--disk",
+        "40",
+        "--volume",
+        "60",
+        "--preset",
+        "flux-schnell",
+    )
     assert deployed.exit_code == 0, deployed.both
     assert "Simulated cloud: nothing is billed" in deployed.stderr
     out = deployed.stdout
@@ -31,7 +42,8 @@ async def test_full_lifecycle_through_the_cli(hangar: Hangar, cli: Cli) -> None:
     assert "state: installing" in out
     assert "  models: " in out
     assert " GB at " in out, "model download bytes and speed"
-    assert "flux-dev is ready: ComfyUI at https://" in out
+    assert "flux-dev is ready: ComfyUI at http://" in out
+    assert "/open" in out
     dep = (await hangar.http.get("/api/v1/deployments")).json()["deployments"][0]
     dep_id = dep["id"]
     assert dep["state"] == "ready"

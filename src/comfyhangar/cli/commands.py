@@ -223,6 +223,9 @@ def deploy(
         str | None, typer.Option("--network-volume", help="Attach this network volume instead")
     ] = None,
     image: Annotated[str | None, typer.Option(help="Container image")] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Start from this preset (models and nodes), see the API")
+    ] = None,
     manifest: Annotated[
         Path | None,
         typer.Option(help="JSON file: what to install (ComfyUI, custom nodes, models)"),
@@ -246,6 +249,7 @@ def deploy(
         "volume_gb": volume,
         "network_volume_id": network_volume,
         "image": image,
+        "preset": preset,
         "manifest": _read_manifest(manifest) if manifest is not None else None,
         "env": _parse_env(env) if env else None,
     }
@@ -287,10 +291,15 @@ def deploy(
                 f"  stop it:         comfyhangar stop {ref}"
             )
             raise typer.Exit(130) from None
-        _finish(outcome, target="ready", as_json=as_json)
+        _finish(outcome, target="ready", as_json=as_json, base_url=client.base_url)
 
 
-def _finish(outcome: Outcome, *, target: str, as_json: bool) -> None:
+def absolute(link: str, base_url: str) -> str:
+    """A link of the API (`/api/v1/...`, such as the one-click ComfyUI link) on its server."""
+    return base_url.rstrip("/") + link if link.startswith("/") and base_url else link
+
+
+def _finish(outcome: Outcome, *, target: str, as_json: bool, base_url: str = "") -> None:
     """Print the result of a follow; exit non-zero unless the target state was reached."""
     dep = outcome.deployment
     if as_json:
@@ -298,7 +307,8 @@ def _finish(outcome: Outcome, *, target: str, as_json: bool) -> None:
     elif outcome.state == target:
         line = Text.assemble((dep["name"], "bold"), " is ", state_text(outcome.state))
         if target == "ready" and dep["links"].get("comfyui"):
-            line.append_text(Text.assemble(": ComfyUI at ", (dep["links"]["comfyui"], "bold")))
+            link = absolute(dep["links"]["comfyui"], base_url)
+            line.append_text(Text.assemble(": ComfyUI at ", (link, "bold")))
         out().print(line)
         if target == "ready" and not dep.get("simulated"):
             out().print(
@@ -437,10 +447,10 @@ def show(
     if as_json:
         print_json(detail)
         return
-    out().print(render_detail(detail))
+    out().print(render_detail(detail, base_url=client.base_url))
 
 
-def render_detail(d: dict[str, Any]) -> Panel:
+def render_detail(d: dict[str, Any], *, base_url: str = "") -> Panel:
     info = Table.grid(padding=(0, 2))
     info.add_column(style="dim")
     info.add_column()
@@ -473,7 +483,7 @@ def render_detail(d: dict[str, Any]) -> Panel:
         rows.append(("pod", Text("none", style="dim")))
     links = d.get("links") or {}
     if links.get("comfyui"):
-        rows.append(("ComfyUI", Text(links["comfyui"], style="bold")))
+        rows.append(("ComfyUI", Text(absolute(links["comfyui"], base_url), style="bold")))
     for key, value in rows:
         info.add_row(key, value)
     parts: list[Any] = [info]
@@ -619,7 +629,7 @@ def _act(
                 f"Stopped waiting; the {action} request stands. Check: comfyhangar show {ref_short}"
             )
             raise typer.Exit(130) from None
-        _finish(outcome, target=target, as_json=as_json)
+        _finish(outcome, target=target, as_json=as_json, base_url=client.base_url)
 
 
 @friendly
