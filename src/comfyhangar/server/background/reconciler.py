@@ -157,7 +157,9 @@ class Reconciler:
         async with self._sessions() as session:
             deployments = list(
                 await session.scalars(
-                    select(Deployment).where(Deployment.state != DeploymentState.TERMINATED.value)
+                    select(Deployment)
+                    .where(Deployment.state != DeploymentState.TERMINATED.value)
+                    .order_by(Deployment.id)  # rows are locked in one order by every process
                 )
             )
             rows = {
@@ -208,6 +210,7 @@ class Reconciler:
             ]
             if vanished:
                 await _mark_gone(session, vanished, now)
+            await _append_deferred_events(session)
 
         for pod_id in strays:
             log.warning(
@@ -287,7 +290,7 @@ class Reconciler:
             dep.version += 1
             if "state" in values:
                 report.state_changes += 1
-                await append_event(
+                _defer_event(
                     session,
                     "deployment_state",
                     deployment_id=dep.id,
@@ -328,7 +331,7 @@ class Reconciler:
             if previous is None or differs(previous, pod):
                 await record_pod(session, pod, dep.id)
                 if previous is None or previous.status != pod.status.value:
-                    await append_event(
+                    _defer_event(
                         session,
                         "pod_status",
                         deployment_id=dep.id,
@@ -341,9 +344,7 @@ class Reconciler:
                     )
         elif row is not None and row.gone_at is None:
             await _mark_gone(session, [row.id], now)
-            await append_event(
-                session, "pod_terminated", deployment_id=dep.id, pod_id=row.id, data={}
-            )
+            _defer_event(session, "pod_terminated", deployment_id=dep.id, pod_id=row.id, data={})
 
     async def _adopt(
         self, session: AsyncSession, dep_id: str, pods: list[Pod], report: CycleReport
@@ -378,7 +379,7 @@ class Reconciler:
         )
         await session.flush()
         await record_pod(session, pod, dep_id)
-        await append_event(
+        _defer_event(
             session,
             "pod_adopted",
             deployment_id=dep_id,
@@ -386,6 +387,26 @@ class Reconciler:
             data={"status": pod.status.value, "name": pod.name},
         )
         report.adopted.append(dep_id)
+
+
+_DEFERRED = "reconciler_deferred_events"
+
+
+def _defer_event(session: AsyncSession, type: str, **kwargs: Any) -> None:
+    """Queue an event of the cycle's transaction; `_append_deferred_events` appends them.
+
+    Appending takes the event log's lock (PostgreSQL: an advisory lock held to commit). Other
+    transactions lock a deployment row first and then append; if the cycle appended an event and
+    then updated another deployment, each would wait for the other: a deadlock, which aborted
+    users' requests with a 500. So the cycle does every row update first, events last.
+    """
+    session.info.setdefault(_DEFERRED, []).append((type, kwargs))
+
+
+async def _append_deferred_events(session: AsyncSession) -> None:
+    await session.flush()  # every row change before the event lock
+    for type_, kwargs in session.info.pop(_DEFERRED, []):
+        await append_event(session, type_, **kwargs)
 
 
 async def _mark_gone(session: AsyncSession, pod_ids: list[str], now: datetime) -> None:
