@@ -77,15 +77,11 @@ class DeploymentService:
     async def create(self, body: DeploymentCreate) -> Deployment:
         """Validate the manifest and against the catalog, store the deployment and its event."""
         manifest = self.resolve_manifest(body.preset, body.manifest)
-        volume_gb = await self._validate(body)
+        await self._validate(body)
         if self.preflight is not None and manifest:
-            disk = (
-                Disk(body.volume_gb, "volume_gb")
-                if body.volume_gb is not None
-                else Disk(volume_gb, "network_volume_id")
-                if volume_gb
-                else None
-            )
+            # A network volume may already hold the models (the agent skips complete files):
+            # only a fresh volume disk is held against the total.
+            disk = Disk(body.volume_gb, "volume_gb") if body.volume_gb is not None else None
             result = await self.preflight.run(
                 validate_manifest(manifest, self.policy),
                 hf_token=_secret(body.hf_token),
@@ -142,8 +138,7 @@ class DeploymentService:
         validate_manifest(merged, self.policy)
         return merged
 
-    async def _validate(self, body: DeploymentCreate) -> int | None:
-        """Check against the catalog; the network volume's size in GB when one is named."""
+    async def _validate(self, body: DeploymentCreate) -> None:
         cloud = Cloud(body.cloud)
         try:
             gpus = {g.id: g for g in await self._catalog.gpus(cloud)}
@@ -171,15 +166,13 @@ class DeploymentService:
                 raise field_error(f"data_center_ids.{i}", f"unknown data center {dc!r}")
         if body.network_volume_id is not None:
             try:
-                volume = await self._client.get_network_volume(body.network_volume_id)
+                await self._client.get_network_volume(body.network_volume_id)
             except NotFoundError:
                 raise field_error(
                     "network_volume_id", f"no network volume {body.network_volume_id!r}"
                 ) from None
             except RunPodError as exc:
                 raise UpstreamUnavailable(f"cannot check the network volume: {exc}") from exc
-            return volume.size or None
-        return None
 
     async def list(
         self, state: str | None = None, *, limit: int | None = None, offset: int = 0
