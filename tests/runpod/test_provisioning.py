@@ -215,16 +215,29 @@ async def test_unknown_outcome_not_found_retries_exactly_once(failure: str) -> N
     fake = FakeRunPod(failure, "ok")
     outcome = await _create(fake, policy=_policy(check_existing=False))
     assert not outcome.adopted
-    assert fake.lists == 2  # listed once, found nothing (+ a final look for late duplicates)
+    # looked confirm_lists (3) times, found nothing (+ a final look for late duplicates)
+    assert fake.lists == 4
     assert len(fake.creates) == 2  # ... and created again exactly once
     assert outcome.duplicates == []
     assert outcome.candidate == CANDIDATES[0]
     assert [a.result for a in outcome.attempts] == ["outcome_unknown", "created"]
 
 
-async def test_a_late_duplicate_is_reported() -> None:
+async def test_a_pod_slow_to_appear_is_adopted_not_created_twice() -> None:
+    """The lost create's pod is missing from the first list but shows on a later look."""
+    sleeps = Sleeps()
     fake = FakeRunPod("late500", "ok")
-    outcome = await _create(fake, policy=_policy(check_existing=False))
+    outcome = await _create(fake, policy=_policy(sleeps, check_existing=False, settle_delay=2.0))
+    assert outcome.adopted
+    assert outcome.pod.id == "pod1"
+    assert len(fake.creates) == 1
+    assert sleeps.delays[:2] == [2.0, 4.0], "looked again after a longer wait"
+
+
+async def test_a_late_duplicate_is_reported() -> None:
+    """With a single look, a pod slower than that is only found after the second create."""
+    fake = FakeRunPod("late500", "ok")
+    outcome = await _create(fake, policy=_policy(check_existing=False, confirm_lists=1))
     assert not outcome.adopted
     assert [p.id for p in outcome.duplicates] == ["pod1"]
     assert outcome.pod.id == "pod2"

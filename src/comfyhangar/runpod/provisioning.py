@@ -192,8 +192,11 @@ class ProvisioningPolicy:
     - `unknown_outcome_retries`: creates repeated per candidate after an unknown outcome that
       the pod list showed had not happened.
     - `rate_limit_retries`: 429s tolerated per candidate (each waits `Retry-After`).
-    - `settle_delay`: wait before listing after an unknown outcome, so a pod whose create
-      response was lost has time to appear in `GET /v2/pods` (P4: propagation).
+    - `settle_delay`, `confirm_lists`: after an unknown outcome, list pods up to
+      `confirm_lists` times, waiting `settle_delay`, then twice as long each time (2, 4, 8 s by
+      default), before concluding the create did not happen: a pod whose create response was
+      lost can take a while to appear in `GET /v2/pods` (P4: propagation), and creating
+      again too early would pay for a duplicate.
     - `max_retry_after`: a `Retry-After` above this ends the create.
     - `check_existing`: list first and adopt a pod already carrying the tag.
     - `backoff`: delays between repeated creates (its `max_attempts` is ignored).
@@ -202,6 +205,7 @@ class ProvisioningPolicy:
     unknown_outcome_retries: int = 3
     rate_limit_retries: int = 5
     settle_delay: float = 2.0
+    confirm_lists: int = 3
     max_retry_after: float = 120.0
     check_existing: bool = True
     backoff: RetryPolicy = field(default_factory=RetryPolicy)
@@ -333,14 +337,20 @@ async def _reconcile(
     attempts: list[CreateAttempt],
     cause: RunPodError,
 ) -> list[Pod]:
-    """List pods and match the tag; if even listing fails, give up without creating again."""
-    if policy.settle_delay > 0:
-        await policy.backoff.sleep(policy.settle_delay)
-    try:
-        return await find_tagged_pods(client, deployment_id, name)
-    except RunPodError as exc:
-        logger.warning("cannot list pods to reconcile a create of %s: %s", name, exc)
-        raise CreatePodFailedError("outcome_unknown", attempts, cause) from exc
+    """List pods (several times, with growing waits) and match the tag; if listing fails,
+    give up without creating again."""
+    for look in range(max(policy.confirm_lists, 1)):
+        delay = policy.settle_delay * (2**look)
+        if delay > 0:
+            await policy.backoff.sleep(delay)
+        try:
+            found = await find_tagged_pods(client, deployment_id, name)
+        except RunPodError as exc:
+            logger.warning("cannot list pods to reconcile a create of %s: %s", name, exc)
+            raise CreatePodFailedError("outcome_unknown", attempts, cause) from exc
+        if found:
+            return found
+    return []
 
 
 async def _late_duplicates(
