@@ -20,7 +20,7 @@ from starlette.routing import Route
 from comfyhangar.server.app import create_app
 from comfyhangar.server.settings import Settings
 from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings
-from tests.support.servers import running_server
+from tests.support.servers import free_port, running_server
 
 GOOD = "hf_goodTokenWithAccess0123456789"
 CIVITAI_GOOD = "civitaiGoodToken0123456789"
@@ -279,3 +279,27 @@ def test_plain_http_endpoints_need_the_test_switch(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="https"):
         Settings(data_dir=tmp_path, hf_endpoint="http://127.0.0.1:1")
     Settings(data_dir=tmp_path, hf_endpoint="http://127.0.0.1:1", insecure_allow_http=True)
+
+
+async def test_an_unreachable_model_host_is_a_503_not_a_verdict_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    """Hugging Face not answering says nothing about the model: 503, try again; no pod."""
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = fast_settings(
+        tmp_path,
+        preflight=True,
+        insecure_allow_http=True,
+        hf_endpoint=dead,
+        civitai_endpoint=dead,
+        allowed_download_hosts="127.0.0.1",
+    )
+    app = create_app(settings)
+    async with running_server(app) as url, httpx.AsyncClient(base_url=url, timeout=20) as http:
+        hangar = Hangar(url, http, app.state.runtime)
+        response = await http.post("/api/v1/deployments", json=deploy([AE]))
+        assert response.status_code == 503, response.text
+        problem = response.json()
+        assert problem["code"] == "preflight_unavailable"
+        assert "nothing was created" in problem["detail"]
+        await _nothing_made(hangar)

@@ -35,6 +35,13 @@ class PreflightFailed(HangarError):
     http_status = 422
 
 
+class PreflightUnavailable(HangarError):
+    """A model host could not be reached: nothing is known to be wrong, nothing was created."""
+
+    code = "preflight_unavailable"
+    http_status = 503
+
+
 @dataclass
 class ModelCheck:
     """What preflight found out about one model of the manifest."""
@@ -46,6 +53,7 @@ class ModelCheck:
     size: int | None = None
     file_name: str | None = None
     error: str | None = None
+    unreachable: bool = False  # the error is the host not answering, not the model
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +74,7 @@ class PreflightResult:
     disk_bytes: int | None
     disk_field: str | None
     errors: list[dict[str, str]] = field(default_factory=list)
+    unreachable: bool = False  # every error is a host that did not answer
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,10 +88,16 @@ class PreflightResult:
         }
 
     def raise_for_errors(self) -> None:
-        """PreflightFailed (422 `preflight_failed`, one entry per problem) if anything failed."""
+        """PreflightFailed (422 `preflight_failed`, one entry per problem) if anything failed;
+        PreflightUnavailable (503) when the only problems are hosts that did not answer."""
         if not self.errors:
             return
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in self.errors[:5])
+        if self.unreachable:
+            raise PreflightUnavailable(
+                f"preflight could not finish, nothing was created: {summary}; try again",
+                details={"errors": self.errors},
+            )
         raise PreflightFailed(
             f"preflight failed: {summary}",
             details={"errors": self.errors, "models": [m.as_dict() for m in self.models]},
@@ -159,7 +174,13 @@ class Preflight:
                 }
             )
         return PreflightResult(
-            checks, total, required, disk_bytes, disk.field if disk else None, errors
+            checks,
+            total,
+            required,
+            disk_bytes,
+            disk.field if disk else None,
+            errors,
+            unreachable=bool(errors) and len(errors) == sum(c.unreachable for c in checks),
         )
 
     async def _check(
@@ -179,6 +200,7 @@ class Preflight:
                 await self._url(http, spec, check)
         except httpx.HTTPError as exc:
             check.error = f"cannot reach {_host(exc)}: {type(exc).__name__}"
+            check.unreachable = True
         if check.size is None and spec.size is not None:
             check.size = spec.size
 
