@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from comfyhangar.agent.pack import BUNDLE_ENV
+from comfyhangar.server.services.secrets import load_secrets
 from tests.server.conftest import FLUX_DEPLOY, Hangar
 
 HF = "hf_SECRETvalueNeverShown0123456789"
@@ -117,3 +118,13 @@ async def test_bad_tokens_are_refused_without_echoing_them(
     assert response.status_code == 422
     assert "bad token with spaces" not in response.text
     assert (await hangar.http.get("/api/v1/deployments")).json()["deployments"] == []
+
+
+async def test_a_terminated_deployment_keeps_no_tokens(hangar: Hangar) -> None:
+    body = {**FLUX_DEPLOY, "hf_token": HF, "civitai_token": CIVITAI}
+    dep_id = (await hangar.http.post("/api/v1/deployments", json=body)).json()["id"]
+    await hangar.wait_for(dep_id, "provisioning")
+    assert set(await load_secrets(hangar.runtime.sessions, dep_id)) >= {"hf_token", "pod_token"}
+    await hangar.http.delete(f"/api/v1/deployments/{dep_id}")
+    await hangar.wait_for(dep_id, "terminated")
+    assert await load_secrets(hangar.runtime.sessions, dep_id) == {}

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comfyhangar.core.lifecycle import (
@@ -43,7 +43,7 @@ from comfyhangar.server.background.leases import utcnow
 from comfyhangar.server.background.pod_actions import ActionSettings, Planned, PodActions
 from comfyhangar.server.background.pod_rows import differs, record_pod
 from comfyhangar.server.db.events import append_event
-from comfyhangar.server.db.models import Deployment
+from comfyhangar.server.db.models import Deployment, DeploymentSecret
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.services.catalog import Catalog
 
@@ -288,6 +288,11 @@ class Reconciler:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return None  # changed meanwhile: next cycle
             dep.version += 1
+            if verdict.state is DeploymentState.TERMINATED:
+                # The pod is gone for good: its tokens have nothing left to open.
+                await session.execute(
+                    delete(DeploymentSecret).where(DeploymentSecret.deployment_id == dep.id)
+                )
             if "state" in values:
                 report.state_changes += 1
                 _defer_event(
