@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
 from comfyhangar.runpod.provisioning import DEPLOYMENT_ENV
+from tests.support.asgi import read_body
 from tests.support.servers import free_port, running_server
 
 API_KEY = "robustness-key"
@@ -60,23 +61,7 @@ class CountingApp:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            raw.extend(message.get("body", b""))
-            more = message.get("more_body", False)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": bytes(raw), "more_body": False}
-            return await receive()
-
+        raw, replay = await read_body(receive)
         status = [0]
 
         async def keep_status(message: Message) -> None:

@@ -23,6 +23,7 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
+from tests.support.asgi import read_body
 from tests.support.servers import running_server
 from tests.support.spec import SPEC_PATH, RunPodSpec, SpecViolation, load_spec
 
@@ -47,22 +48,7 @@ class ContractChecker:
         agent = dict(scope["headers"]).get(b"user-agent", b"").decode()
         # Read the whole request first (the app may answer without reading it, as for a 403),
         # then hand it over unchanged.
-        request_body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            request_body.extend(message.get("body", b""))
-            more = message.get("more_body", False)
-        replayed = False
-
-        async def receive_and_keep() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": bytes(request_body), "more_body": False}
-            return await receive()
+        request_body, receive_and_keep = await read_body(receive)
 
         response: dict[str, Any] = {"body": bytearray()}
 
@@ -80,7 +66,7 @@ class ContractChecker:
 
         await self.app(scope, receive_and_keep, send_and_keep)
         if agent.startswith(CLIENT_AGENT_PREFIX):
-            self._check_request(method, path, bytes(request_body))
+            self._check_request(method, path, request_body)
         content_type = response.get("content_type") or ""
         if response.get("complete") and not content_type.startswith("text/event-stream"):
             # An incomplete response is one dropped on purpose: nothing whole to check.
