@@ -24,7 +24,7 @@ from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.runpod import RunPodClient, RunPodError
 from comfyhangar.runpod.models import LogEvent
 from comfyhangar.server.background.leases import utcnow
-from comfyhangar.server.db.events import append_event
+from comfyhangar.server.db.events import append_event, append_state_event
 from comfyhangar.server.db.models import Deployment, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
 
@@ -244,16 +244,12 @@ class LogFollower:
                 .execution_options(synchronize_session=False)
             )
             if now_ready:
-                await append_event(
+                await append_state_event(
                     session,
-                    "deployment_state",
-                    deployment_id=target.deployment_id,
+                    target.deployment_id,
+                    DeploymentState.READY.value,
+                    dep.state,
                     pod_id=target.pod_id,
-                    data={
-                        "state": DeploymentState.READY.value,
-                        "previous": dep.state,
-                        "reason": None,
-                    },
                 )
 
 

@@ -27,7 +27,7 @@ from comfyhangar.runpod.provisioning import (
 )
 from comfyhangar.server.background.leases import Lease, LeaseLostError, acquire, renewing, utcnow
 from comfyhangar.server.background.pod_rows import record_pod
-from comfyhangar.server.db.events import append_event
+from comfyhangar.server.db.events import append_event, append_state_event
 from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.pod_spec import POD_LABEL, candidates_for, create_request
@@ -273,13 +273,14 @@ async def _state_event(
     pod_id: str | None = None,
     reason: str | None = None,
 ) -> None:
-    """The state change a create makes (always from `creating`), in the cycle's event shape."""
-    await append_event(
+    """The state change a create makes (always from `creating`)."""
+    await append_state_event(
         session,
-        "deployment_state",
-        deployment_id=deployment_id,
+        deployment_id,
+        state.value,
+        DeploymentState.CREATING.value,
         pod_id=pod_id,
-        data={"state": state.value, "previous": DeploymentState.CREATING.value, "reason": reason},
+        reason=reason,
     )
 
 

@@ -42,7 +42,7 @@ from comfyhangar.runpod.provisioning import DEPLOYMENT_ENV
 from comfyhangar.server.background.leases import utcnow
 from comfyhangar.server.background.pod_actions import ActionSettings, Planned, PodActions
 from comfyhangar.server.background.pod_rows import differs, record_pod
-from comfyhangar.server.db.events import append_event
+from comfyhangar.server.db.events import STATE_EVENT, append_event, state_event_data
 from comfyhangar.server.db.models import Deployment, DeploymentSecret
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.services.catalog import Catalog
@@ -297,14 +297,10 @@ class Reconciler:
                 report.state_changes += 1
                 _defer_event(
                     session,
-                    "deployment_state",
+                    STATE_EVENT,
                     deployment_id=dep.id,
                     pod_id=pod.id if pod else dep.pod_id,
-                    data={
-                        "state": verdict.state.value,
-                        "previous": dep.state,
-                        "reason": verdict.reason,
-                    },
+                    data=state_event_data(verdict.state.value, dep.state, verdict.reason),
                 )
         await self._record_pod_change(session, dep, pod, rows, now)
         if verdict.action is None:

@@ -51,6 +51,33 @@ async def append_event(
     return event
 
 
+STATE_EVENT = "deployment_state"
+
+
+def state_event_data(state: str, previous: str | None, reason: str | None = None) -> dict[str, Any]:
+    """The body of a `deployment_state` event: one shape wherever a state changes."""
+    return {"state": state, "previous": previous, "reason": reason}
+
+
+async def append_state_event(
+    session: AsyncSession,
+    deployment_id: str,
+    state: str,
+    previous: str | None,
+    *,
+    pod_id: str | None = None,
+    reason: str | None = None,
+) -> Event:
+    """Record a deployment's state change (same transaction as the change itself)."""
+    return await append_event(
+        session,
+        STATE_EVENT,
+        deployment_id=deployment_id,
+        pod_id=pod_id,
+        data=state_event_data(state, previous, reason),
+    )
+
+
 async def events_after(
     session: AsyncSession,
     after_id: int,

@@ -23,7 +23,7 @@ from comfyhangar.core.errors import Conflict, InvalidInput, NotFound, UpstreamUn
 from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.runpod import NotFoundError, RunPodClient, RunPodError
 from comfyhangar.runpod.models import Cloud
-from comfyhangar.server.db.events import append_event
+from comfyhangar.server.db.events import STATE_EVENT, append_event, append_state_event
 from comfyhangar.server.db.models import Deployment, DeploymentSecret, Event, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.schemas.deployments import SECRET_FIELDS, DeploymentCreate
@@ -202,7 +202,7 @@ class DeploymentService:
             return (
                 await session.scalars(
                     select(Event)
-                    .where(Event.deployment_id == deployment_id, Event.type == "deployment_state")
+                    .where(Event.deployment_id == deployment_id, Event.type == STATE_EVENT)
                     .order_by(Event.id)
                 )
             ).all()
@@ -266,12 +266,8 @@ class DeploymentService:
                     },
                 )
                 if "state" in values:
-                    await append_event(
-                        session,
-                        "deployment_state",
-                        deployment_id=dep.id,
-                        pod_id=dep.pod_id,
-                        data={"state": values["state"], "previous": dep.state, "reason": None},
+                    await append_state_event(
+                        session, dep.id, values["state"], dep.state, pod_id=dep.pod_id
                     )
         self._wake()
         return await self.get(deployment_id)
