@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from comfyhangar import __version__
 from comfyhangar.server.api_docs import install_api_docs
+from comfyhangar.server.dashboard import install_dashboard
 from comfyhangar.server.errors import install_error_handlers
 from comfyhangar.server.routers import (
     budgets,
@@ -45,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
+        # Operation ids are the handlers' names (`list_deployments`): the dashboard's generated
+        # client and any other generator get readable function names.
+        generate_unique_id_function=lambda route: route.name,
     )
     install_error_handlers(app)
     for module in (
@@ -61,4 +65,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     install_api_docs(app, prefix=API_PREFIX)
+    install_dashboard(app, api_prefix=API_PREFIX)  # last: its catch-all must not shadow the API
     return app

@@ -1,0 +1,682 @@
+// Generated from the server's OpenAPI by web/scripts/generate_api.py. Do not edit by hand:
+// run `uv run python web/scripts/generate_api.py` after changing the API.
+/* eslint-disable */
+import { request, type RequestOptions } from "./http";
+
+// ---- schemas ----
+
+export interface AccountPod {
+  id: string;
+  name: string;
+  status: string;
+  deployment_id: string | null;
+  managed: boolean;
+  gpu_type_id: string | null;
+  gpu_count: number;
+  cost_per_hour: string;
+  data_center_id: string | null;
+  first_seen_at: string;
+}
+
+export interface AccountPods {
+  pods: AccountPod[];
+}
+
+export interface BudgetCreate {
+  name: string;
+  /** Omit for a budget over every deployment */
+  deployment_id?: string | null;
+  period?: "daily" | "monthly";
+  limit_usd: number | string;
+  warn_at?: number[];
+  /** What the cap does: only warn, stop, or terminate the pods */
+  on_exceed?: "warn" | "stop" | "terminate";
+}
+
+export interface BudgetList {
+  budgets: BudgetView[];
+}
+
+export interface BudgetUpdate {
+  name?: string | null;
+  limit_usd?: number | string | null;
+  warn_at?: number[] | null;
+  on_exceed?: "warn" | "stop" | "terminate" | null;
+}
+
+export interface BudgetView {
+  id: string;
+  name: string;
+  deployment_id: string | null;
+  period: "daily" | "monthly";
+  limit_usd: string;
+  warn_at: number[];
+  on_exceed: "warn" | "stop" | "terminate";
+  period_start: string;
+  period_end: string;
+  spent_usd: string;
+  remaining_usd: string;
+  state: "ok" | "warning" | "exceeded";
+}
+
+export interface ComponentHealth {
+  ok: boolean;
+  detail?: string | null;
+}
+
+export interface CostHistory {
+  bucket: "hour" | "day" | "week" | "month";
+  start: string;
+  end: string;
+  currency?: "USD";
+  totals: SpendTotals;
+  /** Series, most expensive first */
+  deployments: DeploymentAmount[];
+  /** Series, most expensive first */
+  gpu_types: GpuAmount[];
+  /** Oldest first, with no gaps */
+  buckets: HistoryBucket[];
+}
+
+/** What the current rate costs over the next hour, day, week and 30 days. */
+export interface CostProjections {
+  hour: string;
+  day: string;
+  week: string;
+  month: string;
+}
+
+export interface CostSummary {
+  simulated: boolean;
+  spent_today_usd: string;
+  spent_this_month_usd: string;
+  burn_rate_per_hour_usd: string;
+  projections: CostProjections;
+  deployments_billing: number;
+  /** RunPod account balance (GraphQL), cached ~60 s; null if unread */
+  balance_usd?: string | null;
+  /** Why the balance could not be read (null when it was) */
+  balance_detail?: string | null;
+}
+
+export interface CostsByDeployment {
+  start: string;
+  end: string;
+  totals: SpendTotals;
+  /** Most expensive first */
+  deployments: DeploymentSpend[];
+}
+
+export interface CostsByGpu {
+  start: string;
+  end: string;
+  totals: SpendTotals;
+  /** Most expensive first */
+  gpu_types: GpuSpend[];
+}
+
+export interface DataCenterStock {
+  id: string;
+  availability: string;
+}
+
+export interface DeploymentAmount {
+  deployment_id: string;
+  /** The deployment's name (null if it was deleted) */
+  name: string | null;
+  amount_usd: string;
+}
+
+export interface DeploymentCostView {
+  /** Metered so far, to the second */
+  so_far_usd: string;
+  /** Rate at the status last seen (0 once terminated) */
+  per_hour_usd: string;
+  metered_until: string | null;
+  projections: CostProjections;
+}
+
+/** What a user asks for: a pod with ComfyUI, its GPU, disks, image, install manifest. */
+export interface DeploymentCreate {
+  /** 1-40 characters: letters, digits, '.', '_', '-'; starts alphanumeric */
+  name: string;
+  gpu: GpuRequest;
+  fallback_gpu_ids?: string[];
+  cloud?: "SECURE" | "COMMUNITY";
+  data_center_ids?: string[];
+  container_disk_gb?: number;
+  volume_gb?: number | null;
+  network_volume_id?: string | null;
+  image?: string;
+  /** Start from this preset (GET /api/v1/presets) */
+  preset?: string | null;
+  /** What to install (schema: the pod agent's manifest); with a preset, what to add to it */
+  manifest?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+  /** Write-only: Hugging Face token for gated models (never shown again) */
+  hf_token?: string | null;
+  /** Write-only: Civitai API token (never shown again) */
+  civitai_token?: string | null;
+}
+
+export interface DeploymentDetail {
+  id: string;
+  name: string;
+  state: DeploymentState;
+  desired_state: Desired;
+  reason: string | null;
+  /** True when the cloud is the built-in emulator: nothing bills */
+  simulated: boolean;
+  gpu: GpuView;
+  cloud: string;
+  image: string;
+  container_disk_gb: number;
+  volume_gb: number | null;
+  network_volume_id: string | null;
+  created_at: string;
+  updated_at: string;
+  pod: PodView | null;
+  setup: SetupStep[];
+  cost: DeploymentCostView;
+  links: DeploymentLinks;
+  history: StateChange[];
+}
+
+export interface DeploymentLinks {
+  self: string;
+  logs: string;
+  events: string;
+  comfyui?: string | null;
+}
+
+export interface DeploymentList {
+  deployments: DeploymentView[];
+}
+
+export interface DeploymentSpend {
+  /** gpu_usd + storage_usd */
+  total_usd: string;
+  /** GPU compute */
+  gpu_usd: string;
+  /** Container and volume disks, and network volumes */
+  storage_usd: string;
+  /** Network volumes (part of storage_usd; the account's, in no deployment) */
+  network_volume_usd: string;
+  deployment_id: string;
+  name: string | null;
+}
+
+export type DeploymentState = "pending" | "creating" | "provisioning" | "starting" | "installing" | "ready" | "stopping" | "stopped" | "restarting" | "terminating" | "terminated" | "failed";
+
+/** A deployment as the API shows it. */
+export interface DeploymentView {
+  id: string;
+  name: string;
+  state: DeploymentState;
+  desired_state: Desired;
+  reason: string | null;
+  /** True when the cloud is the built-in emulator: nothing bills */
+  simulated: boolean;
+  gpu: GpuView;
+  cloud: string;
+  image: string;
+  container_disk_gb: number;
+  volume_gb: number | null;
+  network_volume_id: string | null;
+  created_at: string;
+  updated_at: string;
+  pod: PodView | null;
+  setup: SetupStep[];
+  cost: DeploymentCostView;
+  links: DeploymentLinks;
+}
+
+/** What the user wants the pod to be. */
+export type Desired = "running" | "stopped" | "terminated";
+
+export interface Estimate {
+  /** One GPU, list price in the chosen cloud */
+  gpu_price_per_hour: string;
+  gpu_per_hour: string;
+  storage_per_hour: string;
+  per_hour: string;
+  per_day: string;
+  /** 30 days of running */
+  per_month: string;
+  /** What a stopped pod still costs (storage) */
+  stopped_per_hour: string;
+  hours: string;
+  for_hours: string;
+}
+
+export interface EstimateRequest {
+  gpu: GpuRequest;
+  cloud?: "SECURE" | "COMMUNITY";
+  container_disk_gb?: number;
+  volume_gb?: number;
+  network_volume_gb?: number;
+  hours?: number | string;
+}
+
+export interface FieldProblem {
+  /** Dotted path of the bad field, e.g. `gpu.count`, or `body` */
+  field: string;
+  message: string;
+}
+
+export interface GpuAmount {
+  gpu_type_id: string | null;
+  amount_usd: string;
+}
+
+export interface GpuCatalog {
+  cloud: string;
+  gpus: GpuOffer[];
+}
+
+export interface GpuMaxCount {
+  secure: number;
+  community: number;
+}
+
+export interface GpuOffer {
+  id: string;
+  name: string;
+  manufacturer: string;
+  vram_gb: number;
+  tier: Tier;
+  price_per_hour: GpuPrices;
+  max_count: GpuMaxCount;
+  availability: string;
+  data_centers: DataCenterStock[];
+}
+
+export interface GpuPrices {
+  secure: string | null;
+  community: string | null;
+}
+
+export interface GpuRequest {
+  /** RunPod GPU type id, e.g. 'NVIDIA GeForce RTX 4090' */
+  id: string;
+  count?: number;
+}
+
+export interface GpuSpend {
+  /** gpu_usd + storage_usd */
+  total_usd: string;
+  /** GPU compute */
+  gpu_usd: string;
+  /** Container and volume disks, and network volumes */
+  storage_usd: string;
+  /** Network volumes (part of storage_usd; the account's, in no deployment) */
+  network_volume_usd: string;
+  gpu_type_id: string | null;
+  /** GPU-hours billed (GPU count x hours running) */
+  gpu_hours: string;
+}
+
+export interface GpuView {
+  id: string;
+  count: number;
+}
+
+export interface Health {
+  status: "ok" | "degraded";
+  version: string;
+  simulated: boolean;
+  database: ComponentHealth;
+  runpod: ComponentHealth;
+  reconciler: ReconcilerHealth;
+}
+
+export interface HistoryBucket {
+  /** gpu_usd + storage_usd */
+  total_usd: string;
+  /** GPU compute */
+  gpu_usd: string;
+  /** Container and volume disks, and network volumes */
+  storage_usd: string;
+  /** Network volumes (part of storage_usd; the account's, in no deployment) */
+  network_volume_usd: string;
+  start: string;
+  end: string;
+  /** False for the bucket still in progress (or cut short) */
+  complete: boolean;
+  /** Every deployment of the window, in the order of `deployments`, 0 if idle; with network_volume_usd they add up to total_usd */
+  by_deployment: DeploymentAmount[];
+  /** Every GPU type of the window, in the order of `gpu_types`, 0 if idle */
+  by_gpu: GpuAmount[];
+}
+
+export interface LogLineView {
+  id: number;
+  ts: string;
+  source: string;
+  line: string;
+}
+
+export interface LogTail {
+  deployment_id: string;
+  lines: LogLineView[];
+}
+
+export interface ModelResult {
+  field: string;
+  model: string;
+  source: string;
+  size: number | null;
+  file_name: string | null;
+  error: string | null;
+}
+
+/** RunPod's view of the deployment's pod. */
+export interface PodView {
+  id: string;
+  status: string;
+  cost_per_hour: string;
+  data_center_id: string | null;
+  uptime_s?: number | null;
+  gpu_util?: number[];
+  gpu_memory_util?: number[];
+  cpu_util?: number | null;
+  memory_util?: number | null;
+  last_seen_at: string;
+}
+
+/** A manifest (or a preset plus additions), the tokens to check it with, the disk to fit. */
+export interface PreflightRequest {
+  preset?: string | null;
+  manifest?: Record<string, unknown>;
+  /** Write-only */
+  hf_token?: string | null;
+  /** Write-only */
+  civitai_token?: string | null;
+  container_disk_gb?: number | null;
+  volume_gb?: number | null;
+}
+
+export interface PreflightView {
+  ok: boolean;
+  models: ModelResult[];
+  /** Sum of the known model sizes */
+  total_bytes: number;
+  /** total_bytes plus headroom for ComfyUI itself */
+  required_bytes: number;
+  disk_bytes: number | null;
+  disk_field: string | null;
+  errors: Record<string, string>[];
+}
+
+export interface PresetList {
+  presets: PresetView[];
+}
+
+export interface PresetModelView {
+  name: string;
+  folder: string;
+  source: Record<string, unknown>;
+  /** Bytes */
+  size: number;
+  /** Needs a Hugging Face token with access to the repo */
+  gated: boolean;
+}
+
+export interface PresetNodeView {
+  name: string;
+  repo: string;
+  ref: string;
+}
+
+export interface PresetView {
+  id: string;
+  title: string;
+  description: string;
+  models: PresetModelView[];
+  nodes: PresetNodeView[];
+  total_bytes: number;
+  needs_hf_token: boolean;
+}
+
+/** An RFC 9457 problem: every error response has this body and a stable `code`. */
+export interface Problem {
+  type?: string;
+  /** The HTTP status phrase */
+  title: string;
+  status: number;
+  /** Stable machine code: invalid_input, not_found, conflict, method_not_allowed, upstream_unavailable, internal_error, ... */
+  code: string;
+  /** What went wrong, for people */
+  detail: string;
+  /** With `invalid_input`: one entry per bad field */
+  errors?: FieldProblem[] | null;
+  [key: string]: unknown;
+}
+
+export interface ReconcilerHealth {
+  ok: boolean;
+  last_cycle_at: string | null;
+  last_cycle_age_s: number | null;
+  detail?: string | null;
+}
+
+export interface Reconciliation {
+  /** When the comparison was made (cloud clock) */
+  checked_at: string;
+  start: string;
+  end: string;
+  bucket?: "hour";
+  /** Differences above this share are mismatches */
+  tolerance_pct: string;
+  /** ...and only when at least this large */
+  min_difference_usd: string;
+  /** How long after an hour ends it is compared */
+  settle_minutes: string;
+  /** Over settled rows only */
+  totals: ReconciliationTotals;
+  /** Over rows not settled yet */
+  pending: ReconciliationTotals;
+  mismatches: number;
+  /** Billed by RunPod for pods of the account that ComfyHangar does not manage */
+  unmanaged_billed_usd: string;
+  /** Why RunPod's billing could not be read */
+  error?: string | null;
+  /** Per pod (or network volume) per hour: by resource, then oldest first */
+  rows: ReconciliationRow[];
+}
+
+export interface ReconciliationRow {
+  kind: "pod" | "network_volume";
+  pod_id: string | null;
+  network_volume_id: string | null;
+  deployment_id: string | null;
+  /** For a network volume: the volume's name */
+  deployment_name: string | null;
+  bucket_start: string;
+  bucket_end: string;
+  /** What the meter recorded for it in this hour */
+  metered_usd: string;
+  /** What RunPod's /v2/billing/* says */
+  billed_usd: string;
+  /** metered - billed */
+  difference_usd: string;
+  /** Of the billed figure; null if 0 billed */
+  difference_pct: string | null;
+  /** pending: the hour is in progress, RunPod may not have billed it yet, or the meter has not passed its end */
+  status: "match" | "mismatch" | "pending";
+}
+
+export interface ReconciliationTotals {
+  metered_usd: string;
+  billed_usd: string;
+  difference_usd: string;
+  difference_pct: string | null;
+}
+
+export interface SetupStep {
+  step: string;
+  status: string;
+  message?: string | null;
+  bytes_done?: number | null;
+  bytes_total?: number | null;
+  speed_bps?: number | null;
+  eta_s?: number | null;
+  updated_at?: string | null;
+}
+
+export interface SpendTotals {
+  /** gpu_usd + storage_usd */
+  total_usd: string;
+  /** GPU compute */
+  gpu_usd: string;
+  /** Container and volume disks, and network volumes */
+  storage_usd: string;
+  /** Network volumes (part of storage_usd; the account's, in no deployment) */
+  network_volume_usd: string;
+}
+
+export interface StateChange {
+  state: DeploymentState;
+  at: string;
+  reason?: string | null;
+}
+
+/** Price bands per GPU-hour (secure price, else community): the seed's four. */
+export type Tier = "budget" | "mid" | "high" | "premium";
+
+// ---- operations ----
+
+/** Get Health: Database, RunPod reachability, the reconciler's last cycle, and whether the cloud is simulated. */
+export function getHealth(options?: RequestOptions): Promise<Health> {
+  return request<Health>({ method: "GET", path: `/api/v1/health`, expect: "json", ...options });
+}
+
+/** List Gpus: Every GPU type: price per GPU-hour in both clouds, largest machine, stock in `cloud`. */
+export function listGpus(query?: { cloud?: "SECURE" | "COMMUNITY" }, options?: RequestOptions): Promise<GpuCatalog> {
+  return request<GpuCatalog>({ method: "GET", path: `/api/v1/gpus`, expect: "json", query, ...options });
+}
+
+/** Create Deployment: Deploy ComfyUI on a new pod. The pod is created in the background; watch `/events`. */
+export function createDeployment(body: DeploymentCreate, options?: RequestOptions): Promise<DeploymentView> {
+  return request<DeploymentView>({ method: "POST", path: `/api/v1/deployments`, expect: "json", body, ...options });
+}
+
+/** List Deployments: Every deployment, newest first; `state` filters; `limit` and `offset` page. */
+export function listDeployments(query?: { state?: DeploymentState | null; limit?: number | null; offset?: number }, options?: RequestOptions): Promise<DeploymentList> {
+  return request<DeploymentList>({ method: "GET", path: `/api/v1/deployments`, expect: "json", query, ...options });
+}
+
+/** Get Deployment: One deployment with its pod, setup steps and state history. */
+export function getDeployment(deploymentId: string, options?: RequestOptions): Promise<DeploymentDetail> {
+  return request<DeploymentDetail>({ method: "GET", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}`, expect: "json", ...options });
+}
+
+/** Terminate Deployment: Terminate the pod for good (its volume disk is destroyed). Idempotent. */
+export function terminateDeployment(deploymentId: string, options?: RequestOptions): Promise<DeploymentView> {
+  return request<DeploymentView>({ method: "DELETE", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}`, expect: "json", ...options });
+}
+
+/** Open Comfyui: One click to ComfyUI: a redirect to the pod's proxy carrying the pod token (ready only). */
+export function openComfyui(deploymentId: string, options?: RequestOptions): Promise<void> {
+  return request<void>({ method: "GET", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/open`, expect: "none", ...options });
+}
+
+/** Stop Deployment: Stop the pod (no GPU billed; the volume is kept). Idempotent. */
+export function stopDeployment(deploymentId: string, options?: RequestOptions): Promise<DeploymentView> {
+  return request<DeploymentView>({ method: "POST", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/stop`, expect: "json", ...options });
+}
+
+/** Start Deployment: Start a stopped pod again (or retry a deployment whose pod could not be made). */
+export function startDeployment(deploymentId: string, options?: RequestOptions): Promise<DeploymentView> {
+  return request<DeploymentView>({ method: "POST", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/start`, expect: "json", ...options });
+}
+
+/** Restart Deployment: Restart the running pod's container (setup runs again, skipping what is done). */
+export function restartDeployment(deploymentId: string, options?: RequestOptions): Promise<DeploymentView> {
+  return request<DeploymentView>({ method: "POST", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/restart`, expect: "json", ...options });
+}
+
+/** Deployment Logs: The last `lines` lines of the pod log; `follow=1` streams them, then new ones, as SSE. */
+export function deploymentLogs(deploymentId: string, query?: { lines?: number; follow?: boolean }, options?: RequestOptions): Promise<LogTail> {
+  return request<LogTail>({ method: "GET", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/logs`, expect: "json", query, ...options });
+}
+
+/** Stream Events: Every event after `Last-Event-ID` (or `after`), then live ones. Without either, only new events. Each has an `id`; `event` is its type; `data` is JSON. Comments keep the line alive. */
+export function streamEvents(query?: { after?: number | null; deployment_id?: string | null }, options?: RequestOptions): Promise<void> {
+  return request<void>({ method: "GET", path: `/api/v1/events`, expect: "none", query, ...options });
+}
+
+/** List Pods: Live pods of the account as last seen; `managed` is false for pods ComfyHangar did not make. */
+export function listPods(options?: RequestOptions): Promise<AccountPods> {
+  return request<AccountPods>({ method: "GET", path: `/api/v1/pods`, expect: "json", ...options });
+}
+
+/** Estimate Cost: The cost of a deployment before it is made: per hour, per day, per 30 days, stopped. */
+export function estimateCost(body: EstimateRequest, options?: RequestOptions): Promise<Estimate> {
+  return request<Estimate>({ method: "POST", path: `/api/v1/estimate`, expect: "json", body, ...options });
+}
+
+/** Cost Summary: Spent today and this month, the burn rate per hour, where it leads, and the RunPod balance (read through GraphQL, cached ~60 s; null with the reason when unreadable). */
+export function costSummary(options?: RequestOptions): Promise<CostSummary> {
+  return request<CostSummary>({ method: "GET", path: `/api/v1/costs/summary`, expect: "json", ...options });
+}
+
+/** Cost History: Spend per UTC bucket (weeks start on Monday), oldest first, zero-filled, each split into GPU and storage, per deployment and per GPU type. Default window: the last 30 days, 12 weeks, 12 months or 48 hours, ending now. Segments are split exactly at bucket edges. */
+export function costHistory(query?: { bucket?: "hour" | "day" | "week" | "month"; start?: string | null; end?: string | null }, options?: RequestOptions): Promise<CostHistory> {
+  return request<CostHistory>({ method: "GET", path: `/api/v1/costs/history`, expect: "json", query, ...options });
+}
+
+/** Costs By Deployment: Spend per deployment over a window (default: this month so far). */
+export function costsByDeployment(query?: { start?: string | null; end?: string | null }, options?: RequestOptions): Promise<CostsByDeployment> {
+  return request<CostsByDeployment>({ method: "GET", path: `/api/v1/costs/by-deployment`, expect: "json", query, ...options });
+}
+
+/** Costs By Gpu: Spend and GPU-hours per GPU type over a window (default: this month so far). */
+export function costsByGpu(query?: { start?: string | null; end?: string | null }, options?: RequestOptions): Promise<CostsByGpu> {
+  return request<CostsByGpu>({ method: "GET", path: `/api/v1/costs/by-gpu`, expect: "json", query, ...options });
+}
+
+/** Export Csv: Spend as CSV (RFC 4180), one row per UTC day, deployment, pod and GPU type (default window: this month so far). Columns: date, deployment_id, deployment_name, pod_id, gpu_type_id, gpu_hours, gpu_usd, storage_usd, total_usd. Cells that a spreadsheet would take for a formula (starting with = + - @) are prefixed with a single quote. */
+export function exportCsv(query?: { start?: string | null; end?: string | null }, options?: RequestOptions): Promise<string> {
+  return request<string>({ method: "GET", path: `/api/v1/costs/export.csv`, expect: "text", query, ...options });
+}
+
+/** Reconciliation: The meter against RunPod's `/v2/billing/pods`, per pod per hour and in total. Without `start`/`end`, the latest periodic check (run now if there is none yet, or with `refresh`); its window is the last few hours. Mismatches (settled hours more than 1% and at least $0.01 apart) raise one `billing_mismatch` event per pod and hour. */
+export function reconciliation(query?: { start?: string | null; end?: string | null; refresh?: boolean }, options?: RequestOptions): Promise<Reconciliation> {
+  return request<Reconciliation>({ method: "GET", path: `/api/v1/costs/reconciliation`, expect: "json", query, ...options });
+}
+
+/** List Budgets: Every budget with its spend and state in the current period. */
+export function listBudgets(options?: RequestOptions): Promise<BudgetList> {
+  return request<BudgetList>({ method: "GET", path: `/api/v1/budgets`, expect: "json", ...options });
+}
+
+/** Create Budget: A daily or monthly limit over every deployment (or one) that warns, stops or terminates. */
+export function createBudget(body: BudgetCreate, options?: RequestOptions): Promise<BudgetView> {
+  return request<BudgetView>({ method: "POST", path: `/api/v1/budgets`, expect: "json", body, ...options });
+}
+
+/** Get Budget */
+export function getBudget(budgetId: string, options?: RequestOptions): Promise<BudgetView> {
+  return request<BudgetView>({ method: "GET", path: `/api/v1/budgets/${encodeURIComponent(budgetId)}`, expect: "json", ...options });
+}
+
+/** Update Budget: Change the limit, thresholds or action. */
+export function updateBudget(budgetId: string, body: BudgetUpdate, options?: RequestOptions): Promise<BudgetView> {
+  return request<BudgetView>({ method: "PATCH", path: `/api/v1/budgets/${encodeURIComponent(budgetId)}`, expect: "json", body, ...options });
+}
+
+/** Delete Budget */
+export function deleteBudget(budgetId: string, options?: RequestOptions): Promise<void> {
+  return request<void>({ method: "DELETE", path: `/api/v1/budgets/${encodeURIComponent(budgetId)}`, expect: "none", ...options });
+}
+
+/** List Presets: Every preset with its models (name, folder, source, size), nodes and total size. */
+export function listPresets(options?: RequestOptions): Promise<PresetList> {
+  return request<PresetList>({ method: "GET", path: `/api/v1/presets`, expect: "json", ...options });
+}
+
+/** Preflight: Check a manifest's models (access with the tokens given, sizes) and the disk, without deploying. A failure is a 422 `preflight_failed` naming each model and why. */
+export function preflight(body: PreflightRequest, options?: RequestOptions): Promise<PreflightView> {
+  return request<PreflightView>({ method: "POST", path: `/api/v1/preflight`, expect: "json", body, ...options });
+}

@@ -1,0 +1,97 @@
+/**
+ * The one place the dashboard talks HTTP to the server. Every error response of the API is an
+ * RFC 9457 problem with a stable `code`; it becomes an `ApiError` carrying that code, the
+ * message for people and, for `invalid_input`, one message per bad field.
+ */
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+interface RequestSpec extends RequestOptions {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  path: string;
+  expect: "json" | "text" | "none";
+  query?: Record<string, unknown>;
+  body?: unknown;
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly fieldErrors: FieldError[];
+
+  constructor(status: number, code: string, message: string, fieldErrors: FieldError[] = []) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.fieldErrors = fieldErrors;
+  }
+
+  /** The message for one field (dotted path such as `gpu.count`), if the server named it. */
+  forField(field: string): string | undefined {
+    return this.fieldErrors.find((e) => e.field === field || e.field === `body.${field}`)?.message;
+  }
+}
+
+/** Query string from an object: `undefined` and `null` are left out, arrays repeat the key. */
+export function queryString(query: Record<string, unknown> | undefined): string {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+export async function request<T>(spec: RequestSpec): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  let body: string | undefined;
+  if (spec.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(spec.body);
+  }
+  let response: Response;
+  try {
+    response = await fetch(spec.path + queryString(spec.query), {
+      method: spec.method,
+      headers,
+      body,
+      signal: spec.signal,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError(0, "unreachable", "The ComfyHangar server cannot be reached.");
+  }
+  if (!response.ok) throw await problemOf(response);
+  if (spec.expect === "none" || response.status === 204) return undefined as T;
+  if (spec.expect === "text") return (await response.text()) as T;
+  return (await response.json()) as T;
+}
+
+async function problemOf(response: Response): Promise<ApiError> {
+  try {
+    const problem = (await response.json()) as {
+      code?: string;
+      detail?: string;
+      title?: string;
+      errors?: FieldError[] | null;
+    };
+    return new ApiError(
+      response.status,
+      problem.code ?? "http_error",
+      problem.detail ?? problem.title ?? `HTTP ${response.status}`,
+      problem.errors ?? [],
+    );
+  } catch {
+    return new ApiError(response.status, "http_error", `HTTP ${response.status} ${response.statusText}`);
+  }
+}

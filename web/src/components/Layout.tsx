@@ -1,0 +1,83 @@
+/** The frame of every page: header with navigation, the simulated-cloud banner, the live indicator. */
+import type { ReactNode } from "react";
+import { Link, useLocation } from "wouter";
+import { useHealth } from "../api/queries";
+import { useConnection } from "../live/LiveProvider";
+
+const NAV = [
+  { href: "/", label: "Dashboard" },
+  { href: "/costs", label: "Costs" },
+] as const;
+
+export function Layout({ children }: { children: ReactNode }) {
+  const [location] = useLocation();
+  return (
+    <div className="min-h-screen">
+      <SimulatedBanner />
+      <header className="sticky top-0 z-40 border-b border-slate-800 bg-slate-950/90 backdrop-blur">
+        <div className="mx-auto flex h-14 max-w-7xl items-center gap-3 px-4 sm:gap-6">
+          <Link href="/" className="flex shrink-0 items-center gap-2 font-semibold text-white">
+            <img src="/favicon.svg" alt="" className="h-6 w-6" />
+            <span className="hidden sm:inline">ComfyHangar</span>
+          </Link>
+          <nav aria-label="Main" className="flex items-center gap-1">
+            {NAV.map((item) => {
+              const active = item.href === "/" ? location === "/" : location.startsWith(item.href);
+              return (
+                <Link
+                  key={item.href}
+                  href={item.href}
+                  aria-current={active ? "page" : undefined}
+                  className={`rounded-md px-2.5 py-1.5 text-sm ${active ? "bg-slate-800 text-white" : "text-slate-400 hover:text-white"}`}
+                >
+                  {item.label}
+                </Link>
+              );
+            })}
+          </nav>
+          <div className="ml-auto flex items-center gap-3">
+            <ConnectionIndicator />
+            <Link
+              href="/deploy"
+              className="rounded-md bg-sky-500 px-3 py-1.5 text-sm font-medium text-slate-950 hover:bg-sky-400 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-400"
+            >
+              Deploy
+            </Link>
+          </div>
+        </div>
+      </header>
+      <main className="mx-auto max-w-7xl px-4 py-6">{children}</main>
+    </div>
+  );
+}
+
+/** Shown whenever the server runs on the embedded RunPod emulator: nothing is real or billed. */
+export function SimulatedBanner() {
+  const health = useHealth();
+  if (!health.data?.simulated) return null;
+  return (
+    <div role="note" data-testid="simulated-banner" className="bg-amber-400 px-4 py-1.5 text-center text-sm font-medium text-amber-950">
+      Simulated cloud: no RunPod API key is set, so pods run on the built-in emulator and nothing is billed.
+    </div>
+  );
+}
+
+const LABEL = { open: "Live", connecting: "Connecting", reconnecting: "Reconnecting" } as const;
+const DOT = { open: "bg-emerald-400", connecting: "bg-slate-400 animate-pulse", reconnecting: "bg-amber-400 animate-pulse" } as const;
+
+/** Whether live updates are flowing; while reconnecting, when the next try is. */
+export function ConnectionIndicator() {
+  const { state, retryInMs } = useConnection();
+  const title =
+    state === "reconnecting" && retryInMs !== undefined
+      ? `Live updates interrupted; retrying in ${Math.ceil(retryInMs / 1000)} s`
+      : state === "open"
+        ? "Live updates connected"
+        : "Connecting to live updates";
+  return (
+    <span role="status" title={title} aria-label={title} data-testid="connection" data-state={state} className="inline-flex items-center gap-1.5 text-xs text-slate-400">
+      <span className={`h-2 w-2 rounded-full ${DOT[state]}`} aria-hidden />
+      <span className="hidden sm:inline">{LABEL[state]}</span>
+    </span>
+  );
+}

@@ -1,0 +1,109 @@
+/**
+ * Runs the app's one EventSource, applies each event to the query cache, and tells components
+ * the connection state and the events they subscribe to.
+ */
+import { useQueryClient, type QueryKey } from "@tanstack/react-query";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { applyToCache, staleKeys } from "./applyEvent";
+import { EventStream, type ConnectionState, type HangarEvent } from "./eventStream";
+
+type Listener = (event: HangarEvent) => void;
+
+interface LiveContextValue {
+  state: ConnectionState;
+  retryInMs: number | undefined;
+  lastEventAt: number | null;
+  subscribe: (listener: Listener) => () => void;
+}
+
+const LiveContext = createContext<LiveContextValue>({
+  state: "connecting",
+  retryInMs: undefined,
+  lastEventAt: null,
+  subscribe: () => () => undefined,
+});
+
+/** Refetch at most once per `intervalMs` per query, trailing, so bursts of events cost one fetch. */
+function useThrottledInvalidate(intervalMs: number) {
+  const client = useQueryClient();
+  const pending = useRef(new Map<string, QueryKey>());
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => {
+    if (timer.current) clearTimeout(timer.current);
+  }, []);
+  return (queryKeys: QueryKey[]) => {
+    for (const key of queryKeys) pending.current.set(JSON.stringify(key), key);
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      const batch = [...pending.current.values()];
+      pending.current.clear();
+      for (const queryKey of batch) void client.invalidateQueries({ queryKey });
+    }, intervalMs);
+  };
+}
+
+export function LiveProvider({ children, url }: { children: ReactNode; url?: string }) {
+  const client = useQueryClient();
+  const [state, setState] = useState<ConnectionState>("connecting");
+  const [retryInMs, setRetryInMs] = useState<number | undefined>();
+  const [lastEventAt, setLastEventAt] = useState<number | null>(null);
+  const listeners = useRef(new Set<Listener>());
+  const invalidate = useThrottledInvalidate(750);
+  const invalidateRef = useRef(invalidate);
+  invalidateRef.current = invalidate;
+
+  useEffect(() => {
+    const stream = new EventStream({
+      url,
+      onEvent: (event) => {
+        applyToCache(client, event);
+        invalidateRef.current(staleKeys(event));
+        setLastEventAt(Date.now());
+        for (const listener of listeners.current) listener(event);
+      },
+      onState: (next, retry) => {
+        setState(next);
+        setRetryInMs(retry);
+      },
+      // The first connection starts with new events only: refetch what was loaded before it
+      // opened. A resumed one replays what it missed, so nothing needs reloading.
+      onOpen: (resumed) => {
+        if (!resumed) void client.invalidateQueries();
+      },
+    });
+    stream.start();
+    return () => stream.stop();
+  }, [client, url]);
+
+  const subscribe = useCallback((listener: Listener) => {
+    listeners.current.add(listener);
+    return () => {
+      listeners.current.delete(listener);
+    };
+  }, []);
+  const value = useMemo(
+    () => ({ state, retryInMs, lastEventAt, subscribe }),
+    [state, retryInMs, lastEventAt, subscribe],
+  );
+  return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
+}
+
+/** The live connection's state, for the indicator. */
+export function useConnection() {
+  const { state, retryInMs, lastEventAt } = useContext(LiveContext);
+  return { state, retryInMs, lastEventAt };
+}
+
+/** Call `listener` with every live event (optionally only one deployment's). */
+export function useLiveEvents(listener: Listener, deploymentId?: string) {
+  const { subscribe } = useContext(LiveContext);
+  const ref = useRef(listener);
+  ref.current = listener;
+  useEffect(
+    () => subscribe((event) => {
+      if (deploymentId === undefined || event.deployment_id === deploymentId) ref.current(event);
+    }),
+    [subscribe, deploymentId],
+  );
+}

@@ -1,0 +1,80 @@
+/**
+ * How a live event changes what the dashboard shows. The visible fields (state badge, setup
+ * progress, cost) are patched into the TanStack Query cache at once; the queries the event
+ * touches are then refetched (throttled by the caller) so every other field catches up.
+ */
+import type { QueryClient, QueryKey } from "@tanstack/react-query";
+import type { DeploymentDetail, DeploymentList, DeploymentState, DeploymentView, SetupStep } from "../api/generated";
+import type { HangarEvent } from "./eventStream";
+
+export const keys = {
+  deployments: ["deployments"] as const,
+  deployment: (id: string) => ["deployment", id] as const,
+  health: ["health"] as const,
+  costs: ["costs"] as const,
+  budgets: ["budgets"] as const,
+  pods: ["pods"] as const,
+};
+
+/** A deployment with the event's visible effect applied (the same object when it has none). */
+export function patchDeployment<T extends DeploymentView>(dep: T, event: HangarEvent): T {
+  const data = event.data;
+  switch (event.type) {
+    case "deployment_state":
+      return {
+        ...dep,
+        state: data.state as DeploymentState,
+        reason: (data.reason as string | null | undefined) ?? null,
+      };
+    case "cost_update":
+      return {
+        ...dep,
+        cost: {
+          ...dep.cost,
+          so_far_usd: String(data.so_far_usd ?? dep.cost.so_far_usd),
+          per_hour_usd: String(data.per_hour_usd ?? dep.cost.per_hour_usd),
+        },
+      };
+    case "setup_progress": {
+      const step = data.step as string | undefined;
+      if (!step) return dep;
+      const update: SetupStep = { ...(dep.setup.find((s) => s.step === step) ?? { step, status: "running" }) };
+      for (const field of ["status", "message", "bytes_done", "bytes_total", "speed_bps", "eta_s"] as const) {
+        if (field in data) (update as unknown as Record<string, unknown>)[field] = data[field];
+      }
+      const exists = dep.setup.some((s) => s.step === step);
+      const setup = exists ? dep.setup.map((s) => (s.step === step ? update : s)) : [...dep.setup, update];
+      return { ...dep, setup };
+    }
+    case "pod_status":
+      return dep.pod ? { ...dep, pod: { ...dep.pod, status: String(data.status ?? dep.pod.status) } } : dep;
+    default:
+      return dep;
+  }
+}
+
+/** The queries to refetch after this event. */
+export function staleKeys(event: HangarEvent): QueryKey[] {
+  const id = event.deployment_id;
+  switch (event.type) {
+    case "cost_update":
+      return [keys.costs, ...(id ? [keys.deployment(id)] : [])];
+    case "budget_warning":
+    case "budget_exceeded":
+      return [keys.budgets, keys.costs];
+    case "billing_mismatch":
+      return [keys.costs];
+    default:
+      return [keys.deployments, keys.pods, ...(id ? [keys.deployment(id)] : [])];
+  }
+}
+
+/** Patch the cached list and detail of the event's deployment. */
+export function applyToCache(client: QueryClient, event: HangarEvent): void {
+  const id = event.deployment_id;
+  if (!id) return;
+  client.setQueryData<DeploymentList>(keys.deployments, (list) =>
+    list && { ...list, deployments: list.deployments.map((d) => (d.id === id ? patchDeployment(d, event) : d)) },
+  );
+  client.setQueryData<DeploymentDetail>(keys.deployment(id), (detail) => detail && patchDeployment(detail, event));
+}
