@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from comfyhangar.agent.protocol import parse_progress_line
 from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.runpod import RunPodClient, RunPodError
+from comfyhangar.runpod.errors import RateLimitedError
 from comfyhangar.runpod.models import LogEvent
 from comfyhangar.server.background.leases import utcnow
 from comfyhangar.server.db.events import append_event, append_state_event
@@ -35,6 +38,19 @@ BACKFILL = 5000
 FLUSH_EVERY_S = 0.5
 FLUSH_LINES = 200
 FOLLOWED_STATUSES = ("STARTING", "RUNNING")
+RETRY_MAX_S = 120.0
+
+
+def retry_delay(
+    failures: int, base_s: float, error: RunPodError, rand: Callable[[], float] | None = None
+) -> float:
+    """How long a follower waits after its `failures`-th failure in a row: RunPod's own
+    `Retry-After` on a 429, else `base_s` doubling up to two minutes, with jitter so that the
+    followers of many pods do not all come back in the same second after an outage."""
+    if isinstance(error, RateLimitedError) and error.retry_after is not None:
+        return max(float(error.retry_after), base_s)
+    ceiling = min(RETRY_MAX_S, base_s * 2.0 ** max(0, failures - 1))
+    return ceiling * (0.5 + (rand or random.random)() / 2)
 
 
 class CursorMovedError(Exception):
@@ -106,16 +122,28 @@ class LogFollower:
             )
 
     async def _follow(self, target: Target) -> None:
+        failures = 0
+        previous: str | object | None = object()
         while True:
             cursor = await self._cursor(target.deployment_id)
+            if cursor != previous:
+                failures = 0  # lines arrived since the last failure: the stream works
+            previous = cursor
             try:
                 await self._read(target, cursor)
                 return  # the stream ended: the pod is gone
             except CursorMovedError:
                 continue
             except RunPodError as exc:
-                log.info("log stream of %s interrupted: %s", target.pod_id, exc)
-                await asyncio.sleep(self._interval)
+                failures += 1
+                delay = retry_delay(failures, self._interval, exc)
+                log.info(
+                    "log stream of %s interrupted (%s); retrying in %.0f s",
+                    target.pod_id,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
 
     async def _cursor(self, deployment_id: str) -> str | None:
         async with self._sessions() as session:
