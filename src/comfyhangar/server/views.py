@@ -1,8 +1,16 @@
-"""Shaping deployments for the API: database rows plus the reconciler's latest pod metrics."""
+"""Shaping deployments for the API: database rows plus the reconciler's latest pod metrics.
+
+The list (`GET /deployments`) is rendered to JSON once and kept by query (`RenderedLists`)
+until anything it shows may have changed; see `RenderedLists` for what ends an entry.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from comfyhangar.core.lifecycle import DeploymentState, Desired
@@ -126,3 +134,191 @@ def deployment_detail(
         for e in history
     ]
     return DeploymentDetail(**view.model_dump(), history=changes)
+
+
+# --- The rendered list ---------------------------------------------------------------------
+
+ListKey = tuple[str | None, int | None, int]  # (state, limit, offset)
+CostReader = Callable[[list[Deployment]], Awaitable[dict[str, DeploymentCost]]]
+_VIEW = DeploymentView.__pydantic_serializer__
+_COST = DeploymentCostView.__pydantic_serializer__
+_LINKS = DeploymentLinks.__pydantic_serializer__
+_NO_COST_OR_LINKS = {"cost", "links"}
+_LIST_HEAD = b'{"deployments":['
+_LIST_TAIL = b"]}"
+
+
+def cost_moves(dep: Deployment) -> bool:
+    """Whether the deployment's cost so far grows with the clock alone.
+
+    `CostService` adds `rate x (now - metered_until)` to the metered amount, and the rate is 0
+    unless the status last metered bills (anything but none or TERMINATED). A superset of the
+    deployments whose `so_far_usd` can change without a database write.
+    """
+    return dep.metered_until is not None and dep.metered_status not in (None, "TERMINATED")
+
+
+@dataclass(frozen=True)
+class MovingItem:
+    """A list item whose `cost` is filled in per request: everything around it is fixed."""
+
+    head: bytes  # the item's JSON up to and including `"cost":`
+    tail: bytes  # from `,"links":` to the item's closing brace
+    deployment: Deployment
+
+
+ListPart = bytes | MovingItem
+
+
+def render_list(
+    deployments: Sequence[tuple[Deployment, PodRow | None]],
+    live: Mapping[str, Pod],
+    costs: Mapping[str, DeploymentCost],
+    *,
+    simulated: bool,
+) -> tuple[list[ListPart], dict[str, Pod | None]]:
+    """Each deployment's JSON (as `DeploymentView` serialises it), and the live pods used."""
+    parts: list[ListPart] = []
+    used: dict[str, Pod | None] = {}
+    for dep, row in deployments:
+        pod = live.get(dep.pod_id) if dep.pod_id else None
+        if dep.pod_id:
+            used[dep.pod_id] = pod
+        view = deployment_view(dep, row, pod, simulated=simulated, cost=costs.get(dep.id))
+        if not cost_moves(dep):
+            parts.append(_VIEW.to_json(view))
+            continue
+        # The fields before `cost`, then `cost` (per request), then `links` (the last field).
+        head = _VIEW.to_json(view, exclude=_NO_COST_OR_LINKS)[:-1] + b',"cost":'
+        tail = b',"links":' + _LINKS.to_json(view.links) + b"}"
+        parts.append(MovingItem(head, tail, dep))
+    return parts, used
+
+
+@dataclass
+class RenderedList:
+    """One query's list as JSON, with what it was rendered from (to tell when it is stale)."""
+
+    tokens: tuple[int, int]  # (commit generation, newest event id) when rendering began
+    parts: list[ListPart]
+    live: dict[str, Pod | None]  # the reconciler's pod of each listed pod id, as rendered
+    made_at: float = field(default_factory=time.monotonic)
+    body: bytes | None = None  # the whole body, when no cost moves with the clock
+
+    def __post_init__(self) -> None:
+        if not any(isinstance(p, MovingItem) for p in self.parts):
+            self.body = _LIST_HEAD + b",".join(p for p in self.parts if isinstance(p, bytes))
+            self.body += _LIST_TAIL
+
+    def shows_live(self, live: Mapping[str, Pod]) -> bool:
+        """True while every listed pod's metrics are those rendered (identity, then equality)."""
+        for pod_id, rendered in self.live.items():
+            now = live.get(pod_id)
+            if now is not rendered and now != rendered:
+                return False
+        return True
+
+    async def assemble(self, costs: CostReader) -> bytes:
+        """The response body; costs that move with the clock are read now."""
+        if self.body is not None:
+            return self.body
+        moving = [p.deployment for p in self.parts if isinstance(p, MovingItem)]
+        fresh = await costs(moving)
+        chunks: list[bytes] = []
+        for part in self.parts:
+            if isinstance(part, MovingItem):
+                cost = _COST.to_json(cost_view(fresh.get(part.deployment.id)))
+                chunks.append(part.head + cost + part.tail)
+            else:
+                chunks.append(part)
+        return _LIST_HEAD + b",".join(chunks) + _LIST_TAIL
+
+
+class RenderedLists:
+    """The list endpoint's JSON bodies by query, kept while nothing they show has changed.
+
+    An entry serves only while all of these hold; otherwise the list is rendered again:
+    - no transaction of this process committed since its rendering began (`invalidate` is
+      called after every commit: every write of the server goes through `session.begin()`,
+      so a state, a pod row, a setup step, a metered cost or a lease changes the generation);
+    - the event hub has read no newer event (events other server processes append);
+    - the reconciler's latest listing holds the same pod (status, rate, metrics) for every
+      listed pod id;
+    - it is younger than `max_age_s`, when set (with a shared database, for what other server
+      processes write without an event).
+    Costs that grow with the clock (`cost_moves`) are never kept: they are read per request
+    and spliced into the fixed JSON around them. Renders of one query are shared by the
+    requests that arrive while it runs, if nothing changed since it began.
+    """
+
+    MAX_ENTRIES = 16
+
+    def __init__(self, *, max_age_s: float | None = None) -> None:
+        self.max_age_s = max_age_s
+        self.generation = 0
+        self.renders = 0  # how many times a list was rendered (for tests and profiling)
+        self._entries: OrderedDict[ListKey, RenderedList] = OrderedDict()
+        self._inflight: dict[ListKey, tuple[tuple[int, int], asyncio.Future[RenderedList]]] = {}
+
+    def invalidate(self) -> None:
+        """Something the list may show changed: no entry rendered before now serves again."""
+        self.generation += 1
+        self._entries.clear()
+
+    def _fresh(self, entry: RenderedList, tokens: tuple[int, int], live: Mapping[str, Pod]) -> bool:
+        if entry.tokens != tokens or not entry.shows_live(live):
+            return False
+        return self.max_age_s is None or time.monotonic() - entry.made_at < self.max_age_s
+
+    async def body(
+        self,
+        key: ListKey,
+        *,
+        event_id: int,
+        live: Mapping[str, Pod],
+        render: Callable[[], Awaitable[tuple[list[ListPart], dict[str, Pod | None]]]],
+        costs: CostReader,
+    ) -> bytes:
+        """The list's JSON for `key`: kept if still true, else rendered (once for all waiters)."""
+        tokens = (self.generation, event_id)
+        entry = self._entries.get(key)
+        if entry is None or not self._fresh(entry, tokens, live):
+            entry = await self._shared_render(key, tokens, render)
+            if not entry.shows_live(live):  # the reconciler moved on while it rendered
+                entry = await self._render(key, (self.generation, event_id), render)
+        return await entry.assemble(costs)
+
+    async def _shared_render(
+        self,
+        key: ListKey,
+        tokens: tuple[int, int],
+        render: Callable[[], Awaitable[tuple[list[ListPart], dict[str, Pod | None]]]],
+    ) -> RenderedList:
+        pending = self._inflight.get(key)
+        if pending is None or pending[0] != tokens:  # none, or begun before a change
+            future = asyncio.ensure_future(self._render(key, tokens, render))
+            pending = (tokens, future)
+            self._inflight[key] = pending
+
+            def _done(done: asyncio.Future[RenderedList]) -> None:
+                if self._inflight.get(key, (None, None))[1] is done:
+                    del self._inflight[key]
+
+            future.add_done_callback(_done)
+        return await asyncio.shield(pending[1])
+
+    async def _render(
+        self,
+        key: ListKey,
+        tokens: tuple[int, int],
+        render: Callable[[], Awaitable[tuple[list[ListPart], dict[str, Pod | None]]]],
+    ) -> RenderedList:
+        parts, live = await render()
+        self.renders += 1
+        entry = RenderedList(tokens, parts, live)
+        if tokens[0] == self.generation:  # nothing committed while it rendered
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.MAX_ENTRIES:
+                self._entries.popitem(last=False)
+        return entry

@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from comfyhangar.core.errors import Conflict
 from comfyhangar.core.lifecycle import DeploymentState
+from comfyhangar.runpod.models import Pod
 from comfyhangar.server.db.models import Deployment, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.deps import RuntimeDep
@@ -28,7 +29,13 @@ from comfyhangar.server.schemas.deployments import (
     LogTail,
 )
 from comfyhangar.server.services.pod_spec import comfyui_url
-from comfyhangar.server.views import deployment_detail, deployment_view
+from comfyhangar.server.views import (
+    ListPart,
+    RenderedList,
+    deployment_detail,
+    deployment_view,
+    render_list,
+)
 
 router = APIRouter(prefix="/deployments", tags=["deployments"])
 LOG_POLL_S = 0.5
@@ -57,33 +64,32 @@ async def list_deployments(
         int | None, Query(ge=1, le=1000, description="At most this many (default: all)")
     ] = None,
     offset: Annotated[int, Query(ge=0, description="Skip this many first")] = 0,
-) -> DeploymentList:
+) -> Response:
     """Every deployment, newest first; `state` filters; `limit` and `offset` page."""
-    deployments = await runtime.deployments.list(
-        state.value if state else None, limit=limit, offset=offset
-    )
-    pod_ids = [d.pod_id for d in deployments if d.pod_id]
-    async with runtime.sessions() as session:
-        rows = (
-            {r.id: r for r in await session.scalars(select(PodRow).where(PodRow.id.in_(pod_ids)))}
-            if pod_ids
-            else {}
+    # Serialised once, here (a returned Response skips FastAPI's own validation and
+    # serialisation; `response_model` still documents it), and kept until anything it shows
+    # changes: see `RenderedLists`.
+    status_ = state.value if state else None
+
+    async def render() -> tuple[list[ListPart], dict[str, Pod | None]]:
+        live = runtime.reconciler.pods
+        rows = await runtime.deployments.list_with_pods(status_, limit=limit, offset=offset)
+        costs = await runtime.costs.for_deployments(dep for dep, _ in rows)
+        return render_list(rows, live, costs, simulated=runtime.cloud.simulated)
+
+    lists = runtime.deployments.rendered_lists
+    if lists is None:
+        parts, _ = await render()
+        body = await RenderedList((0, 0), parts, {}).assemble(runtime.costs.for_deployments)
+    else:
+        body = await lists.body(
+            (status_, limit, offset),
+            event_id=runtime.events.last_id,
+            live=runtime.reconciler.pods,
+            render=render,
+            costs=runtime.costs.for_deployments,
         )
-    live = runtime.reconciler.pods
-    simulated = runtime.cloud.simulated
-    costs = await runtime.costs.for_deployments(deployments)
-    return DeploymentList(
-        deployments=[
-            deployment_view(
-                d,
-                rows.get(d.pod_id) if d.pod_id else None,
-                live.get(d.pod_id) if d.pod_id else None,
-                simulated=simulated,
-                cost=costs.get(d.id),
-            )
-            for d in deployments
-        ]
-    )
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{deployment_id}", response_model=DeploymentDetail)

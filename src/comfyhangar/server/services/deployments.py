@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from comfyhangar.agent.manifest import MANIFEST_VERSION, Policy
 from comfyhangar.core.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
@@ -38,6 +39,11 @@ from comfyhangar.server.services.secrets import (
     load_secrets,
     new_pod_token,
 )
+from comfyhangar.server.views import RenderedLists
+
+# With a database other server processes write to, what they change without an event (a cost
+# metered there, a lease's pod id) reaches this process's rendered lists within this.
+SHARED_DATABASE_LIST_MAX_AGE_S = 1.0
 
 LIVE_STATES = {s.value for s in DeploymentState if s not in (DeploymentState.TERMINATED,)}
 
@@ -73,6 +79,9 @@ class DeploymentService:
         self.policy = policy or Policy()
         # Checks models against Hugging Face / Civitai before anything is stored (None: off).
         self.preflight = preflight
+        # The list endpoint's rendered JSON (see `RenderedLists`); None when the sessions'
+        # commits cannot be watched (then every list is rendered afresh).
+        self.rendered_lists = _watched_lists(sessions)
 
     async def create(self, body: DeploymentCreate) -> Deployment:
         """Validate the manifest and against the catalog, store the deployment and its event."""
@@ -186,6 +195,22 @@ class DeploymentService:
         async with self._sessions() as session:
             return (await session.scalars(query)).all()
 
+    async def list_with_pods(
+        self, state: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> Sequence[tuple[Deployment, PodRow | None]]:
+        """`list`, each deployment with its pod row: one query."""
+        query = (
+            select(Deployment, PodRow)
+            .outerjoin(PodRow, PodRow.id == Deployment.pod_id)
+            .order_by(Deployment.created_at.desc(), Deployment.id)
+        )
+        if state is not None:
+            query = query.where(Deployment.state == state)
+        if limit is not None or offset:
+            query = query.limit(limit).offset(offset)
+        async with self._sessions() as session:
+            return [(dep, row) for dep, row in await session.execute(query)]
+
     async def get(self, deployment_id: str) -> Deployment:
         async with self._sessions() as session:
             deployment = await session.get(Deployment, deployment_id)
@@ -271,6 +296,27 @@ class DeploymentService:
                     )
         self._wake()
         return await self.get(deployment_id)
+
+
+def _watched_lists(sessions: async_sessionmaker[AsyncSession]) -> RenderedLists | None:
+    """Rendered lists that every commit of `sessions` invalidates (None: not watchable).
+
+    Only a session class of these sessions' own is watched (the server's sessionmaker makes
+    one); listening on SQLAlchemy's `Session` itself would hear every database in the process.
+    """
+    session_class = sessions.kw.get("sync_session_class")
+    if not isinstance(session_class, type) or session_class is Session:
+        return None
+    bind = sessions.kw.get("bind")
+    dialect = getattr(bind, "dialect", None)
+    shared = dialect is None or dialect.name != "sqlite"
+    lists = RenderedLists(max_age_s=SHARED_DATABASE_LIST_MAX_AGE_S if shared else None)
+
+    def _committed(_session: Session) -> None:
+        lists.invalidate()
+
+    event.listen(session_class, "after_commit", _committed)
+    return lists
 
 
 def _secret(value: SecretStr | None) -> str | None:
