@@ -1,0 +1,244 @@
+/** What the pod installs: a preset, custom model rows (the manifest's three source types) and custom nodes. */
+import type { PresetView } from "../../api/generated";
+import { bytes } from "../../lib/format";
+import { Button, ErrorState } from "../ui";
+import { FieldErrorText, SelectField, TextField } from "./fields";
+import { KNOWN_FOLDERS, newModelRow, newNodeRow, type ModelRow, type NodeRow, type SourceType } from "./form";
+
+const SOURCES: { value: SourceType; label: string }[] = [
+  { value: "huggingface", label: "Hugging Face" },
+  { value: "civitai", label: "Civitai" },
+  { value: "url", label: "URL" },
+];
+
+interface Props {
+  presets: PresetView[] | undefined;
+  presetsLoading: boolean;
+  presetsError: unknown;
+  onRetryPresets: () => void;
+  preset: string;
+  onPreset: (id: string) => void;
+  models: ModelRow[];
+  onModels: (rows: ModelRow[]) => void;
+  nodes: NodeRow[];
+  onNodes: (rows: NodeRow[]) => void;
+  errors: Record<string, string>;
+  /** Indices of the chosen preset's models kept after the custom rows replace same-named ones. */
+  keptPresetModels: number[];
+}
+
+export function ModelsSection(props: Props) {
+  const { presets, preset: presetId, models, nodes, errors } = props;
+  const preset = presets?.find((p) => p.id === presetId);
+  const updateModel = (key: number, patch: Partial<ModelRow>) => props.onModels(models.map((m) => (m.key === key ? { ...m, ...patch } : m)));
+  const updateNode = (key: number, patch: Partial<NodeRow>) => props.onNodes(nodes.map((n) => (n.key === key ? { ...n, ...patch } : n)));
+
+  return (
+    <div className="space-y-5">
+      <FieldErrorText field="manifest" message={errors.manifest} />
+      <div>
+        <SelectField
+          label="Model preset"
+          field="preset"
+          error={errors.preset}
+          value={presetId}
+          onChange={(e) => props.onPreset(e.target.value)}
+          hint={props.presetsLoading ? "Loading presets…" : undefined}
+        >
+          <option value="">No preset</option>
+          {presets?.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.title} · {bytes(p.total_bytes)}
+            </option>
+          ))}
+          {/* Keep a chosen preset selectable while the list reloads. */}
+          {presetId && !preset && <option value={presetId}>{presetId}</option>}
+        </SelectField>
+        {Boolean(props.presetsError) && !presets && (
+          <div className="mt-2">
+            <ErrorState title="Could not load the presets" error={props.presetsError} onRetry={props.onRetryPresets} />
+          </div>
+        )}
+        {preset && <PresetDetails preset={preset} kept={props.keptPresetModels} errors={errors} />}
+      </div>
+
+      <fieldset>
+        <legend className="text-sm font-medium text-slate-300">Custom models</legend>
+        <p className="text-xs text-slate-500">
+          Added to the preset; a model with the same folder and file name replaces the preset's.
+        </p>
+        <FieldErrorText field="manifest.models" message={errors["manifest.models"]} />
+        <div className="mt-2 space-y-3">
+          {models.map((row, i) => (
+            <ModelRowEditor
+              key={row.key}
+              index={i}
+              row={row}
+              errors={errors}
+              onChange={(patch) => updateModel(row.key, patch)}
+              onRemove={() => props.onModels(models.filter((m) => m.key !== row.key))}
+            />
+          ))}
+        </div>
+        <Button size="sm" className="mt-3" onClick={() => props.onModels([...models, newModelRow()])}>
+          + Add model
+        </Button>
+      </fieldset>
+
+      <fieldset>
+        <legend className="text-sm font-medium text-slate-300">Custom nodes</legend>
+        <p className="text-xs text-slate-500">Git repositories cloned into ComfyUI's custom_nodes (https on an allowed host).</p>
+        <FieldErrorText field="manifest.custom_nodes" message={errors["manifest.custom_nodes"]} />
+        <div className="mt-2 space-y-3">
+          {nodes.map((row, i) => {
+            const at = `manifest.custom_nodes.${i}`;
+            return (
+              <div key={row.key} role="group" aria-label={`Custom node ${i + 1}`} className="rounded-lg bg-slate-950/50 p-3 ring-1 ring-slate-800">
+                <div className="grid gap-3 sm:grid-cols-[minmax(0,10rem)_minmax(0,1fr)_minmax(0,8rem)_auto] sm:items-start">
+                  <TextField label="Install as" field={`${at}.name`} error={errors[`${at}.name`]} value={row.name} placeholder="the repo's name" onChange={(e) => updateNode(row.key, { name: e.target.value })} />
+                  <TextField
+                    label="Git repo URL"
+                    field={`${at}.repo`}
+                    error={errors[`${at}.repo`]}
+                    type="url"
+                    inputMode="url"
+                    value={row.repo}
+                    placeholder="https://github.com/owner/repo"
+                    onChange={(e) => updateNode(row.key, { repo: e.target.value })}
+                  />
+                  <TextField label="Ref" field={`${at}.ref`} error={errors[`${at}.ref`]} value={row.ref} placeholder="main" onChange={(e) => updateNode(row.key, { ref: e.target.value })} />
+                  <Button variant="ghost" size="sm" className="justify-self-end sm:mb-1 sm:self-end" aria-label={`Remove custom node ${i + 1}`} onClick={() => props.onNodes(nodes.filter((n) => n.key !== row.key))}>
+                    Remove
+                  </Button>
+                </div>
+                <FieldErrorText field={at} message={errors[at]} />
+              </div>
+            );
+          })}
+        </div>
+        <Button size="sm" className="mt-3" onClick={() => props.onNodes([...nodes, newNodeRow()])}>
+          + Add custom node
+        </Button>
+      </fieldset>
+    </div>
+  );
+}
+
+function PresetDetails({ preset, kept, errors }: { preset: PresetView; kept: number[]; errors: Record<string, string> }) {
+  return (
+    <div className="mt-3 rounded-lg bg-slate-950/50 p-3 text-sm ring-1 ring-slate-800" data-testid="preset-details">
+      <p className="text-slate-300">{preset.description}</p>
+      <ul className="mt-2 divide-y divide-slate-800/80">
+        {preset.models.map((m, i) => (
+          <li key={`${m.folder}/${m.name}`} className="py-1.5">
+            <div className="flex items-center gap-2">
+              <span className={`min-w-0 flex-1 truncate ${kept.includes(i) ? "text-slate-200" : "text-slate-500 line-through"}`}>
+                <span className="text-slate-500">{m.folder}/</span>
+                {m.name}
+              </span>
+              {m.gated && <span className="shrink-0 rounded bg-amber-950 px-1.5 text-[11px] text-amber-300 ring-1 ring-amber-900">needs HF token</span>}
+              <span className="shrink-0 tabular-nums text-slate-400">{bytes(m.size)}</span>
+            </div>
+            <FieldErrorText field={`preset.models.${i}`} message={errors[`preset.models.${i}`]} />
+          </li>
+        ))}
+      </ul>
+      {preset.nodes.length > 0 && (
+        <p className="mt-2 text-xs text-slate-400">Custom nodes: {preset.nodes.map((n) => n.name).join(", ")}</p>
+      )}
+    </div>
+  );
+}
+
+function ModelRowEditor({
+  index,
+  row,
+  errors,
+  onChange,
+  onRemove,
+}: {
+  index: number;
+  row: ModelRow;
+  errors: Record<string, string>;
+  onChange: (patch: Partial<ModelRow>) => void;
+  onRemove: () => void;
+}) {
+  const at = `manifest.models.${index}`;
+  const err = (f: string) => errors[`${at}.${f}`];
+  return (
+    <div role="group" aria-label={`Custom model ${index + 1}`} className="rounded-lg bg-slate-950/50 p-3 ring-1 ring-slate-800" data-testid="model-row">
+      <div className="grid gap-3 sm:grid-cols-[minmax(0,11rem)_minmax(0,1fr)_minmax(0,9rem)_auto] sm:items-start">
+        <SelectField label="Folder" field={`${at}.folder`} error={err("folder")} value={row.folder} onChange={(e) => onChange({ folder: e.target.value })}>
+          {KNOWN_FOLDERS.map((f) => (
+            <option key={f} value={f}>
+              {f}
+            </option>
+          ))}
+        </SelectField>
+        <TextField
+          label="Save as"
+          field={`${at}.name`}
+          error={err("name")}
+          value={row.name}
+          placeholder={row.type === "huggingface" ? "defaults to the repo file's name" : "model.safetensors"}
+          onChange={(e) => onChange({ name: e.target.value })}
+        />
+        <SelectField label="Source" field={`${at}.source.type`} value={row.type} onChange={(e) => onChange({ type: e.target.value as SourceType })}>
+          {SOURCES.map((s) => (
+            <option key={s.value} value={s.value}>
+              {s.label}
+            </option>
+          ))}
+        </SelectField>
+        <Button variant="ghost" size="sm" className="justify-self-end sm:mb-1 sm:self-end" aria-label={`Remove custom model ${index + 1}`} onClick={onRemove}>
+          Remove
+        </Button>
+      </div>
+      <div className="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-[minmax(0,1fr)_minmax(0,1fr)_minmax(0,7rem)_minmax(0,7rem)]">
+        {row.type === "huggingface" && (
+          <>
+            <TextField className="col-span-2 sm:col-span-1" label="Repo" field={`${at}.source.repo`} error={err("source.repo")} value={row.repo} placeholder="org/name" onChange={(e) => onChange({ repo: e.target.value })} />
+            <TextField className="col-span-2 sm:col-span-1" label="File in repo" field={`${at}.source.file`} error={err("source.file")} value={row.file} placeholder="path/model.safetensors" onChange={(e) => onChange({ file: e.target.value })} />
+            <TextField label="Revision" field={`${at}.source.revision`} error={err("source.revision")} value={row.revision} placeholder="main" onChange={(e) => onChange({ revision: e.target.value })} />
+          </>
+        )}
+        {row.type === "civitai" && (
+          <TextField
+            label="Model version ID"
+            field={`${at}.source.version_id`}
+            error={err("source.version_id")}
+            inputMode="numeric"
+            value={row.versionId}
+            placeholder="e.g. 128713"
+            className="col-span-2 sm:col-span-3"
+            onChange={(e) => onChange({ versionId: e.target.value })}
+          />
+        )}
+        {row.type === "url" && (
+          <TextField
+            label="URL"
+            field={`${at}.source.url`}
+            error={err("source.url")}
+            type="url"
+            inputMode="url"
+            value={row.url}
+            placeholder="https://huggingface.co/…/model.safetensors"
+            className="col-span-2 sm:col-span-3"
+            onChange={(e) => onChange({ url: e.target.value })}
+          />
+        )}
+        <TextField
+          label="Size (GB)"
+          field={`${at}.size`}
+          inputMode="decimal"
+          value={row.sizeGb}
+          placeholder="optional"
+          title="Approximate, for the disk check on this page; the pod checks the real size"
+          className={row.type === "huggingface" ? "" : "col-span-2 sm:col-span-1"}
+          onChange={(e) => onChange({ sizeGb: e.target.value })}
+        />
+      </div>
+      <FieldErrorText field={at} message={errors[at]} />
+    </div>
+  );
+}
