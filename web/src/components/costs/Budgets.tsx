@@ -5,11 +5,11 @@
 import { useState, type FormEvent } from "react";
 import type { BudgetCreate, BudgetView } from "../../api/generated";
 import { useDeployments } from "../../api/queries";
-import { dateTime, usd } from "../../lib/format";
+import { usd } from "../../lib/format";
 import { Button, ConfirmDialog, EmptyState, ErrorState, Skeleton } from "../ui";
 import { CONTROL, Field, formLevelError, serverFieldError } from "./fields";
 import { useBudgets, useCreateBudget, useDeleteBudget, useUpdateBudget } from "./queries";
-import { num } from "./range";
+import { num, shortDateTime } from "./range";
 import { Section } from "./Section";
 
 type OnExceed = BudgetView["on_exceed"];
@@ -83,7 +83,7 @@ function EditBudget({ budget, onDone }: { budget: BudgetView; onDone: () => void
     <form onSubmit={submit} noValidate className="mt-3 grid gap-3 rounded-lg bg-slate-950/50 p-3 ring-1 ring-slate-800 sm:grid-cols-[1fr_1fr_auto] sm:items-start">
       <Field label={`New limit for ${budget.name} (USD)`} error={limitError ?? serverFieldError(update.error, "limit_usd")}>
         {(props) => (
-          <input {...props} className={CONTROL} inputMode="decimal" type="number" min="0" step="0.01" value={limit} onChange={(e) => setLimit(e.target.value)} data-autofocus />
+          <input {...props} className={CONTROL} inputMode="decimal" type="number" min="0" step="0.01" value={limit} onChange={(e) => setLimit(e.target.value)} autoFocus />
         )}
       </Field>
       <Field label={`Action for ${budget.name}`} error={serverFieldError(update.error, "on_exceed")}>
@@ -152,7 +152,7 @@ export function BudgetItem({ budget, scope }: { budget: BudgetView; scope: strin
       <div className="mt-1.5">
         <BudgetBar budget={budget} />
       </div>
-      <p className="mt-1.5 text-xs text-slate-500">Period ends {dateTime(budget.period_end)}</p>
+      <p className="mt-1.5 text-xs text-slate-500">Period ends {shortDateTime(budget.period_end)}</p>
       {editing && <EditBudget budget={budget} onDone={() => setEditing(false)} />}
       {confirming && (
         <ConfirmDialog
@@ -167,7 +167,7 @@ export function BudgetItem({ budget, scope }: { budget: BudgetView; scope: strin
           onConfirm={() => remove.mutate(budget.id, { onSuccess: () => setConfirming(false) })}
         >
           <p>
-            {scope} will no longer be held to its {usd(budget.limit_usd)} {budget.period} limit.
+            Spend on {scope === "All deployments" ? "all deployments" : scope} will no longer be checked against its {usd(budget.limit_usd)} {budget.period} limit{budget.on_exceed === "warn" ? "" : `, and nothing will be ${budget.on_exceed === "stop" ? "stopped" : "terminated"} by it`}.
           </p>
           {remove.isError && (
             <p role="alert" className="mt-3 text-rose-300">

@@ -24,13 +24,13 @@ export function CostSummaryCard() {
             label="Burn rate"
             testId="costs-burn-rate"
             value={<Value loading={loading}>{perHour(data?.burn_rate_per_hour_usd)}</Value>}
-            hint={data ? `${data.deployments_billing} deployment${data.deployments_billing === 1 ? "" : "s"} billing` : " "}
+            hint={data ? `${data.deployments_billing} deployment${data.deployments_billing === 1 ? "" : "s"} billing` : "\u00a0"}
           />
           <Stat
             label="At this rate, 30 days"
             testId="costs-projection-month"
             value={<Value loading={loading}>{usd(data?.projections.month)}</Value>}
-            hint={data ? `${usd(data.projections.day)} a day · ${usd(data.projections.week)} a week` : " "}
+            hint={data ? `${usd(data.projections.day)} a day · ${usd(data.projections.week)} a week` : "\u00a0"}
           />
           <Stat
             label="RunPod balance"
@@ -46,7 +46,7 @@ export function CostSummaryCard() {
                   </span>
                 )
               ) : (
-                " "
+                "\u00a0"
               )
             }
           />

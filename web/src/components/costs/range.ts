@@ -44,3 +44,8 @@ export function share(part: number, total: number): { ratio: number; label: stri
   const pct = ratio * 100;
   return { ratio, label: pct < 1 ? "<1%" : `${Math.round(pct)}%` };
 }
+
+/** `Dec 1, 2026, 12:00 AM` in the local zone. */
+export function shortDateTime(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
