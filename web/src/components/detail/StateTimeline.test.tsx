@@ -1,0 +1,30 @@
+import { render, screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { StateTimeline } from "./StateTimeline";
+
+describe("StateTimeline", () => {
+  it("lists every state change, newest first, with how long it lasted and why", () => {
+    const now = Date.parse("2026-11-26T08:10:00Z");
+    render(
+      <StateTimeline
+        now={now}
+        history={[
+          { state: "pending", at: "2026-11-26T08:00:00Z" },
+          { state: "creating", at: "2026-11-26T08:00:05Z" },
+          { state: "failed", at: "2026-11-26T08:02:05Z", reason: "no RTX 4090 in stock in SECURE" },
+        ]}
+      />,
+    );
+    const entries = within(screen.getByTestId("timeline")).getAllByTestId("timeline-entry");
+    expect(entries.map((e) => e.dataset.state)).toEqual(["failed", "creating", "pending"]);
+    expect(within(entries[0]!).getByText("no RTX 4090 in stock in SECURE")).toBeTruthy();
+    expect(entries[1]!.textContent).toContain("for 2m 00s");
+    expect(entries[2]!.textContent).toContain("for 5s");
+  });
+
+  it("says so when there is no history yet", () => {
+    render(<StateTimeline now={0} history={[]} />);
+    expect(screen.getByTestId("timeline").textContent).toContain("No state changes yet");
+    expect(screen.queryAllByTestId("timeline-entry")).toHaveLength(0);
+  });
+});

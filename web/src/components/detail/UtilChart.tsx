@@ -1,0 +1,69 @@
+/**
+ * The one place uPlot lives (it needs a real canvas: tests mock this module's `uplot` import).
+ * Percentages over time for GPU, GPU memory, CPU and memory; resizes with its container.
+ */
+import { useEffect, useRef } from "react";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { WINDOW_S, type UtilSample } from "./utilSamples";
+
+export const SERIES = [
+  { key: "gpu", label: "GPU", colour: "#38bdf8" },
+  { key: "gpuMemory", label: "GPU memory", colour: "#a78bfa" },
+  { key: "cpu", label: "CPU", colour: "#34d399" },
+  { key: "memory", label: "Memory", colour: "#fbbf24" },
+] as const;
+
+export function chartData(samples: UtilSample[]): uPlot.AlignedData {
+  return [samples.map((s) => s.t), ...SERIES.map(({ key }) => samples.map((s) => s[key]))];
+}
+
+const AXIS = { stroke: "#94a3b8", grid: { stroke: "#1e293b", width: 1 }, ticks: { stroke: "#334155", width: 1 }, font: "11px ui-sans-serif, system-ui, sans-serif" };
+
+export function UtilChart({ samples, height = 160 }: { samples: UtilSample[]; height?: number }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const latest = useRef(samples);
+  latest.current = samples;
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const chart = new uPlot(
+      {
+        width: Math.max(el.clientWidth, 200),
+        height,
+        legend: { show: false },
+        cursor: { drag: { x: false, y: false }, points: { size: 6 } },
+        // Always a ten-minute window ending at the newest sample, so the chart scrolls, never zooms.
+        scales: { x: { time: true, range: (_u, _min, max) => [max - WINDOW_S, max] }, y: { range: [0, 100] } },
+        axes: [
+          { ...AXIS },
+          { ...AXIS, size: 48, values: (_u, ticks) => ticks.map((v) => `${v}%`), splits: () => [0, 25, 50, 75, 100] },
+        ],
+        series: [
+          {},
+          ...SERIES.map(({ label, colour }) => ({ label, stroke: colour, width: 1.5, spanGaps: false, points: { show: false } })),
+        ],
+      },
+      chartData(latest.current),
+      el,
+    );
+    plot.current = chart;
+    const resize = typeof ResizeObserver === "undefined"
+      ? null
+      : new ResizeObserver(() => chart.setSize({ width: Math.max(el.clientWidth, 200), height }));
+    resize?.observe(el);
+    return () => {
+      resize?.disconnect();
+      chart.destroy();
+      plot.current = null;
+    };
+  }, [height]);
+
+  useEffect(() => {
+    plot.current?.setData(chartData(samples));
+  }, [samples]);
+
+  return <div ref={box} className="w-full overflow-hidden" style={{ height }} />;
+}
