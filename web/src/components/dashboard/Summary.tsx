@@ -1,0 +1,74 @@
+/**
+ * The figures at the top of the dashboard: pods running, spend today, burn rate, balance.
+ * The cost summary is refetched whenever costs change (the live layer invalidates `["costs"]`).
+ */
+import { useQuery } from "@tanstack/react-query";
+import { costSummary, type DeploymentView } from "../../api/generated";
+import { keys } from "../../api/queries";
+import { perHour, usd } from "../../lib/format";
+import { Button, Card, errorMessage, Skeleton, Stat } from "../ui";
+import { RUNNING_STATES } from "./logic";
+
+export const summaryKey = [...keys.costs, "summary"] as const;
+
+export function useCostSummary() {
+  return useQuery({ queryKey: summaryKey, queryFn: ({ signal }) => costSummary({ signal }) });
+}
+
+const loading = <Skeleton className="h-7 w-20" />;
+
+export function Summary({ deployments }: { deployments: DeploymentView[] | undefined }) {
+  const summary = useCostSummary();
+  const data = summary.data;
+  const running = deployments?.filter((d) => RUNNING_STATES.has(d.state)).length;
+  const ready = deployments?.filter((d) => d.state === "ready").length ?? 0;
+  const stopped = deployments?.filter((d) => d.state === "stopped").length ?? 0;
+  const costValue = (value: () => string) => (data ? value() : summary.isError ? "—" : loading);
+
+  return (
+    <Card className="p-4" aria-label="Summary">
+      <div className="grid grid-cols-2 gap-4 sm:grid-cols-4">
+        <Stat
+          label="Pods running"
+          testId="summary-running"
+          value={running === undefined ? loading : running}
+          hint={deployments ? `${ready} ready · ${stopped} stopped` : "\u00a0"}
+        />
+        <Stat
+          label="Spend today"
+          testId="summary-spend-today"
+          value={costValue(() => usd(data!.spent_today_usd))}
+          hint={data ? `${usd(data.spent_this_month_usd)} this month` : "\u00a0"}
+        />
+        <Stat
+          label="Burn rate"
+          testId="summary-burn-rate"
+          value={costValue(() => perHour(data!.burn_rate_per_hour_usd))}
+          hint={data ? `≈ ${usd(data.projections.day)} per day` : "\u00a0"}
+        />
+        <Stat
+          label="Balance"
+          testId="summary-balance"
+          value={costValue(() => (data!.balance_usd === null || data!.balance_usd === undefined ? "—" : usd(data!.balance_usd)))}
+          hint={
+            data
+              ? data.balance_usd === null || data.balance_usd === undefined
+                ? (data.balance_detail ?? "Not known yet")
+                : data.simulated
+                  ? "Simulated account"
+                  : "RunPod account"
+              : "\u00a0"
+          }
+        />
+      </div>
+      {summary.isError && (
+        <div role="alert" className="mt-3 flex flex-wrap items-center gap-2 border-t border-slate-800 pt-3 text-sm text-rose-200">
+          <span>Costs could not be loaded: {errorMessage(summary.error)}</span>
+          <Button size="sm" onClick={() => void summary.refetch()}>
+            Try again
+          </Button>
+        </div>
+      )}
+    </Card>
+  );
+}

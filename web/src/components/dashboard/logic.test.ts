@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { canDo, liveUptime, newestFirst, setupSummary, utilization } from "./logic";
+import { deployment } from "./fixtures";
+
+describe("liveUptime", () => {
+  const pod = deployment().pod!; // 125 s at 10:05:00
+  it("adds the time since RunPod last saw a running pod", () => {
+    expect(liveUptime(pod, Date.parse("2026-11-26T10:05:30Z"))).toBe(155);
+  });
+  it("never goes back when the browser clock is behind", () => {
+    expect(liveUptime(pod, Date.parse("2026-11-26T10:04:00Z"))).toBe(125);
+  });
+  it("is unknown for a pod that is not running, or none", () => {
+    expect(liveUptime({ ...pod, status: "EXITED" }, Date.now())).toBeNull();
+    expect(liveUptime(null, Date.now())).toBeNull();
+    expect(liveUptime({ ...pod, uptime_s: null }, Date.now())).toBeNull();
+  });
+});
+
+describe("canDo", () => {
+  it("allows terminate except when terminating or terminated", () => {
+    expect(canDo("terminate", "failed")).toBe(true);
+    expect(canDo("terminate", "terminating")).toBe(false);
+    expect(canDo("terminate", "terminated")).toBe(false);
+  });
+  it("allows stop while a pod is coming up, not once it is stopping", () => {
+    expect(canDo("stop", "pending")).toBe(true);
+    expect(canDo("stop", "stopping")).toBe(false);
+  });
+});
+
+describe("setupSummary", () => {
+  it("is unknown before the agent reports", () => {
+    expect(setupSummary([]).fraction).toBeNull();
+  });
+  it("names the failed step and counts finished ones", () => {
+    const s = setupSummary([
+      { step: "preflight", status: "done" },
+      { step: "comfyui", status: "skipped" },
+      { step: "custom_nodes", status: "failed", message: "git clone failed" },
+    ]);
+    expect(s.current?.step).toBe("custom_nodes");
+    expect(s.index).toBe(3);
+    expect(s.fraction).toBeCloseTo(2 / 6);
+    expect(s.bytesTotal).toBeNull();
+  });
+});
+
+describe("utilization and order", () => {
+  it("averages the pod's GPUs", () => {
+    expect(utilization(deployment().pod)).toBe("GPU 50% · VRAM 40% · CPU 20%");
+  });
+  it("sorts newest first", () => {
+    const list = newestFirst([
+      deployment({ id: "a", created_at: "2026-01-01T00:00:00Z" }),
+      deployment({ id: "b", created_at: "2026-02-01T00:00:00Z" }),
+    ]);
+    expect(list.map((d) => d.id)).toEqual(["b", "a"]);
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * What the dashboard derives from a deployment: which actions fit its state, the pod's uptime
+ * right now, where its setup is, how busy it is. Pure functions, so the rules are tested without rendering.
+ */
+import type { DeploymentState, DeploymentView, PodView, SetupStep } from "../../api/generated";
+import type { DeploymentAction } from "../../api/queries";
+
+const STOPPABLE: ReadonlySet<DeploymentState> = new Set([
+  "pending", "creating", "provisioning", "starting", "installing", "ready", "restarting",
+]);
+const STARTABLE: ReadonlySet<DeploymentState> = new Set(["stopped", "failed"]);
+const RESTARTABLE: ReadonlySet<DeploymentState> = new Set(["ready"]);
+const GONE: ReadonlySet<DeploymentState> = new Set(["terminating", "terminated"]);
+
+/** Whether asking for `action` makes sense in `state` (the server is the final judge: 409). */
+export function canDo(action: DeploymentAction, state: DeploymentState): boolean {
+  switch (action) {
+    case "stop":
+      return STOPPABLE.has(state);
+    case "start":
+      return STARTABLE.has(state);
+    case "restart":
+      return RESTARTABLE.has(state);
+    case "terminate":
+      return !GONE.has(state);
+  }
+}
+
+/** States in which the deployment has (or is getting) a running pod: what "pods running" counts. */
+export const RUNNING_STATES: ReadonlySet<DeploymentState> = new Set([
+  "provisioning", "starting", "installing", "ready", "restarting",
+]);
+
+/** Newest first (the API already sorts so; kept here so the cache patches can never reorder). */
+export function newestFirst<T extends Pick<DeploymentView, "created_at">>(list: readonly T[]): T[] {
+  return [...list].sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
+}
+
+/**
+ * The pod's uptime in seconds at `now`. RunPod reported `uptime_s` when the pod was last seen;
+ * while it is RUNNING the time since then is added, so the number moves every second.
+ */
+export function liveUptime(pod: PodView | null, now: number): number | null {
+  if (!pod || pod.uptime_s === null || pod.uptime_s === undefined) return null;
+  if (pod.status !== "RUNNING") return null; // a stopped pod's last uptime says nothing now
+  const seen = Date.parse(pod.last_seen_at);
+  const since = Number.isFinite(seen) ? Math.max(0, (now - seen) / 1000) : 0;
+  return pod.uptime_s + since;
+}
+
+export const SETUP_STEPS = ["preflight", "comfyui", "custom_nodes", "models", "start", "ready"] as const;
+
+const STEP_LABEL: Record<string, string> = {
+  preflight: "Checking",
+  comfyui: "Installing ComfyUI",
+  custom_nodes: "Installing custom nodes",
+  models: "Downloading models",
+  start: "Starting ComfyUI",
+  ready: "Ready",
+};
+
+export function stepLabel(step: string): string {
+  return STEP_LABEL[step] ?? step.replace(/_/g, " ");
+}
+
+export interface SetupSummary {
+  /** The step being worked on (or the failed one, or the last one reported). */
+  current: SetupStep | null;
+  /** Its position, 1-based, among the six steps. */
+  index: number;
+  /** 0..1 over all six steps; null when nothing was reported yet. */
+  fraction: number | null;
+  /** Bytes of the current step, when the agent reports them. */
+  bytesDone: number | null;
+  bytesTotal: number | null;
+}
+
+function isActive(step: SetupStep) {
+  return step.status === "running" || step.status === "started";
+}
+
+/** Where the setup stands: finished steps count whole, the current one by its bytes. */
+export function setupSummary(setup: readonly SetupStep[]): SetupSummary {
+  if (setup.length === 0) return { current: null, index: 0, fraction: null, bytesDone: null, bytesTotal: null };
+  const current =
+    [...setup].reverse().find((s) => s.status === "failed") ??
+    [...setup].reverse().find(isActive) ??
+    setup[setup.length - 1] ??
+    null;
+  let finished = 0;
+  for (const step of setup) if (step.status === "done" || step.status === "skipped") finished += 1;
+  const total = current?.bytes_total ?? null;
+  const done = current?.bytes_done ?? null;
+  const partial = current && isActive(current) && total && done !== null ? Math.min(1, done / total) : 0;
+  const index = current ? Math.max(1, SETUP_STEPS.indexOf(current.step as (typeof SETUP_STEPS)[number]) + 1) : 0;
+  return {
+    current,
+    index,
+    fraction: Math.min(1, (finished + partial) / SETUP_STEPS.length),
+    bytesDone: current && isActive(current) && total ? (done ?? 0) : null,
+    bytesTotal: current && isActive(current) && total ? total : null,
+  };
+}
+
+/** One line telling what a deployment in `state` is doing, for states without a richer view. */
+export function stateLine(state: DeploymentState): string {
+  switch (state) {
+    case "pending":
+      return "Queued: the pod will be requested from RunPod in a moment.";
+    case "creating":
+      return "Asking RunPod for a pod with this GPU…";
+    case "provisioning":
+      return "RunPod is preparing the machine and pulling the image.";
+    case "starting":
+      return "The pod is starting; ComfyUI setup follows.";
+    case "installing":
+      return "Setting up ComfyUI…";
+    case "ready":
+      return "ComfyUI is up and answering.";
+    case "stopping":
+      return "Stopping the pod…";
+    case "stopped":
+      return "Stopped: the GPU no longer bills; the disk is kept and still bills.";
+    case "restarting":
+      return "Restarting ComfyUI…";
+    case "terminating":
+      return "Deleting the pod and its volume…";
+    case "terminated":
+      return "Terminated: the pod and its volume are gone; nothing bills.";
+    case "failed":
+      return "Failed.";
+  }
+}
+
+/** `GPU 41% · VRAM 50%` (averaged over the pod's GPUs), or null when RunPod reported nothing. */
+export function utilization(pod: PodView | null): string | null {
+  if (!pod || pod.status !== "RUNNING") return null;
+  const avg = (values: number[] | undefined) =>
+    values && values.length ? Math.round(values.reduce((a, b) => a + b, 0) / values.length) : null;
+  const parts: string[] = [];
+  const gpu = avg(pod.gpu_util);
+  const vram = avg(pod.gpu_memory_util);
+  if (gpu !== null) parts.push(`GPU ${gpu}%`);
+  if (vram !== null) parts.push(`VRAM ${vram}%`);
+  if (pod.cpu_util !== null && pod.cpu_util !== undefined) parts.push(`CPU ${Math.round(pod.cpu_util)}%`);
+  return parts.length ? parts.join(" · ") : null;
+}
