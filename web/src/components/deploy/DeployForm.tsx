@@ -160,14 +160,18 @@ export function DeployForm() {
     if (fields.some((f) => f in errors)) setErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !fields.includes(k))));
   };
 
+  // The count field may be empty while the user types; what is sent is always 1..max.
+  const [countDraft, setCountDraft] = useState<string | null>(null);
   const selectGpu = (id: string) => {
     const next = gpus.data?.gpus.find((g) => g.id === id);
     const max = next ? maxCountIn(next, form.cloud) : 16;
     const keepDc = next?.data_centers.some((d) => d.id === form.dataCenter);
+    setCountDraft(null);
     change({ gpuId: id, count: max > 0 ? Math.min(form.count, max) : form.count, dataCenter: keepDc ? form.dataCenter : "" }, "gpu.id", "gpu.count", "data_center_ids");
   };
   const selectCloud = (cloud: Cloud) => {
     const max = gpu ? maxCountIn(gpu, cloud) : 16;
+    setCountDraft(null);
     change(
       { cloud, count: max > 0 ? Math.min(form.count, max) : form.count, storage: cloud === "COMMUNITY" ? "pod" : form.storage },
       "cloud", "gpu.count", "network_volume_id",
@@ -175,8 +179,13 @@ export function DeployForm() {
   };
   const setCount = (text: string) => {
     const n = Math.floor(Number(text));
-    if (text === "" || !Number.isFinite(n)) return change({ count: 1 }, "gpu.count");
-    change({ count: Math.max(1, Math.min(n, Math.max(1, maxCount))) }, "gpu.count");
+    if (text.trim() === "" || !Number.isFinite(n)) {
+      setCountDraft(text);
+      return change({ count: 1 }, "gpu.count");
+    }
+    const clamped = Math.max(1, Math.min(n, Math.max(1, maxCount)));
+    setCountDraft(clamped === n ? text : null);
+    change({ count: clamped }, "gpu.count");
   };
 
   const mutation = useMutation({
@@ -278,8 +287,9 @@ export function DeployForm() {
               min={1}
               max={Math.max(1, maxCount)}
               step={1}
-              value={form.count}
+              value={countDraft ?? form.count}
               onChange={(e) => setCount(e.target.value)}
+              onBlur={() => setCountDraft(null)}
               hint={
                 gpu
                   ? maxCount > 0

@@ -1,0 +1,224 @@
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { DeployForm } from "./DeployForm";
+import { renderWithApp, stubApi } from "./testing";
+
+afterEach(() => vi.unstubAllGlobals());
+
+async function chooseGpu(id: string) {
+  const option = (await screen.findAllByTestId("gpu-option")).find((el) => el.dataset.gpuId === id)!;
+  fireEvent.click(option);
+  return option;
+}
+
+describe("Deploy form", () => {
+  it("limits the GPU count to the chosen GPU's largest machine in the cloud", async () => {
+    stubApi();
+    renderWithApp(<DeployForm />);
+    await chooseGpu("NVIDIA A100 80GB PCIe");
+    const count = screen.getByLabelText("GPU count") as HTMLInputElement;
+    expect(count.max).toBe("2");
+    fireEvent.change(count, { target: { value: "5" } });
+    expect(count.value).toBe("2");
+    fireEvent.change(count, { target: { value: "0" } });
+    expect(count.value).toBe("1");
+    // Emptied while typing: stays empty until the field is left, then shows 1.
+    fireEvent.change(count, { target: { value: "" } });
+    expect(count.value).toBe("");
+    fireEvent.blur(count);
+    expect(count.value).toBe("1");
+    // Community machines of that GPU hold one.
+    fireEvent.change(count, { target: { value: "2" } });
+    fireEvent.click(screen.getByLabelText("Community cloud"));
+    await waitFor(() => expect(count.value).toBe("1"));
+    expect(count.max).toBe("1");
+  });
+
+  it("sends what was entered: GPU, cloud, disks, preset, a custom model, a node, tokens; then clears the tokens and goes to the dashboard", async () => {
+    const user = userEvent.setup();
+    const api = stubApi();
+    const { client, location } = renderWithApp(<DeployForm />);
+    const invalidate = vi.spyOn(client, "invalidateQueries");
+    await user.type(screen.getByLabelText("Name"), "flux-1");
+    await chooseGpu("NVIDIA GeForce RTX 4090");
+    await user.clear(screen.getByLabelText("GPU count"));
+    await user.type(screen.getByLabelText("GPU count"), "2");
+    await user.click(screen.getByLabelText("Community cloud"));
+    await user.selectOptions(screen.getByLabelText("Data center"), "EU-RO-1");
+    await user.clear(screen.getByLabelText("Container disk (GB)"));
+    await user.type(screen.getByLabelText("Container disk (GB)"), "60");
+    await user.clear(screen.getByLabelText("Volume (GB)"));
+    await user.type(screen.getByLabelText("Volume (GB)"), "150");
+    await screen.findByRole("option", { name: /SDXL base 1.0/ });
+    await user.selectOptions(screen.getByLabelText("Model preset"), "sdxl-base");
+
+    await user.click(screen.getByRole("button", { name: "+ Add model" }));
+    const row = screen.getByRole("group", { name: "Custom model 1" });
+    await user.selectOptions(within(row).getByLabelText("Folder"), "loras");
+    await user.type(within(row).getByLabelText("Save as"), "detail; rm -rf $HOME.safetensors");
+    await user.selectOptions(within(row).getByLabelText("Source"), "civitai");
+    await user.type(within(row).getByLabelText("Model version ID"), "128713");
+    await user.click(screen.getByRole("button", { name: "+ Add model" }));
+    const row2 = screen.getByRole("group", { name: "Custom model 2" });
+    await user.type(within(row2).getByLabelText("Repo"), "org/repo");
+    await user.type(within(row2).getByLabelText("File in repo"), "sub/m.safetensors");
+
+    await user.click(screen.getByRole("button", { name: "+ Add custom node" }));
+    const node = screen.getByRole("group", { name: "Custom node 1" });
+    await user.type(within(node).getByLabelText("Git repo URL"), "https://github.com/rgthree/rgthree-comfy");
+
+    await user.type(screen.getByLabelText("Hugging Face token"), "hf_secret");
+    await user.type(screen.getByLabelText("Civitai token"), "civ_secret");
+    expect((screen.getByLabelText("Hugging Face token") as HTMLInputElement).type).toBe("password");
+    expect(screen.getByLabelText("Civitai token").getAttribute("autocomplete")).toBe("off");
+
+    await user.click(screen.getByRole("button", { name: "Deploy" }));
+    await waitFor(() => expect(api.posts()).toHaveLength(1));
+    expect(api.posts()[0]!.body).toEqual({
+      name: "flux-1",
+      gpu: { id: "NVIDIA GeForce RTX 4090", count: 2 },
+      cloud: "COMMUNITY",
+      container_disk_gb: 60,
+      data_center_ids: ["EU-RO-1"],
+      volume_gb: 150,
+      preset: "sdxl-base",
+      manifest: {
+        version: 1,
+        custom_nodes: [{ repo: "https://github.com/rgthree/rgthree-comfy", ref: "main" }],
+        models: [
+          { folder: "loras", name: "detail; rm -rf $HOME.safetensors", source: { type: "civitai", version_id: 128713 } },
+          { folder: "checkpoints", source: { type: "huggingface", repo: "org/repo", file: "sub/m.safetensors" } },
+        ],
+      },
+      hf_token: "hf_secret",
+      civitai_token: "civ_secret",
+    });
+    await waitFor(() => expect(location.history).toContain("/"));
+    expect(location.history?.at(-1)).toBe("/");
+    expect(invalidate).toHaveBeenCalledWith({ queryKey: ["deployments"] });
+    expect((screen.getByLabelText("Hugging Face token") as HTMLInputElement).value).toBe("");
+    expect((screen.getByLabelText("Civitai token") as HTMLInputElement).value).toBe("");
+  }, 20_000);
+
+  it("shows each 422 message at its field, and a budget 409 above the button", async () => {
+    const user = userEvent.setup();
+    let reply: { status: number; body: unknown } = {
+      status: 422,
+      body: {
+        title: "Unprocessable Entity",
+        status: 422,
+        code: "invalid_input",
+        detail: "several",
+        errors: [
+          { field: "name", message: "String should match pattern" },
+          { field: "gpu.count", message: "machines have at most 8 GPUs in SECURE" },
+          { field: "container_disk_gb", message: "Input should be greater than or equal to 20" },
+          { field: "manifest.models.0.source.url", message: "scheme must be https" },
+          { field: "body", message: "Value error, hf_token: not a valid token" },
+        ],
+      },
+    };
+    const api = stubApi({ create: () => reply });
+    renderWithApp(<DeployForm />);
+    await user.type(screen.getByLabelText("Name"), "-bad");
+    await chooseGpu("NVIDIA GeForce RTX 4090");
+    await user.click(screen.getByRole("button", { name: "+ Add model" }));
+    const row = screen.getByRole("group", { name: "Custom model 1" });
+    await user.selectOptions(within(row).getByLabelText("Source"), "url");
+    await user.type(within(row).getByLabelText("URL"), "http://huggingface.co/x");
+    await user.click(screen.getByRole("button", { name: "Deploy" }));
+
+    const cases: [string, HTMLElement, string][] = [
+      ["name", screen.getByLabelText("Name"), "String should match pattern"],
+      ["gpu.count", screen.getByLabelText("GPU count"), "at most 8 GPUs"],
+      ["container_disk_gb", screen.getByLabelText("Container disk (GB)"), "greater than or equal to 20"],
+      ["manifest.models.0.source.url", within(row).getByLabelText("URL"), "scheme must be https"],
+      ["hf_token", screen.getByLabelText("Hugging Face token"), "not a valid token"],
+    ];
+    await waitFor(() => expect(screen.queryByTestId("field-error-name")).toBeTruthy(), { timeout: 3000 });
+    expect(api.posts()).toHaveLength(1);
+    for (const [field, input, message] of cases) {
+      const error = await screen.findByTestId(`field-error-${field}`);
+      expect(error.textContent).toContain(message);
+      expect(input.getAttribute("aria-invalid")).toBe("true");
+      expect(input.getAttribute("aria-describedby")?.split(" ")).toContain(error.id);
+    }
+    expect(screen.queryByTestId("deploy-error")).toBeNull();
+
+    reply = { status: 409, body: { title: "Conflict", status: 409, code: "budget_exceeded", detail: "The daily budget is spent." } };
+    await user.click(screen.getByRole("button", { name: "Deploy" }));
+    expect((await screen.findByTestId("deploy-error")).textContent).toContain("The daily budget is spent.");
+    expect(screen.queryByTestId("field-error-name")).toBeNull();
+  }, 20_000);
+
+  it("puts a preflight error of the merged manifest at the custom row it means", async () => {
+    const user = userEvent.setup();
+    stubApi({
+      create: () => ({
+        status: 422,
+        body: {
+          title: "Unprocessable Entity",
+          status: 422,
+          code: "preflight_failed",
+          detail: "preflight failed",
+          // The preset's two models come first in the merged manifest: index 2 is custom row 1.
+          errors: [{ field: "manifest.models.2", message: "loras/x.safetensors: not found on Hugging Face" }],
+        },
+      }),
+    });
+    renderWithApp(<DeployForm />);
+    await user.type(screen.getByLabelText("Name"), "ok");
+    await chooseGpu("NVIDIA GeForce RTX 4090");
+    await screen.findByRole("option", { name: /SDXL base 1.0/ });
+    await user.selectOptions(screen.getByLabelText("Model preset"), "sdxl-base");
+    await user.click(screen.getByRole("button", { name: "+ Add model" }));
+    await user.click(screen.getByRole("button", { name: "Deploy" }));
+    const row = screen.getByRole("group", { name: "Custom model 1" });
+    expect((await within(row).findByTestId("field-error-manifest.models.0")).textContent).toContain("not found on Hugging Face");
+  });
+
+  it("shows the server's estimate for the chosen GPU, asked after the inputs settle", async () => {
+    const api = stubApi();
+    renderWithApp(<DeployForm />);
+    expect(screen.getByTestId("estimate-per-hour").textContent).toBe("—");
+    await chooseGpu("NVIDIA GeForce RTX 4090");
+    await waitFor(() => expect(screen.getByTestId("estimate-per-hour").textContent).toBe("$0.711/h"));
+    expect(screen.getByTestId("estimate-per-day").textContent).toBe("$17.05");
+    expect(screen.getByTestId("estimate-stopped-per-hour").textContent).toBe("$0.027/h");
+    const asked = api.calls.filter((c) => c.path === "/api/v1/estimate");
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.body).toEqual({ gpu: { id: "NVIDIA GeForce RTX 4090", count: 1 }, cloud: "SECURE", container_disk_gb: 50, volume_gb: 100 });
+  });
+
+  it("never sends twice: the button is disabled while the create is in flight", async () => {
+    const user = userEvent.setup();
+    let release: (r: { status: number; body: unknown }) => void = () => {};
+    const api = stubApi({ create: () => new Promise((resolve) => (release = resolve)) });
+    renderWithApp(<DeployForm />);
+    await user.type(screen.getByLabelText("Name"), "once");
+    await chooseGpu("NVIDIA GeForce RTX 4090");
+    const button = screen.getByRole("button", { name: "Deploy" }) as HTMLButtonElement;
+    fireEvent.click(button);
+    fireEvent.click(button);
+    await waitFor(() => expect(button.disabled).toBe(true));
+    await user.click(button);
+    expect(api.posts()).toHaveLength(1);
+    release({ status: 503, body: { title: "Service Unavailable", status: 503, code: "upstream_unavailable", detail: "RunPod cannot be reached." } });
+    expect((await screen.findByTestId("deploy-error")).textContent).toContain("RunPod cannot be reached.");
+    expect(button.disabled).toBe(false);
+    expect(api.posts()).toHaveLength(1);
+  });
+
+  it("asks for a name and a GPU before sending anything", async () => {
+    const user = userEvent.setup();
+    const api = stubApi();
+    renderWithApp(<DeployForm />);
+    await screen.findAllByTestId("gpu-option");
+    await user.click(screen.getByRole("button", { name: "Deploy" }));
+    expect(screen.getByTestId("field-error-name").textContent).toContain("name");
+    expect(screen.getByTestId("field-error-gpu.id").textContent).toContain("GPU");
+    expect(screen.getByRole("radiogroup", { name: "GPU" }).getAttribute("aria-invalid")).toBe("true");
+    expect(api.posts()).toHaveLength(0);
+  });
+});
