@@ -1,12 +1,19 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { lazy, Suspense } from "react";
 import { Route, Switch } from "wouter";
 import { Layout } from "./components/Layout";
+import { Spinner } from "./components/ui";
 import { LiveProvider } from "./live/LiveProvider";
-import { CostsPage } from "./pages/CostsPage";
 import { DashboardPage } from "./pages/DashboardPage";
-import { DeployPage } from "./pages/DeployPage";
-import { DeploymentPage } from "./pages/DeploymentPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+
+// The dashboard loads with the app; the other pages (and uPlot, which only the detail page
+// draws with) load when first visited, so the first load carries only what it shows.
+const DeployPage = lazy(() => import("./pages/DeployPage").then((m) => ({ default: m.DeployPage })));
+const DeploymentPage = lazy(() =>
+  import("./pages/DeploymentPage").then((m) => ({ default: m.DeploymentPage })),
+);
+const CostsPage = lazy(() => import("./pages/CostsPage").then((m) => ({ default: m.CostsPage })));
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -21,13 +28,15 @@ export function App({ client = makeQueryClient() }: { client?: QueryClient }) {
     <QueryClientProvider client={client}>
       <LiveProvider>
         <Layout>
-          <Switch>
-            <Route path="/" component={DashboardPage} />
-            <Route path="/deploy" component={DeployPage} />
-            <Route path="/deployments/:id">{(params) => <DeploymentPage id={params.id} />}</Route>
-            <Route path="/costs" component={CostsPage} />
-            <Route component={NotFoundPage} />
-          </Switch>
+          <Suspense fallback={<Spinner label="Loading page" />}>
+            <Switch>
+              <Route path="/" component={DashboardPage} />
+              <Route path="/deploy" component={DeployPage} />
+              <Route path="/deployments/:id">{(params) => <DeploymentPage id={params.id} />}</Route>
+              <Route path="/costs" component={CostsPage} />
+              <Route component={NotFoundPage} />
+            </Switch>
+          </Suspense>
         </Layout>
       </LiveProvider>
     </QueryClientProvider>
