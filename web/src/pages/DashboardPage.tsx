@@ -29,7 +29,7 @@ export function DashboardPage() {
         </div>
       </div>
 
-      <Summary deployments={all} />
+      <Summary deployments={all} listFailed={deployments.isError} />
 
       <section aria-labelledby="deployments-heading" className="space-y-3">
         <div className="flex min-h-8 flex-wrap items-center justify-between gap-2">

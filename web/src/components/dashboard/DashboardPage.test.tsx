@@ -249,6 +249,7 @@ describe("DashboardPage", () => {
     });
     expect(screen.getByLabelText("Loading deployments")).toBeTruthy();
     expect(await screen.findByText("database is down")).toBeTruthy();
+    expect(screen.getByTestId("summary-running").textContent).toBe("—");
     fail = false;
     await user.click(screen.getByRole("button", { name: "Try again" }));
     expect(await card("flux-dev")).toBeTruthy();

@@ -126,7 +126,7 @@ export function DeploymentCard({ dep }: { dep: DeploymentView }) {
       aria-labelledby={`dep-${dep.id}-name`}
     >
       <div className={`${ROW.head} flex items-center justify-between gap-2`}>
-        <h3 id={`dep-${dep.id}-name`} className="min-w-0 truncate font-semibold">
+        <h3 id={`dep-${dep.id}-name`} className="min-w-0 truncate font-semibold" title={dep.name}>
           <Link
             href={`/deployments/${dep.id}`}
             className="rounded text-white hover:text-sky-300 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-400"

@@ -17,7 +17,8 @@ export function useCostSummary() {
 
 const loading = <Skeleton className="h-7 w-20" />;
 
-export function Summary({ deployments }: { deployments: DeploymentView[] | undefined }) {
+/** `deployments` is undefined while the list loads; `listFailed` turns its placeholder into "—". */
+export function Summary({ deployments, listFailed = false }: { deployments: DeploymentView[] | undefined; listFailed?: boolean }) {
   const summary = useCostSummary();
   const data = summary.data;
   const running = deployments?.filter((d) => RUNNING_STATES.has(d.state)).length;
@@ -31,7 +32,7 @@ export function Summary({ deployments }: { deployments: DeploymentView[] | undef
         <Stat
           label="Pods running"
           testId="summary-running"
-          value={running === undefined ? loading : running}
+          value={running === undefined ? (listFailed ? "—" : loading) : running}
           hint={deployments ? `${ready} ready · ${stopped} stopped` : "\u00a0"}
         />
         <Stat
