@@ -88,6 +88,12 @@ describe("EventStream", () => {
     expect(delays.at(-1)).toBe(1000);
   });
 
+  it("uses the default URL when given url: undefined", () => {
+    FakeSource.all = [];
+    new EventStream({ url: undefined, onEvent: () => undefined, createSource: (u) => new FakeSource(u) }).start();
+    expect(FakeSource.all[0]!.url).toBe("/api/v1/events");
+  });
+
   it("stops for good", () => {
     const { stream, delays } = harness();
     stream.start();

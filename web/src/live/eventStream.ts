@@ -73,15 +73,16 @@ export class EventStream {
     Pick<EventStreamOptions, "onState" | "onOpen">;
 
   constructor(options: EventStreamOptions) {
+    // Options given as `undefined` keep their defaults (a spread would overwrite them).
     this.options = {
-      url: "/api/v1/events",
-      createSource: (url) => new EventSource(url) as unknown as SourceLike,
-      minDelayMs: 1000,
-      maxDelayMs: 30000,
-      random: Math.random,
-      schedule: (fn, ms) => setTimeout(fn, ms),
-      cancel: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
       ...options,
+      url: options.url ?? "/api/v1/events",
+      createSource: options.createSource ?? ((url) => new EventSource(url) as unknown as SourceLike),
+      minDelayMs: options.minDelayMs ?? 1000,
+      maxDelayMs: options.maxDelayMs ?? 30000,
+      random: options.random ?? Math.random,
+      schedule: options.schedule ?? ((fn, ms) => setTimeout(fn, ms)),
+      cancel: options.cancel ?? ((handle) => clearTimeout(handle as ReturnType<typeof setTimeout>)),
     };
   }
 
