@@ -95,10 +95,7 @@ async def list_deployments(
 @router.get("/{deployment_id}", response_model=DeploymentDetail)
 async def get_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentDetail:
     """One deployment with its pod, setup steps and state history."""
-    dep = await runtime.deployments.get(deployment_id)
-    history = await runtime.deployments.history(deployment_id)
-    async with runtime.sessions() as session:
-        row = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
+    dep, row, history = await runtime.deployments.detail_rows(deployment_id)
     live = runtime.reconciler.pods.get(dep.pod_id) if dep.pod_id else None
     cost = (await runtime.costs.for_deployments([dep])).get(dep.id)
     return deployment_detail(dep, row, live, history, simulated=runtime.cloud.simulated, cost=cost)

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from comfyhangar.agent.manifest import MANIFEST_VERSION, Policy
 from comfyhangar.core.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
@@ -202,6 +202,7 @@ class DeploymentService:
         query = (
             select(Deployment, PodRow)
             .outerjoin(PodRow, PodRow.id == Deployment.pod_id)
+            .options(defer(PodRow.snapshot))  # RunPod's whole pod JSON: no view shows it
             .order_by(Deployment.created_at.desc(), Deployment.id)
         )
         if state is not None:
@@ -217,6 +218,30 @@ class DeploymentService:
         if deployment is None:
             raise NotFound(f"no deployment {deployment_id!r}")
         return deployment
+
+    async def detail_rows(
+        self, deployment_id: str
+    ) -> tuple[Deployment, PodRow | None, Sequence[Event]]:
+        """The deployment, its pod row and its state history: one session, two queries."""
+        async with self._sessions() as session:
+            found = (
+                await session.execute(
+                    select(Deployment, PodRow)
+                    .outerjoin(PodRow, PodRow.id == Deployment.pod_id)
+                    .options(defer(PodRow.snapshot))
+                    .where(Deployment.id == deployment_id)
+                )
+            ).first()
+            if found is None:
+                raise NotFound(f"no deployment {deployment_id!r}")
+            history = (
+                await session.scalars(
+                    select(Event)
+                    .where(Event.deployment_id == deployment_id, Event.type == STATE_EVENT)
+                    .order_by(Event.id)
+                )
+            ).all()
+        return found[0], found[1], history
 
     async def pod_token(self, deployment_id: str) -> str | None:
         """The deployment's pod token (None for one made before pod tokens existed)."""
