@@ -18,10 +18,14 @@ import { StateTimeline } from "../components/detail/StateTimeline";
 import { UtilisationPanel } from "../components/detail/UtilisationPanel";
 import { useNow } from "../components/detail/useNow";
 import { Card, EmptyState, ErrorState } from "../components/ui";
+import { useConnection } from "../live/LiveProvider";
 
 export const METRICS_REFRESH_MS = 10_000;
 
-/** Re-read the detail every 10 s while the pod runs (another observer of the same query). */
+/**
+ * Re-read the detail every 10 s while the pod runs (another observer of the same query), and
+ * while live updates are down for a deployment still changing (events would have said).
+ */
 function usePodMetricsRefresh(id: string, running: boolean) {
   useQuery({
     queryKey: keys.deployment(id),
@@ -58,8 +62,9 @@ function Panel({ title, aside, children, className = "", ...rest }: { title: str
 export function DeploymentPage({ id }: { id: string }) {
   const query = useDeployment(id);
   const dep = query.data;
-  const running = dep?.pod?.status === "RUNNING";
-  usePodMetricsRefresh(id, running);
+  const live = useConnection().state === "open";
+  const poll = dep?.pod?.status === "RUNNING" || (!live && dep !== undefined && dep.state !== "terminated");
+  usePodMetricsRefresh(id, poll);
   const now = useNow(dep !== undefined && dep.state !== "terminated", 15_000);
   useScrollToHash(dep !== undefined);
 

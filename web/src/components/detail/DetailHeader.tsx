@@ -23,9 +23,9 @@ function Uptime({ pod }: { pod: PodView | null }) {
   return <span data-testid="detail-uptime">{duration(uptimeNow(pod, now))}</span>;
 }
 
-function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+function Fact({ label, children, wide = false }: { label: string; children: React.ReactNode; wide?: boolean }) {
   return (
-    <div className="min-w-0">
+    <div className={`min-w-0 ${wide ? "col-span-2 sm:col-span-1" : ""}`}>
       <dt className="text-xs text-slate-500">{label}</dt>
       <dd className="truncate text-sm text-slate-200 tabular-nums">{children}</dd>
     </div>
@@ -118,7 +118,7 @@ export function DetailHeader({ dep }: { dep: DeploymentDetail }) {
             )}
           </div>
           <dl className="grid grid-cols-2 gap-x-6 gap-y-2 sm:flex sm:flex-wrap">
-            <Fact label="GPU">
+            <Fact label="GPU" wide>
               <span title={gpu}>{gpu}</span>
             </Fact>
             <Fact label="Cloud">{dep.cloud === "SECURE" ? "Secure" : dep.cloud === "COMMUNITY" ? "Community" : dep.cloud}</Fact>

@@ -39,12 +39,12 @@ function clock(ts: string): string {
 const LogLine = memo(function LogLine({ line, query }: { line: LogLineView; query: string }) {
   const parts = splitMatches(line.line, query);
   return (
-    <div data-testid="log-line" data-id={line.id} className="flex gap-3 px-3 py-px hover:bg-slate-900">
+    <div data-testid="log-line" data-id={line.id} className="flex gap-2 px-3 py-px hover:bg-slate-900 sm:gap-3">
       <span className="shrink-0 select-none text-slate-600" title={line.ts}>
         {clock(line.ts)}
       </span>
-      {line.source && <span className={`shrink-0 select-none ${line.source === "system" ? "text-amber-400/80" : "text-sky-400/70"}`}>{line.source}</span>}
-      <span className="min-w-0 whitespace-pre-wrap break-all text-slate-200">
+      {line.source && <span className={`hidden shrink-0 select-none sm:inline ${line.source === "system" ? "text-amber-400/80" : "text-sky-400/70"}`}>{line.source}</span>}
+      <span className="min-w-0 whitespace-pre-wrap text-slate-200 [overflow-wrap:anywhere]">
         {parts.map((part, i) =>
           i % 2 === 1 ? (
             <mark key={i} className="rounded-sm bg-amber-300 text-slate-950">

@@ -20,6 +20,20 @@ export function chartData(samples: UtilSample[]): uPlot.AlignedData {
 
 const AXIS = { stroke: "#94a3b8", grid: { stroke: "#1e293b", width: 1 }, ticks: { stroke: "#334155", width: 1 }, font: "11px ui-sans-serif, system-ui, sans-serif" };
 
+/** A window ending at the newest sample: it grows from a minute to ten, then scrolls. */
+export function xRange(min: number | null, max: number | null): [number, number] {
+  if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) {
+    const now = Math.floor(Date.now() / 1000);
+    return [now - MIN_SPAN_S, now];
+  }
+  return [max - Math.min(WINDOW_S, Math.max(MIN_SPAN_S, max - min)), max];
+}
+const MIN_SPAN_S = 60;
+
+function clock(seconds: number): string {
+  return new Date(seconds * 1000).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hour12: false });
+}
+
 export function UtilChart({ samples, height = 160 }: { samples: UtilSample[]; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -35,10 +49,9 @@ export function UtilChart({ samples, height = 160 }: { samples: UtilSample[]; he
         height,
         legend: { show: false },
         cursor: { drag: { x: false, y: false }, points: { size: 6 } },
-        // Always a ten-minute window ending at the newest sample, so the chart scrolls, never zooms.
-        scales: { x: { time: true, range: (_u, _min, max) => [max - WINDOW_S, max] }, y: { range: [0, 100] } },
+        scales: { x: { time: true, range: (_u, min, max) => xRange(min, max) }, y: { range: [0, 100] } },
         axes: [
-          { ...AXIS },
+          { ...AXIS, values: (_u, ticks) => ticks.map(clock) },
           { ...AXIS, size: 48, values: (_u, ticks) => ticks.map((v) => `${v}%`), splits: () => [0, 25, 50, 75, 100] },
         ],
         series: [

@@ -1,6 +1,7 @@
 import { render, screen } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { PodView } from "../../api/generated";
+import { xRange } from "./UtilChart";
 import { UtilisationPanel } from "./UtilisationPanel";
 
 // uPlot draws on a canvas that happy-dom lacks: a stand-in records what the chart is given.
@@ -84,5 +85,19 @@ describe("UtilisationPanel", () => {
     expect(screen.getByTestId("utilisation-chart").dataset.samples).toBe("0");
     expect(screen.getByText("No utilisation while the pod is not running.")).toBeTruthy();
     expect(screen.getByTestId("util-gpu").textContent).toContain("—");
+  });
+});
+
+describe("the chart's time window", () => {
+  it("ends at the newest sample, grows from a minute to ten, then scrolls", () => {
+    expect(xRange(1000, 1010)).toEqual([950, 1010]);
+    expect(xRange(1000, 1300)).toEqual([1000, 1300]);
+    expect(xRange(1000, 2000)).toEqual([1400, 2000]);
+  });
+
+  it("is the last minute when there is no sample yet", () => {
+    const [from, to] = xRange(null, null);
+    expect(to - from).toBe(60);
+    expect(Math.abs(to - Date.now() / 1000)).toBeLessThan(5);
   });
 });

@@ -33,8 +33,10 @@ export function UtilisationPanel({ pod, updatedAt }: { pod: PodView | null; upda
       <div data-testid="utilisation-chart" data-samples={samples.length} className="relative" aria-label="Utilisation over the last 10 minutes" role="img">
         <UtilChart samples={samples} />
         {samples.length < 2 && (
-          <p className="absolute inset-0 flex items-center justify-center text-center text-sm text-slate-500">
-            {running ? "Collecting samples: a new one comes every few seconds." : "No utilisation while the pod is not running."}
+          <p className="absolute inset-0 flex items-center justify-center p-4 text-center">
+            <span className="rounded-md bg-slate-900/90 px-3 py-1.5 text-sm text-slate-400">
+              {running ? "Collecting samples: a new one about every 10 seconds." : "No utilisation while the pod is not running."}
+            </span>
           </p>
         )}
       </div>
