@@ -30,8 +30,13 @@ export function xRange(min: number | null, max: number | null): [number, number]
 }
 const MIN_SPAN_S = 60;
 
-function clock(seconds: number): string {
-  return new Date(seconds * 1000).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hour12: false });
+function clock(seconds: number, withSeconds: boolean): string {
+  return new Date(seconds * 1000).toLocaleTimeString(undefined, {
+    hour: "2-digit",
+    minute: "2-digit",
+    second: withSeconds ? "2-digit" : undefined,
+    hour12: false,
+  });
 }
 
 export function UtilChart({ samples, height = 160 }: { samples: UtilSample[]; height?: number }) {
@@ -51,7 +56,7 @@ export function UtilChart({ samples, height = 160 }: { samples: UtilSample[]; he
         cursor: { drag: { x: false, y: false }, points: { size: 6 } },
         scales: { x: { time: true, range: (_u, min, max) => xRange(min, max) }, y: { range: [0, 100] } },
         axes: [
-          { ...AXIS, values: (_u, ticks) => ticks.map(clock) },
+          { ...AXIS, space: 64, values: (_u, ticks, _axis, _space, step) => ticks.map((t) => clock(t, step < 60)) },
           { ...AXIS, size: 48, values: (_u, ticks) => ticks.map((v) => `${v}%`), splits: () => [0, 25, 50, 75, 100] },
         ],
         series: [
