@@ -120,6 +120,12 @@ async def test_a_new_deployment_and_a_direct_write_show_at_once(tmp_path: Path) 
             )
         reasons = {d["id"]: d["reason"] for d in json.loads(await listed(runtime))["deployments"]}
         assert reasons[first] == "why not"
+        # A transaction that wrote nothing (a quiet reconcile cycle) keeps the entry.
+        made = renders(runtime)
+        async with runtime.sessions() as session, session.begin():
+            await session.get(Deployment, first)
+        await listed(runtime)
+        assert renders(runtime) == made
 
 
 async def test_cost_so_far_follows_the_clock_and_pod_metrics_follow_each_cycle(

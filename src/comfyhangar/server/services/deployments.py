@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import ORMExecuteState, Session, defer
 
 from comfyhangar.agent.manifest import MANIFEST_VERSION, Policy
 from comfyhangar.core.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
@@ -44,6 +44,7 @@ from comfyhangar.server.views import RenderedLists
 # With a database other server processes write to, what they change without an event (a cost
 # metered there, a lease's pod id) reaches this process's rendered lists within this.
 SHARED_DATABASE_LIST_MAX_AGE_S = 1.0
+_WROTE = "comfyhangar.rendered_lists.wrote"  # session.info: this transaction wrote something
 
 LIVE_STATES = {s.value for s in DeploymentState if s not in (DeploymentState.TERMINATED,)}
 
@@ -324,10 +325,14 @@ class DeploymentService:
 
 
 def _watched_lists(sessions: async_sessionmaker[AsyncSession]) -> RenderedLists | None:
-    """Rendered lists that every commit of `sessions` invalidates (None: not watchable).
+    """Rendered lists that every commit of `sessions` that wrote anything invalidates.
 
-    Only a session class of these sessions' own is watched (the server's sessionmaker makes
-    one); listening on SQLAlchemy's `Session` itself would hear every database in the process.
+    A write is a flush of ORM changes or any statement but a SELECT run through the session
+    (the server writes only through its sessions; see `db.engine.make_sessionmaker`). Commits
+    that wrote nothing (a reconcile cycle with nothing to record) keep the lists. Only a
+    session class of these sessions' own is watched (the server's sessionmaker makes one);
+    listening on SQLAlchemy's `Session` itself would hear every database in the process, so
+    without one there are no rendered lists (None): every list is rendered afresh.
     """
     session_class = sessions.kw.get("sync_session_class")
     if not isinstance(session_class, type) or session_class is Session:
@@ -337,10 +342,24 @@ def _watched_lists(sessions: async_sessionmaker[AsyncSession]) -> RenderedLists 
     shared = dialect is None or dialect.name != "sqlite"
     lists = RenderedLists(max_age_s=SHARED_DATABASE_LIST_MAX_AGE_S if shared else None)
 
-    def _committed(_session: Session) -> None:
-        lists.invalidate()
+    def _executed(state: ORMExecuteState) -> None:
+        if not state.is_select:
+            state.session.info[_WROTE] = True
 
+    def _flushed(session: Session, _context: object) -> None:
+        session.info[_WROTE] = True
+
+    def _committed(session: Session) -> None:
+        if session.info.pop(_WROTE, False):
+            lists.invalidate()
+
+    def _rolled_back(session: Session) -> None:
+        session.info.pop(_WROTE, None)
+
+    event.listen(session_class, "do_orm_execute", _executed)
+    event.listen(session_class, "after_flush", _flushed)
     event.listen(session_class, "after_commit", _committed)
+    event.listen(session_class, "after_rollback", _rolled_back)
     return lists
 
 
