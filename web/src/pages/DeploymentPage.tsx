@@ -121,7 +121,7 @@ export function DeploymentPage({ id }: { id: string }) {
             <UtilisationPanel pod={dep.pod} updatedAt={query.dataUpdatedAt} />
           </Panel>
           <section id="logs" className="scroll-mt-20 overflow-hidden rounded-xl bg-slate-900 ring-1 ring-slate-800" aria-label="Logs">
-            <LogViewer deploymentId={dep.id} />
+            <LogViewer deploymentId={dep.id} ended={dep.state === "terminated"} />
           </section>
         </div>
       </div>

@@ -10,9 +10,9 @@ const PROJECTIONS = [
   { key: "month", label: "Next 30 days" },
 ] as const;
 
-function clock(iso: string | null): string {
-  if (!iso) return "not yet";
-  return new Date(iso).toLocaleTimeString(undefined, { hour12: false });
+function meteredUntil(iso: string | null): string {
+  if (!iso) return "not metered yet";
+  return `metered until ${new Date(iso).toLocaleTimeString(undefined, { hour12: false })}`;
 }
 
 export function CostPanel({ dep }: { dep: Pick<DeploymentDetail, "cost" | "simulated" | "state"> }) {
@@ -25,7 +25,7 @@ export function CostPanel({ dep }: { dep: Pick<DeploymentDetail, "cost" | "simul
           label="Cost so far"
           value={usd(cost.so_far_usd)}
           testId="detail-cost-so-far"
-          hint={<span title={dateTime(cost.metered_until)}>metered until {clock(cost.metered_until)}</span>}
+          hint={<span title={dateTime(cost.metered_until)}>{meteredUntil(cost.metered_until)}</span>}
         />
         <Stat
           label="Rate"

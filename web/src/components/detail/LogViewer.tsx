@@ -59,7 +59,16 @@ const LogLine = memo(function LogLine({ line, query }: { line: LogLineView; quer
   );
 });
 
-export function LogViewer({ deploymentId, maxLines = MAX_LINES }: { deploymentId: string; maxLines?: number }) {
+export function LogViewer({
+  deploymentId,
+  ended = false,
+  maxLines = MAX_LINES,
+}: {
+  deploymentId: string;
+  /** The deployment is terminated: no new line will come. */
+  ended?: boolean;
+  maxLines?: number;
+}) {
   const tail = useQuery({
     queryKey: logTailKey(deploymentId),
     queryFn: ({ signal }) => deploymentLogs(deploymentId, { lines: TAIL_LINES }, { signal }),
@@ -173,7 +182,9 @@ export function LogViewer({ deploymentId, maxLines = MAX_LINES }: { deploymentId
             </div>
           ) : total === 0 ? (
             <p className="px-3 py-6 text-center font-sans text-sm text-slate-500">
-              No log lines yet. They appear once the pod starts{following ? "; new ones stream in here." : ". Turn on Follow to stream them."}
+              {ended
+                ? "This deployment left no log lines."
+                : `No log lines yet. They appear once the pod starts${following ? "; new ones stream in here." : ". Turn on Follow to stream them."}`}
             </p>
           ) : visible.length === 0 ? (
             <p className="px-3 py-6 text-center font-sans text-sm text-slate-500">No line matches “{query}”.</p>
