@@ -196,3 +196,36 @@ async def _until(count: Any, *, at_least: int, timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while await count() < at_least:
             await asyncio.sleep(0.05)
+
+
+async def test_setup_progress_keeps_aggregate_download_lines_and_ignores_one_files_done(
+    tmp_path: Path,
+) -> None:
+    """`models` running lines name the file in flight but carry the whole set's bytes: they
+    are the step's progress. A file's own `done` line must not mark the step done."""
+    async with frozen_runtime(tmp_path) as runtime:
+        emu = runtime.cloud.emulator
+        dep = await runtime.deployments.create(DeploymentCreate(**FLUX_DEPLOY))
+        await settle(runtime)
+        emu.clock.advance(10)
+        await settle(runtime)
+        pod_id = (await deployment(runtime, dep.id)).pod_id
+        assert pod_id is not None
+        prefix = "##hangar-progress## "
+        t = "2026-11-26T07:41:02.123Z"
+        for body in (
+            f'{{"v":1,"step":"models","status":"started","time":"{t}","items_total":2}}',
+            f'{{"v":1,"step":"models","status":"running","time":"{t}","item":"a.safetensors",'
+            '"bytes_done":600,"bytes_total":1000,"speed_bps":100.0,"eta_s":4.0}',
+            f'{{"v":1,"step":"models","status":"done","time":"{t}","item":"a.safetensors"}}',
+            "line done",
+        ):
+            emu.append_log(pod_id, prefix + body if body.startswith("{") else body)
+        follower = LogFollower(runtime.sessions, runtime.cloud.client, interval_s=0.05)
+        follower.start()
+        await _until(lambda: _count_lines(runtime, dep.id), at_least=1)
+        await follower.stop()
+        models = (await deployment(runtime, dep.id)).setup["models"]
+        assert models["status"] == "running"
+        assert models["item"] == "a.safetensors"
+        assert (models["bytes_done"], models["bytes_total"]) == (600, 1000)

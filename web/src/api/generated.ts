@@ -516,6 +516,8 @@ export interface ReconciliationTotals {
 export interface SetupStep {
   step: string;
   status: string;
+  /** The file or node in flight (while `running`) */
+  item?: string | null;
   message?: string | null;
   bytes_done?: number | null;
   bytes_total?: number | null;

@@ -37,9 +37,11 @@ export function patchDeployment<T extends DeploymentView>(dep: T, event: HangarE
       };
     case "setup_progress": {
       const step = data.step as string | undefined;
-      if (!step) return dep;
+      // Lines about one file or node (an `item`, status other than the aggregated `running`)
+      // do not change the step: a file's `done` is not the step's.
+      if (!step || (data.item != null && data.status !== "running")) return dep;
       const update: SetupStep = { ...(dep.setup.find((s) => s.step === step) ?? { step, status: "running" }) };
-      for (const field of ["status", "message", "bytes_done", "bytes_total", "speed_bps", "eta_s"] as const) {
+      for (const field of ["status", "item", "message", "bytes_done", "bytes_total", "speed_bps", "eta_s"] as const) {
         if (field in data) (update as unknown as Record<string, unknown>)[field] = data[field];
       }
       const exists = dep.setup.some((s) => s.step === step);

@@ -53,6 +53,13 @@ def retry_delay(
     return ceiling * (0.5 + (rand or random.random)() / 2)
 
 
+def is_step_level(progress: dict[str, Any]) -> bool:
+    """Whether a progress line describes its whole step: lines without an `item`, and `running`
+    lines, which the agent aggregates over the step (bytes of the whole model set) while naming
+    the file in flight as `item`. Other item lines are about one file or node only."""
+    return progress.get("item") is None or progress.get("status") == "running"
+
+
 class CursorMovedError(Exception):
     """Another process committed lines past our starting point; restart from its cursor."""
 
@@ -232,9 +239,10 @@ class LogFollower:
         setup = dict(dep.setup or {})
         ready = False
         for p in progress:
-            if p.get("item") is None:  # whole-step lines carry the step's state
+            if is_step_level(p):
                 setup[p["step"]] = {
                     "status": p["status"],
+                    "item": p.get("item"),
                     "message": p.get("message"),
                     "bytes_done": p.get("bytes_done"),
                     "bytes_total": p.get("bytes_total"),

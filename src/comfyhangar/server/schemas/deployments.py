@@ -146,6 +146,9 @@ class StateChange(BaseModel):
 class SetupStep(BaseModel):
     step: str
     status: str
+    item: str | None = Field(
+        default=None, description="The file or node in flight (while `running`)"
+    )
     message: str | None = None
     bytes_done: int | None = None
     bytes_total: int | None = None

@@ -70,7 +70,7 @@ function SetupProgress({ dep }: { dep: DeploymentView }) {
       <ProgressBar value={setup.fraction} label={`Setup of ${dep.name}: ${name}`} />
       <p className="truncate text-xs text-slate-400" title={step?.message ?? undefined}>
         {setup.bytesTotal !== null
-          ? `${bytes(setup.bytesDone)} of ${bytes(setup.bytesTotal)}${step?.message ? ` · ${step.message}` : ""}`
+          ? `${bytes(setup.bytesDone)} of ${bytes(setup.bytesTotal)}${step?.item ? ` · ${step.item}` : step?.message ? ` · ${step.message}` : ""}`
           : (step?.message ?? "Installing ComfyUI, custom nodes and models.")}
       </p>
     </div>

@@ -98,6 +98,11 @@ export function SetupSteps({ steps }: { steps: SetupStep[] }) {
                 <span className={`text-sm font-medium ${status === "pending" ? "text-slate-400" : "text-slate-100"}`}>{label}</span>
                 <span className={`shrink-0 text-xs ${STATUS_COLOUR[status]}`}>{STATUS_TEXT[status]}</span>
               </div>
+              {data?.item && status === "running" && (
+                <p className="mt-0.5 truncate font-mono text-xs text-slate-300" title={data.item}>
+                  {data.item}
+                </p>
+              )}
               {data?.message && (
                 <p className={`mt-0.5 break-words text-xs ${status === "failed" ? "text-rose-200" : "text-slate-400"}`}>{data.message}</p>
               )}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import type { DeploymentView } from "../api/generated";
+import { patchDeployment } from "./applyEvent";
+import type { HangarEvent } from "./eventStream";
+
+const base = {
+  id: "d1",
+  state: "installing",
+  reason: null,
+  setup: [{ step: "models", status: "running", bytes_done: 0, bytes_total: 1000 }],
+  cost: { so_far_usd: "0.010000", per_hour_usd: "0.69", metered_until: null, projections: {} },
+  pod: null,
+} as unknown as DeploymentView;
+
+function event(type: string, data: Record<string, unknown>): HangarEvent {
+  return { id: 1, type, time: "", deployment_id: "d1", pod_id: null, data };
+}
+
+describe("patchDeployment", () => {
+  it("takes the aggregated download line, with the file in flight", () => {
+    const next = patchDeployment(base, event("setup_progress", { step: "models", status: "running", item: "a.safetensors", bytes_done: 600, bytes_total: 1000 }));
+    expect(next.setup[0]).toMatchObject({ status: "running", item: "a.safetensors", bytes_done: 600 });
+  });
+
+  it("does not end the step when one file is done", () => {
+    const next = patchDeployment(base, event("setup_progress", { step: "models", status: "done", item: "a.safetensors" }));
+    expect(next.setup[0]!.status).toBe("running");
+  });
+
+  it("applies state and cost", () => {
+    const state = patchDeployment(base, event("deployment_state", { state: "ready", previous: "installing", reason: null }));
+    expect(state.state).toBe("ready");
+    const cost = patchDeployment(base, event("cost_update", { so_far_usd: "0.020000", per_hour_usd: "0.69" }));
+    expect(cost.cost.so_far_usd).toBe("0.020000");
+  });
+});
