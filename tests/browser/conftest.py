@@ -1,7 +1,7 @@
 """Browser tests of the dashboard: Debian's Chromium driven by Playwright (sync API), against a
 real ComfyHangar server on the embedded RunPod emulator, with the built dashboard.
 
-- One Chromium for the session, one server per test module (uvicorn in a thread of its own,
+- One Chromium for this package, one server per test module (uvicorn in a thread of its own,
   with its own event loop and a temporary data directory), one browser context per test.
 - The cloud runs fast: the emulator's clock at `EMULATOR_SPEED` times real time, a reconcile
   cycle every 0.2 s, and a `cost_update` event per deployment every second instead of every
@@ -201,8 +201,11 @@ def hangar() -> Iterator[Hangar]:
 # --- the browser -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """One Chromium for the browser tests. Package scope, not session: Playwright's sync API
+    keeps an event loop running in this thread while it is open, and the async tests that run
+    after this package need the thread to themselves."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
