@@ -76,6 +76,30 @@ def test_detail_page_shows_setup_logs_and_timeline(
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
 
 
+def test_detail_page_follows_a_new_deployment_to_ready(page: Any, hangar: Hangar) -> None:
+    """Opened right after the deploy: the steps, the timeline and the log fill in live."""
+    deployment = hangar.deploy("detail-live", preset="sdxl-base")
+    page.goto(f"/deployments/{deployment['id']}")
+    page.evaluate("window.__marker = 'no reload'")
+    follow = page.get_by_role("button", name="Follow").or_(
+        page.get_by_role("switch", name="Follow")
+    )
+    follow.click()
+    expect(page.get_by_test_id("detail-state").get_by_test_id("state-badge")).to_have_attribute(
+        "data-state", "ready", timeout=WAIT
+    )
+    steps = page.get_by_test_id("setup-step")
+    expect(steps).to_have_count(6)
+    expect(page.locator('[data-testid="setup-step"]:not([data-status="done"])')).to_have_count(0)
+    # creating, provisioning, starting, installing, ready (pending too, if the page shows it)
+    entries = page.get_by_test_id("timeline").get_by_test_id("timeline-entry")
+    expect(entries.nth(4)).to_be_visible()
+    log = page.get_by_test_id("log-viewer")
+    expect(log.get_by_test_id("log-line").filter(has_text="ComfyUI").first).to_be_visible()
+    expect(page.get_by_test_id("detail-cost-so-far")).to_contain_text("$")
+    assert page.evaluate("window.__marker") == "no reload"
+
+
 @pytest.mark.xfail(
     strict=False,
     reason="Detail page bug: SetupSteps maps the API's 'skipped' status to 'pending', so a ready "
