@@ -68,7 +68,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     reason = _chromium_missing()
     here = Path(__file__).parent
     for item in items:
-        if reason and here in Path(str(item.fspath)).parents:
+        if reason and here in item.path.parents:
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
