@@ -32,12 +32,17 @@ def test_stop_start_and_terminate_from_the_card(page: Any, hangar: Hangar) -> No
     expect(badge).to_have_attribute("data-state", "ready", timeout=WAIT)
     assert hangar.get(deployment["id"])["desired_state"] == "running"
 
-    # Terminate asks first; Escape (or cancelling) leaves the pod alone.
-    the_card.get_by_role("button", name="Terminate", exact=True).click()
+    # Terminate asks first. From the keyboard: the dialog takes the focus, Escape closes it,
+    # leaves the pod alone and gives the focus back to the button.
+    terminate = the_card.get_by_role("button", name="Terminate", exact=True)
+    terminate.focus()
+    page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
+    assert page.evaluate("document.querySelector('[role=dialog]').contains(document.activeElement)")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+    expect(terminate).to_be_focused()
     assert hangar.get(deployment["id"])["desired_state"] == "running"
 
     the_card.get_by_role("button", name="Terminate", exact=True).click()
