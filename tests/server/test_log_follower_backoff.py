@@ -52,7 +52,7 @@ async def test_follower_waits_longer_after_each_failure(monkeypatch: pytest.Monk
         waits.append(seconds)
 
     monkeypatch.setattr(log_follower.asyncio, "sleep", fake_sleep)
-    monkeypatch.setattr(log_follower.random, "random", lambda: 1.0)
+    monkeypatch.setattr(log_follower._jitter, "random", lambda: 1.0)
     client = _DownClient(failures=5)
     follower = LogFollower(None, client, interval_s=2.0)  # type: ignore[arg-type]
     committed: list[list[LogEvent]] = []

@@ -39,6 +39,7 @@ FLUSH_EVERY_S = 0.5
 FLUSH_LINES = 200
 FOLLOWED_STATUSES = ("STARTING", "RUNNING")
 RETRY_MAX_S = 120.0
+_jitter = random.Random()  # noqa: S311 - jitter; its own generator leaves the global one alone
 
 
 def retry_delay(
@@ -50,7 +51,7 @@ def retry_delay(
     if isinstance(error, RateLimitedError) and error.retry_after is not None:
         return max(float(error.retry_after), base_s)
     ceiling = min(RETRY_MAX_S, base_s * 2.0 ** max(0, failures - 1))
-    return ceiling * (0.5 + (rand or random.random)() / 2)
+    return ceiling * (0.5 + (rand or _jitter.random)() / 2)
 
 
 def is_step_level(progress: dict[str, Any]) -> bool:
