@@ -62,6 +62,18 @@ async def test_bad_input_is_a_422_naming_the_field_and_creates_nothing(
     assert hangar.emulator.all_pods == []
 
 
+async def test_a_bad_name_or_image_is_explained_in_words_not_as_a_regex(hangar: Hangar) -> None:
+    body = {**FLUX_DEPLOY, "name": "-not allowed-", "image": "Evil Image"}
+    response = await hangar.http.post("/api/v1/deployments", json=body)
+    assert response.status_code == 422
+    messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert messages["name"] == (
+        "use 1 to 40 letters, digits, '.', '_' or '-', starting with a letter or digit"
+    )
+    assert messages["image"].startswith("a container image such as")
+    assert "pattern" not in " ".join(messages.values())
+
+
 async def test_unknown_deployment_is_404(hangar: Hangar) -> None:
     for method, path in [
         ("GET", "/api/v1/deployments/nope"),

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from comfyhangar.core.errors import HangarError
+from comfyhangar.server.schemas.patterns import pattern_hint
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,10 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     fields = []
     for err in exc.errors():
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path")]
-        fields.append({"field": ".".join(loc) or "body", "message": str(err.get("msg", ""))})
+        message = str(err.get("msg", ""))
+        if err.get("type") == "string_pattern_mismatch":
+            message = pattern_hint(str(err.get("ctx", {}).get("pattern", ""))) or message
+        fields.append({"field": ".".join(loc) or "body", "message": message})
     return fields
 
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from comfyhangar.core.lifecycle import DeploymentState, Desired
+from comfyhangar.server.schemas.patterns import pattern
 
 DEFAULT_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404"
 OFFICIAL_COMFYUI_IMAGE = "runpod/comfyui:latest"
@@ -37,20 +38,34 @@ SECRET_FIELDS = frozenset({"hf_token", "civitai_token"})
 
 Name = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"),
+    pattern(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
+        "use 1 to 40 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    ),
     Field(description="1-40 characters: letters, digits, '.', '_', '-'; starts alphanumeric"),
 ]
 GpuTypeId = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")
+    str,
+    pattern(r"^[^\x00-\x1f]+$", "control characters are not allowed", min_length=1, max_length=128),
 ]
-DataCenterId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,3}-[A-Z]{2}-\d{1,2}$")]
-EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+DataCenterId = Annotated[
+    str, pattern(r"^[A-Z]{2,3}-[A-Z]{2}-\d{1,2}$", "a RunPod data center id such as EU-RO-1")
+]
+EnvName = Annotated[
+    str,
+    pattern(
+        r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+        "a variable name: letters, digits and '_', not starting with a digit",
+    ),
+]
 EnvValue = Annotated[str, StringConstraints(max_length=32_768)]
 Image = Annotated[
     str,
-    StringConstraints(
+    pattern(
+        r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$",
+        "a container image such as runpod/comfyui:latest (lowercase repository, optional tag "
+        "or @sha256 digest)",
         max_length=255,
-        pattern=r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$",
     ),
 ]
 
@@ -74,11 +89,20 @@ class DeploymentCreate(_Strict):
     data_center_ids: list[DataCenterId] = Field(default_factory=list, max_length=32)
     container_disk_gb: int = Field(default=50, ge=MIN_CONTAINER_DISK_GB, le=MAX_DISK_GB)
     volume_gb: int | None = Field(default=None, ge=10, le=MAX_DISK_GB)
-    network_volume_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{6,32}$")] | None = None
+    network_volume_id: (
+        Annotated[
+            str,
+            pattern(r"^[a-z0-9]{6,32}$", "a network volume id: 6-32 lowercase letters and digits"),
+        ]
+        | None
+    ) = None
     image: Image = DEFAULT_IMAGE
-    preset: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = Field(
-        default=None, description="Start from this preset (GET /api/v1/presets)"
-    )
+    preset: (
+        Annotated[
+            str, pattern(r"^[a-z0-9][a-z0-9-]{0,63}$", "a preset id from GET /api/v1/presets")
+        ]
+        | None
+    ) = Field(default=None, description="Start from this preset (GET /api/v1/presets)")
     manifest: dict[str, Any] = Field(
         default_factory=dict,
         description="What to install (schema: the pod agent's manifest); with a preset, "
