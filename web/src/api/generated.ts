@@ -598,8 +598,8 @@ export function restartDeployment(deploymentId: string, options?: RequestOptions
   return request<DeploymentView>({ method: "POST", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/restart`, expect: "json", ...options });
 }
 
-/** Deployment Logs: The last `lines` lines of the pod log; `follow=1` streams them, then new ones, as SSE. */
-export function deploymentLogs(deploymentId: string, query?: { lines?: number; follow?: boolean }, options?: RequestOptions): Promise<LogTail> {
+/** Deployment Logs: The last `lines` lines of the pod log; `follow=1` streams them, then new ones, as SSE. A client that has seen lines resumes with `after=<line id>` (or, following, the `Last-Event-ID` header its EventSource sends): it gets the lines after that one (the first `lines` of them without `follow`), so a reconnect neither repeats nor skips any. */
+export function deploymentLogs(deploymentId: string, query?: { lines?: number; follow?: boolean; after?: number | null }, options?: RequestOptions): Promise<LogTail> {
   return request<LogTail>({ method: "GET", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/logs`, expect: "json", query, ...options });
 }
 

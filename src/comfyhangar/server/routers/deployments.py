@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -162,16 +162,33 @@ async def deployment_logs(
     runtime: RuntimeDep,
     lines: Annotated[int, Query(ge=1, le=2000)] = 200,
     follow: Annotated[bool, Query()] = False,
+    after: Annotated[
+        int | None, Query(ge=0, description="Only lines after this line id (resume)")
+    ] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
 ) -> LogTail | EventSourceResponse:
-    """The last `lines` lines of the pod log; `follow=1` streams them, then new ones, as SSE."""
-    tail = await runtime.deployments.log_tail(deployment_id, lines)
+    """The last `lines` lines of the pod log; `follow=1` streams them, then new ones, as SSE.
+
+    A client that has seen lines resumes with `after=<line id>` (or, following, the
+    `Last-Event-ID` header its EventSource sends): it gets the lines after that one (the
+    first `lines` of them without `follow`), so a reconnect neither repeats nor skips any.
+    """
+    if last_event_id is not None and last_event_id.isdigit():
+        after = int(last_event_id)
+    if after is not None:
+        if follow:
+            await runtime.deployments.get(deployment_id)  # 404 before the stream starts
+            return EventSourceResponse(_follow(runtime, deployment_id, after, request), ping=15)
+        tail = await runtime.deployments.log_lines_after(deployment_id, after, lines)
+    else:
+        tail = await runtime.deployments.log_tail(deployment_id, lines)
     if not follow:
         return LogTail(
             deployment_id=deployment_id,
             lines=[LogLineView(id=ln.id, ts=ln.ts, source=ln.source, line=ln.line) for ln in tail],
         )
-    after = tail[0].id - 1 if tail else await _newest_line(runtime, deployment_id)
-    return EventSourceResponse(_follow(runtime, deployment_id, after, request), ping=15)
+    start = tail[0].id - 1 if tail else await _newest_line(runtime, deployment_id)
+    return EventSourceResponse(_follow(runtime, deployment_id, start, request), ping=15)
 
 
 async def _newest_line(runtime: Runtime, deployment_id: str) -> int:

@@ -271,6 +271,21 @@ class DeploymentService:
             ).all()
         return list(reversed(newest))
 
+    async def log_lines_after(
+        self, deployment_id: str, after: int, lines: int
+    ) -> Sequence[LogLine]:
+        """The first `lines` kept log lines with an id above `after`, oldest first."""
+        await self.get(deployment_id)
+        async with self._sessions() as session:
+            return (
+                await session.scalars(
+                    select(LogLine)
+                    .where(LogLine.deployment_id == deployment_id, LogLine.id > after)
+                    .order_by(LogLine.id)
+                    .limit(lines)
+                )
+            ).all()
+
     async def stop(self, deployment_id: str) -> Deployment:
         return await self._ask(deployment_id, "stop")
 
