@@ -45,6 +45,22 @@ async def test_estimate_refuses_bad_input_with_the_field(hangar: Hangar) -> None
     assert both.status_code == 422
 
 
+async def test_estimate_refuses_what_could_not_be_deployed(hangar: Hangar) -> None:
+    """An estimate never prices a GPU that the cloud does not offer, or more GPUs than its
+    largest machine has: the deploy would be refused with the same field and message."""
+    gpus = (await hangar.http.get("/api/v1/gpus", params={"cloud": "SECURE"})).json()["gpus"]
+    community_only = next(g for g in gpus if g["price_per_hour"]["secure"] is None)
+    rtx = next(g for g in gpus if g["id"] == RTX_4090)
+    for body in (
+        {"gpu": {"id": community_only["id"], "count": 1}, "cloud": "SECURE"},
+        {"gpu": {"id": RTX_4090, "count": rtx["max_count"]["secure"] + 1}, "cloud": "SECURE"},
+    ):
+        estimate = await hangar.http.post("/api/v1/estimate", json=body)
+        deploy = await hangar.http.post("/api/v1/deployments", json={"name": "x", **body})
+        assert estimate.status_code == deploy.status_code == 422, estimate.text
+        assert estimate.json()["errors"] == deploy.json()["errors"]
+
+
 async def test_a_running_deployment_shows_its_cost_and_the_summary_its_burn(hangar: Hangar) -> None:
     dep_id = (await hangar.http.post("/api/v1/deployments", json=FLUX_DEPLOY)).json()["id"]
     ready = await hangar.wait_for(dep_id, "ready")

@@ -35,6 +35,13 @@ class InvalidInput(HangarError):
     code = "invalid_input"
     http_status = 422
 
+    @classmethod
+    def at(cls, field: str, message: str) -> InvalidInput:
+        """A 422 naming one field (dotted path), shaped like request validation errors."""
+        return cls(
+            f"{field}: {message}", details={"errors": [{"field": field, "message": message}]}
+        )
+
 
 class UpstreamUnavailable(HangarError):
     """RunPod (or another provider) could not be reached or kept failing."""

@@ -7,13 +7,14 @@ from decimal import Decimal
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from comfyhangar.core.errors import InvalidInput, UpstreamUnavailable
+from comfyhangar.core.errors import UpstreamUnavailable
 from comfyhangar.runpod import RunPodError
 from comfyhangar.runpod.models import Cloud
 from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.deps import RuntimeDep
 from comfyhangar.server.schemas.costs import CostSummary, Estimate, EstimateRequest
 from comfyhangar.server.schemas.deployments import CostProjections
+from comfyhangar.server.services.catalog import check_offer
 from comfyhangar.server.services.costs import (
     PROJECTION_HOURS,
     estimate,
@@ -32,11 +33,7 @@ async def estimate_cost(body: EstimateRequest, runtime: RuntimeDep) -> Estimate:
         gpu = await runtime.catalog.gpu(body.gpu.id, Cloud(body.cloud))
     except RunPodError as exc:
         raise UpstreamUnavailable(f"cannot read RunPod's GPU catalog: {exc}") from exc
-    if gpu is None:
-        raise InvalidInput(
-            f"gpu.id: unknown GPU type {body.gpu.id!r}",
-            details={"errors": [{"field": "gpu.id", "message": "unknown GPU type"}]},
-        )
+    check_offer(gpu, body.gpu.id, body.gpu.count, Cloud(body.cloud))
     price = await runtime.catalog.price(body.gpu.id, Cloud(body.cloud))
     spec = {
         "gpu": {"id": body.gpu.id, "count": body.gpu.count},

@@ -7,6 +7,7 @@ import time
 from decimal import Decimal
 from enum import StrEnum
 
+from comfyhangar.core.errors import InvalidInput
 from comfyhangar.runpod import RunPodClient
 from comfyhangar.runpod.models import Cloud, DataCenter, GpuType
 
@@ -80,3 +81,20 @@ class Catalog:
             centers = await self._client.list_data_centers()
             self._data_centers = (time.monotonic(), centers)
             return centers
+
+
+def check_offer(gpu: GpuType | None, gpu_id: str, count: int, cloud: Cloud) -> GpuType:
+    """The catalog entry for `gpu_id`, or a 422 at `gpu.id` / `gpu.count` when it is unknown,
+    not offered in `cloud`, or asked for more GPUs than its largest machine there has. Deploys
+    and estimates check alike, so an estimate never prices what cannot be deployed."""
+    if gpu is None:
+        raise InvalidInput.at("gpu.id", f"unknown GPU type {gpu_id!r}; GET /api/v1/gpus lists them")
+    offered = gpu.secure if cloud is Cloud.SECURE else gpu.community
+    if not offered:
+        raise InvalidInput.at("gpu.id", f"{gpu_id} is not offered in the {cloud.value} cloud")
+    largest = gpu.max_count.secure if cloud is Cloud.SECURE else gpu.max_count.community
+    if largest and count > largest:
+        raise InvalidInput.at(
+            "gpu.count", f"{gpu_id} machines have at most {largest} GPUs in {cloud.value}"
+        )
+    return gpu

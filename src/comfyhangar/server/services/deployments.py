@@ -28,7 +28,7 @@ from comfyhangar.server.db.events import STATE_EVENT, append_event, append_state
 from comfyhangar.server.db.models import Deployment, DeploymentSecret, Event, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.schemas.deployments import SECRET_FIELDS, DeploymentCreate
-from comfyhangar.server.services.catalog import Catalog
+from comfyhangar.server.services.catalog import Catalog, check_offer
 from comfyhangar.server.services.manifests import validate_manifest
 from comfyhangar.server.services.preflight import Disk, Preflight
 from comfyhangar.server.services.presets import PRESETS, merge
@@ -47,13 +47,6 @@ SHARED_DATABASE_LIST_MAX_AGE_S = 1.0
 _WROTE = "comfyhangar.rendered_lists.wrote"  # session.info: this transaction wrote something
 
 LIVE_STATES = {s.value for s in DeploymentState if s not in (DeploymentState.TERMINATED,)}
-
-
-def field_error(field: str, message: str) -> InvalidInput:
-    """A 422 naming one field, in the same shape as request validation errors."""
-    return InvalidInput(
-        f"{field}: {message}", details={"errors": [{"field": field, "message": message}]}
-    )
 
 
 class DeploymentService:
@@ -137,7 +130,7 @@ class DeploymentService:
         if preset_id is not None:
             preset = PRESETS.get(preset_id)
             if preset is None:
-                raise field_error(
+                raise InvalidInput.at(
                     "preset", f"unknown preset {preset_id!r}; GET /api/v1/presets lists them"
                 )
             manifest = {"version": MANIFEST_VERSION, **manifest}
@@ -155,30 +148,18 @@ class DeploymentService:
             centers = {c.id for c in await self._catalog.data_centers()}
         except RunPodError as exc:
             raise UpstreamUnavailable(f"cannot read RunPod's GPU catalog: {exc}") from exc
-        gpu = gpus.get(body.gpu.id)
-        if gpu is None:
-            raise field_error(
-                "gpu.id", f"unknown GPU type {body.gpu.id!r}; GET /api/v1/gpus lists them"
-            )
-        offered = gpu.secure if cloud is Cloud.SECURE else gpu.community
-        if not offered:
-            raise field_error("gpu.id", f"{body.gpu.id} is not offered in the {cloud.value} cloud")
-        largest = gpu.max_count.secure if cloud is Cloud.SECURE else gpu.max_count.community
-        if largest and body.gpu.count > largest:
-            raise field_error(
-                "gpu.count", f"{body.gpu.id} machines have at most {largest} GPUs in {cloud.value}"
-            )
+        check_offer(gpus.get(body.gpu.id), body.gpu.id, body.gpu.count, cloud)
         for i, fallback in enumerate(body.fallback_gpu_ids):
             if fallback not in gpus:
-                raise field_error(f"fallback_gpu_ids.{i}", f"unknown GPU type {fallback!r}")
+                raise InvalidInput.at(f"fallback_gpu_ids.{i}", f"unknown GPU type {fallback!r}")
         for i, dc in enumerate(body.data_center_ids):
             if dc not in centers:
-                raise field_error(f"data_center_ids.{i}", f"unknown data center {dc!r}")
+                raise InvalidInput.at(f"data_center_ids.{i}", f"unknown data center {dc!r}")
         if body.network_volume_id is not None:
             try:
                 await self._client.get_network_volume(body.network_volume_id)
             except NotFoundError:
-                raise field_error(
+                raise InvalidInput.at(
                     "network_volume_id", f"no network volume {body.network_volume_id!r}"
                 ) from None
             except RunPodError as exc:

@@ -48,9 +48,7 @@ def manifest_field_error(exc: ManifestError, prefix: str = "manifest") -> Invali
         path, message = "", text
     path = _INDEX.sub(r".\1", path)
     field = prefix if path in ("", "manifest") else f"{prefix}.{path}"
-    return InvalidInput(
-        f"{field}: {message}", details={"errors": [{"field": field, "message": message}]}
-    )
+    return InvalidInput.at(field, message)
 
 
 def validate_manifest(doc: Any, policy: Policy, prefix: str = "manifest") -> Manifest:
