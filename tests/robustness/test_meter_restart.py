@@ -87,15 +87,22 @@ async def test_killed_server_neither_loses_nor_double_counts_cost(tmp_path: Path
             assert before.end_at == after.start_at, "a gap (lost cost) or an overlap (double count)"
         assert segments[-1].end_at == dep.metered_until
 
-        # Compare at one moment: what the meter has, plus the running rate from metered_until to
-        # now, against what RunPod (the emulator) has billed up to now.
-        now = emulator.emu.clock.now()
+        # What the meter has, plus the running rate from metered_until to a moment, against
+        # what RunPod (the emulator) has billed. Billing is read at some instant during its
+        # request, so the meter is taken at both ends of the request and must bracket it.
         running_rate = segments[-1].gpu_rate + segments[-1].disk_rate
-        open_seconds = Decimal(str((now - dep.metered_until).total_seconds()))
         metered = sum((s.gpu_amount + s.disk_amount for s in segments), Decimal(0))
-        metered += running_rate * open_seconds / 3600
+
+        def metered_at(moment: datetime) -> Decimal:
+            open_seconds = Decimal(str((moment - dep.metered_until).total_seconds()))
+            return metered + running_rate * open_seconds / 3600
+
+        before = emulator.emu.clock.now()
         report = await _billed(emulator.base_url, pod["id"])
-        assert abs(metered - report) / report < Decimal("0.005"), (metered, report)
+        after = emulator.emu.clock.now()
+        tolerance = Decimal("0.005")
+        low, high = metered_at(before), metered_at(after)
+        assert low * (1 - tolerance) <= report <= high * (1 + tolerance), (low, report, high)
 
 
 async def _billed(base_url: str, pod_id: str) -> Decimal:
