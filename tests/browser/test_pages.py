@@ -100,11 +100,6 @@ def test_detail_page_follows_a_new_deployment_to_ready(page: Any, hangar: Hangar
     assert page.evaluate("window.__marker") == "no reload"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Detail page bug: SetupSteps maps the API's 'skipped' status to 'pending', so a ready "
-    "pod without models or nodes shows 'Custom nodes: Pending' and 'Download models: Pending'",
-)
 def test_steps_with_nothing_to_do_show_as_skipped_not_pending(page: Any, hangar: Hangar) -> None:
     """No preset, no models, no nodes: the agent reports those steps "skipped". On a ready pod
     no step may still look pending."""

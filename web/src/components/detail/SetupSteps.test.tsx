@@ -36,6 +36,27 @@ describe("SetupSteps", () => {
     expect(within(nodes).getByText("Failed")).toBeTruthy();
   });
 
+  it("shows steps the agent skipped as skipped, not pending", () => {
+    render(
+      <SetupSteps
+        steps={[
+          { step: "preflight", status: "done" },
+          { step: "comfyui", status: "done" },
+          { step: "custom_nodes", status: "skipped", message: "nothing to install" },
+          { step: "models", status: "skipped" },
+          { step: "start", status: "done" },
+          { step: "ready", status: "done" },
+        ]}
+      />,
+    );
+    const rows = screen.getAllByTestId("setup-step");
+    expect(rows.map((r) => r.dataset.status)).toEqual(["done", "done", "skipped", "skipped", "done", "done"]);
+    const models = rows.find((r) => r.dataset.step === "models")!;
+    expect(within(models).getByText("Skipped")).toBeTruthy();
+    expect(within(models).queryByText("Pending")).toBeNull();
+    expect(screen.queryByText("Pending")).toBeNull();
+  });
+
   it("treats a status it does not know as pending", () => {
     render(<SetupSteps steps={[{ step: "start", status: "started" }]} />);
     expect(screen.getAllByTestId("setup-step").find((r) => r.dataset.step === "start")!.dataset.status).toBe("pending");

@@ -12,11 +12,11 @@ export const SETUP_STEPS = [
   { step: "ready", label: "Ready" },
 ] as const;
 
-type Status = "pending" | "running" | "done" | "failed";
+type Status = "pending" | "running" | "done" | "failed" | "skipped";
 
 function statusOf(step: SetupStep | undefined): Status {
   const status = step?.status;
-  return status === "running" || status === "done" || status === "failed" ? status : "pending";
+  return status === "running" || status === "done" || status === "failed" || status === "skipped" ? status : "pending";
 }
 
 function StatusIcon({ status }: { status: Status }) {
@@ -32,14 +32,17 @@ function StatusIcon({ status }: { status: Status }) {
           <span className="h-3.5 w-3.5 animate-spin rounded-full border-2 border-sky-900 border-t-sky-400" />
         </span>
       );
+    case "skipped":
+      return <span className={`${base} bg-slate-800 text-slate-400`} aria-hidden>–</span>;
     default:
       return <span className={`${base} ring-1 ring-inset ring-slate-700`} aria-hidden />;
   }
 }
 
-const STATUS_TEXT: Record<Status, string> = { pending: "Pending", running: "Running", done: "Done", failed: "Failed" };
+const STATUS_TEXT: Record<Status, string> = { pending: "Pending", running: "Running", done: "Done", failed: "Failed", skipped: "Skipped" };
 const STATUS_COLOUR: Record<Status, string> = {
   pending: "text-slate-500",
+  skipped: "text-slate-500",
   running: "text-sky-300",
   done: "text-emerald-300",
   failed: "text-rose-300",
@@ -50,7 +53,8 @@ function Transfer({ step, label }: { step: SetupStep; label: string }) {
   const total = step.bytes_total ?? null;
   if (done === null && total === null) return null;
   // A finished step shows what it handled; a running (or failed) one how far it got.
-  if (step.status === "done") {
+  if (step.status === "done" || step.status === "skipped") {
+    if (!(total ?? done)) return null; // nothing handled: "0 B" says nothing
     return (
       <p className="mt-1 text-xs tabular-nums text-slate-500" data-testid="setup-step-bytes">
         {bytes(total ?? done)}
@@ -95,7 +99,7 @@ export function SetupSteps({ steps }: { steps: SetupStep[] }) {
             <StatusIcon status={status} />
             <div className="min-w-0 flex-1">
               <div className="flex items-baseline justify-between gap-2">
-                <span className={`text-sm font-medium ${status === "pending" ? "text-slate-400" : "text-slate-100"}`}>{label}</span>
+                <span className={`text-sm font-medium ${status === "pending" || status === "skipped" ? "text-slate-400" : "text-slate-100"}`}>{label}</span>
                 <span className={`shrink-0 text-xs ${STATUS_COLOUR[status]}`}>{STATUS_TEXT[status]}</span>
               </div>
               {data?.item && status === "running" && (
