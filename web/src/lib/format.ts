@@ -55,3 +55,30 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
 export function dateTime(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString() : "—";
 }
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+/**
+ * A local time as 24-hour `HH:MM:SS`, the one way the detail page shows times. `date` adds the
+ * day in front (`Nov 25, 14:05:09`; with the year when it is not `now`'s year): `"always"`, or
+ * `"unless-today"` (only when the day is not `now`'s day), or `"never"` (the default).
+ */
+export function clockTime(
+  value: string | number | Date | null | undefined,
+  { date = "never", now = Date.now() }: { date?: "never" | "unless-today" | "always"; now?: number } = {},
+): string {
+  if (value === null || value === undefined) return "—";
+  const at = value instanceof Date ? value : new Date(typeof value === "string" ? Date.parse(value) : value);
+  if (!Number.isFinite(at.getTime())) return "—";
+  const time = `${pad2(at.getHours())}:${pad2(at.getMinutes())}:${pad2(at.getSeconds())}`;
+  const today = new Date(now);
+  const sameDay =
+    at.getFullYear() === today.getFullYear() && at.getMonth() === today.getMonth() && at.getDate() === today.getDate();
+  if (date === "never" || (date === "unless-today" && sameDay)) return time;
+  const day = at.toLocaleDateString("en-US", {
+    month: "short",
+    day: "numeric",
+    year: at.getFullYear() === today.getFullYear() ? undefined : "numeric",
+  });
+  return `${day}, ${time}`;
+}

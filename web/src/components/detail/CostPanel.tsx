@@ -1,6 +1,6 @@
 /** What the deployment has cost so far, its rate, and what that rate costs ahead. */
 import type { DeploymentDetail } from "../../api/generated";
-import { dateTime, perHour, usd } from "../../lib/format";
+import { clockTime, perHour, usd } from "../../lib/format";
 import { Stat } from "../ui";
 
 const PROJECTIONS = [
@@ -12,7 +12,7 @@ const PROJECTIONS = [
 
 function meteredUntil(iso: string | null): string {
   if (!iso) return "not metered yet";
-  return `metered until ${new Date(iso).toLocaleTimeString(undefined, { hour12: false })}`;
+  return `metered until ${clockTime(iso)}`;
 }
 
 export function CostPanel({ dep }: { dep: Pick<DeploymentDetail, "cost" | "simulated" | "state"> }) {
@@ -25,7 +25,7 @@ export function CostPanel({ dep }: { dep: Pick<DeploymentDetail, "cost" | "simul
           label="Cost so far"
           value={usd(cost.so_far_usd)}
           testId="detail-cost-so-far"
-          hint={<span title={dateTime(cost.metered_until)}>{meteredUntil(cost.metered_until)}</span>}
+          hint={<span title={cost.metered_until ? clockTime(cost.metered_until, { date: "always" }) : undefined}>{meteredUntil(cost.metered_until)}</span>}
         />
         <Stat
           label="Rate"

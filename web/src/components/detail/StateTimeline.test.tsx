@@ -22,6 +22,22 @@ describe("StateTimeline", () => {
     expect(entries[2]!.textContent).toContain("for 5s");
   });
 
+  it("shows 24-hour times, with the date only for another day than today", () => {
+    const now = new Date(2026, 10, 26, 15, 0, 0).getTime();
+    render(
+      <StateTimeline
+        now={now}
+        history={[
+          { state: "creating", at: new Date(2026, 10, 25, 22, 4, 5).toISOString() },
+          { state: "ready", at: new Date(2026, 10, 26, 13, 7, 9).toISOString() },
+        ]}
+      />,
+    );
+    const [ready, creating] = within(screen.getByTestId("timeline")).getAllByTestId("timeline-entry");
+    expect(ready!.querySelector("time")!.textContent).toBe("13:07:09");
+    expect(creating!.querySelector("time")!.textContent).toBe("Nov 25, 22:04:05");
+  });
+
   it("says so when there is no history yet", () => {
     render(<StateTimeline now={0} history={[]} />);
     expect(screen.getByTestId("timeline").textContent).toContain("No state changes yet");

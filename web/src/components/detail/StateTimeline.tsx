@@ -1,6 +1,6 @@
 /** The deployment's state changes, newest first, with when, how long, and why. */
 import type { DeploymentState, StateChange } from "../../api/generated";
-import { ago, dateTime, duration } from "../../lib/format";
+import { ago, clockTime, duration } from "../../lib/format";
 
 const DOT: Record<DeploymentState, string> = {
   pending: "bg-slate-400",
@@ -46,8 +46,8 @@ export function StateTimeline({ history, now }: { history: StateChange[]; now: n
           <div className="min-w-0 flex-1">
             <div className="flex flex-wrap items-baseline justify-between gap-x-3">
               <span className={`text-sm font-medium ${current ? "text-white" : "text-slate-300"}`}>{change.state}</span>
-              <time dateTime={change.at} title={dateTime(change.at)} className="text-xs tabular-nums text-slate-500">
-                {dateTime(change.at)}
+              <time dateTime={change.at} title={clockTime(change.at, { date: "always", now })} className="text-xs tabular-nums text-slate-500">
+                {clockTime(change.at, { date: "unless-today", now })}
               </time>
             </div>
             <p className="text-xs text-slate-500">
