@@ -87,6 +87,45 @@ describe("LogViewer", () => {
     expect(screen.getByText(/No line matches/)).toBeTruthy();
   });
 
+  it("shows agent progress lines in words with a setup tag, searchable by both words and raw JSON", async () => {
+    const user = userEvent.setup();
+    const progress = [
+      { id: 1, ts: "2026-11-26T08:00:00Z", source: "container", line: "[hangar] step models" },
+      {
+        id: 2,
+        ts: "2026-11-26T08:00:01Z",
+        source: "container",
+        line: '##hangar-progress## {"v":1,"step":"models","status":"running","bytes_done":1200000000,"bytes_total":7300000000,"item":"a.safetensors","time":"2026-11-26T08:00:01.000Z"}',
+      },
+      { id: 3, ts: "2026-11-26T08:00:02Z", source: "container", line: '##hangar-progress## {"v":1,"step":"start","status":"done","message":"ComfyUI answered after 2.4s"}' },
+      { id: 4, ts: "2026-11-26T08:00:03Z", source: "container", line: '##hangar-progress## {"v":1,"step":' },
+    ];
+    vi.stubGlobal("fetch", vi.fn(async () => json({ deployment_id: "dep1", lines: progress })));
+    renderWithClient(<LogViewer deploymentId="dep1" />);
+    await waitFor(() => expect(screen.getAllByTestId("log-line")).toHaveLength(4));
+    const [plain, models, start, broken] = screen.getAllByTestId("log-line");
+    expect(plain!.textContent).not.toContain("setup");
+    expect(models!.textContent).toContain("setupmodels · running · a.safetensors · 1.2 GB of 7.3 GB");
+    expect(models!.textContent).not.toContain("##hangar-progress##");
+    expect(start!.textContent).toContain("start · done · ComfyUI answered after 2.4s");
+    expect(start!.dataset.progress).toBe("");
+    // Not valid JSON: shown as it came.
+    expect(broken!.textContent).toContain('##hangar-progress## {"v":1,"step":');
+    expect(broken!.dataset.progress).toBeUndefined();
+
+    await user.type(screen.getByLabelText("Search logs"), "setup · models");
+    await waitFor(() => expect(screen.getAllByTestId("log-line")).toHaveLength(1));
+    expect(lineTexts()[0]).toContain("a.safetensors");
+    await user.clear(screen.getByLabelText("Search logs"));
+    await user.type(screen.getByLabelText("Search logs"), '"bytes_total":7300000000');
+    await waitFor(() => expect(screen.getAllByTestId("log-line")).toHaveLength(1));
+    expect(lineTexts()[0]).toContain("1.2 GB of 7.3 GB");
+    await user.clear(screen.getByLabelText("Search logs"));
+    await user.type(screen.getByLabelText("Search logs"), "7.3 gb");
+    await waitFor(() => expect(screen.getAllByTestId("log-line")).toHaveLength(1));
+    expect(screen.getByTestId("log-viewer").querySelector("mark")?.textContent).toBe("7.3 GB");
+  });
+
   it("streams new lines while following and stops when Follow is turned off", async () => {
     const user = userEvent.setup();
     renderWithClient(<LogViewer deploymentId="dep1" />);

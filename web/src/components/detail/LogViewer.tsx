@@ -5,8 +5,9 @@
 import { useQuery } from "@tanstack/react-query";
 import { memo, useCallback, useDeferredValue, useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { deploymentLogs, type LogLineView } from "../../api/generated";
+import { clockTime } from "../../lib/format";
 import { Button, ErrorState, Skeleton } from "../ui";
-import { MAX_LINES, mergeLines, splitMatches } from "./logLines";
+import { lineMatches, MAX_LINES, mergeLines, progressOf, splitMatches } from "./logLines";
 import { useLogFollow, type FollowStatus } from "./useLogFollow";
 
 export const TAIL_LINES = 500;
@@ -31,20 +32,35 @@ const STATUS_DOT: Record<FollowStatus, string> = {
 };
 
 function clock(ts: string): string {
-  const at = Date.parse(ts);
-  if (!Number.isFinite(at)) return "";
-  return new Date(at).toLocaleTimeString(undefined, { hour12: false });
+  return Number.isFinite(Date.parse(ts)) ? clockTime(ts) : "";
 }
 
 const LogLine = memo(function LogLine({ line, query }: { line: LogLineView; query: string }) {
-  const parts = splitMatches(line.line, query);
+  // Agent progress lines are shown in words, muted, after a "setup" tag; the raw line is the tooltip.
+  const progress = progressOf(line);
+  const parts = splitMatches(progress ? progress.body : line.line, query);
   return (
-    <div data-testid="log-line" data-id={line.id} className="flex gap-2 px-3 py-px hover:bg-slate-900 sm:gap-3">
+    <div
+      data-testid="log-line"
+      data-id={line.id}
+      data-progress={progress ? "" : undefined}
+      title={progress ? line.line : undefined}
+      className="flex gap-2 px-3 py-px hover:bg-slate-900 sm:gap-3"
+    >
       <span className="shrink-0 select-none text-slate-600" title={line.ts}>
         {clock(line.ts)}
       </span>
       {line.source && <span className={`hidden shrink-0 select-none sm:inline ${line.source === "system" ? "text-amber-400/80" : "text-sky-400/70"}`}>{line.source}</span>}
-      <span className="min-w-0 whitespace-pre-wrap text-slate-200 [overflow-wrap:anywhere]">
+      {progress && (
+        <span className="mt-px h-4 shrink-0 select-none self-start rounded bg-indigo-500/15 px-1 font-sans text-[0.625rem] font-medium uppercase leading-4 tracking-wide text-indigo-300/90">
+          setup
+        </span>
+      )}
+      <span
+        className={`min-w-0 whitespace-pre-wrap [overflow-wrap:anywhere] ${
+          progress ? (progress.status === "failed" ? "text-rose-300/80" : "text-slate-400") : "text-slate-200"
+        }`}
+      >
         {parts.map((part, i) =>
           i % 2 === 1 ? (
             <mark key={i} className="rounded-sm bg-amber-300 text-slate-950">
@@ -90,7 +106,7 @@ export function LogViewer({
   const visible = useMemo(() => {
     if (!query) return lines;
     const needle = query.toLowerCase();
-    return lines.filter((line) => line.line.toLowerCase().includes(needle));
+    return lines.filter((line) => lineMatches(line, needle));
   }, [lines, query]);
 
   // Keep the newest line in view while following, unless the user scrolled up to read.
