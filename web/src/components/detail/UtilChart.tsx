@@ -18,6 +18,10 @@ export function chartData(samples: UtilSample[]): uPlot.AlignedData {
   return [samples.map((s) => s.t), ...SERIES.map(({ key }) => samples.map((s) => s[key]))];
 }
 
+/** Room the axes take: the y-axis labels on the left, the time labels below (overlays keep clear of them). */
+export const Y_AXIS_PX = 48;
+export const X_AXIS_PX = 36;
+
 const AXIS = { stroke: "#94a3b8", grid: { stroke: "#1e293b", width: 1 }, ticks: { stroke: "#334155", width: 1 }, font: "11px ui-sans-serif, system-ui, sans-serif" };
 
 /** A window ending at the newest sample: it grows from a minute to ten, then scrolls. */
@@ -56,8 +60,8 @@ export function UtilChart({ samples, height = 160 }: { samples: UtilSample[]; he
         cursor: { drag: { x: false, y: false }, points: { size: 6 } },
         scales: { x: { time: true, range: (_u, min, max) => xRange(min, max) }, y: { range: [0, 100] } },
         axes: [
-          { ...AXIS, space: 64, values: (_u, ticks, _axis, _space, step) => ticks.map((t) => clock(t, step < 60)) },
-          { ...AXIS, size: 48, values: (_u, ticks) => ticks.map((v) => `${v}%`), splits: () => [0, 25, 50, 75, 100] },
+          { ...AXIS, size: X_AXIS_PX, space: 64, values: (_u, ticks, _axis, _space, step) => ticks.map((t) => clock(t, step < 60)) },
+          { ...AXIS, size: Y_AXIS_PX, values: (_u, ticks) => ticks.map((v) => `${v}%`), splits: () => [0, 25, 50, 75, 100] },
         ],
         series: [
           {},

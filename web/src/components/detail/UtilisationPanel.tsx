@@ -1,6 +1,6 @@
 /** The pod's GPU, GPU memory, CPU and memory use now, and over the last ten minutes. */
 import type { PodView } from "../../api/generated";
-import { SERIES, UtilChart } from "./UtilChart";
+import { SERIES, UtilChart, X_AXIS_PX, Y_AXIS_PX } from "./UtilChart";
 import { sampleOf, useUtilSamples, type UtilSample } from "./utilSamples";
 
 function pct(value: number | null): string {
@@ -33,8 +33,12 @@ export function UtilisationPanel({ pod, updatedAt }: { pod: PodView | null; upda
       <div data-testid="utilisation-chart" data-samples={samples.length} className="relative" aria-label="Utilisation over the last 10 minutes" role="img">
         <UtilChart samples={samples} />
         {samples.length < 2 && (
-          <p className="absolute inset-0 flex items-center justify-center p-4 text-center">
-            <span className="rounded-md bg-slate-900/90 px-3 py-1.5 text-sm text-slate-400">
+          // Over the plot area only, so the axis labels stay readable.
+          <p
+            className="absolute right-0 top-0 flex items-center justify-center p-2 text-center"
+            style={{ left: Y_AXIS_PX, bottom: X_AXIS_PX }}
+          >
+            <span className="rounded-md bg-slate-900/90 px-3 py-1.5 text-xs text-slate-400 sm:text-sm">
               {running ? "Collecting samples: a new one about every 10 seconds." : "No utilisation while the pod is not running."}
             </span>
           </p>
