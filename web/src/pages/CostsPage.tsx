@@ -31,7 +31,7 @@ export function CostsPage() {
       </div>
       <CostSummaryCard />
       <SpendByDay days={days} start={start} />
-      <div className="grid gap-5 lg:grid-cols-2">
+      <div className="grid gap-5 xl:grid-cols-2">
         <ByDeployment days={days} start={start} />
         <ByGpu days={days} start={start} />
       </div>

@@ -5,7 +5,7 @@ import { usd } from "../../lib/format";
 import { EmptyState, ErrorState, Skeleton } from "../ui";
 import { useCostsByDeployment, useCostsByGpu } from "./queries";
 import { num, share, type RangeDays } from "./range";
-import { Section, ShareBar, TableScroll, TD, TD_NUM, TH, TH_NUM } from "./Section";
+import { Section, ShareBar, TableScroll, TD, TD_NUM, TH, TH_NUM, WIDE_ONLY } from "./Section";
 
 /** Most expensive first (the server sends them so; sorting again keeps that true for any input). */
 export function bySpend<T extends { total_usd: string }>(rows: readonly T[]): T[] {
@@ -31,8 +31,8 @@ function NetworkVolumeRow({ totals }: { totals: SpendTotals }) {
   return (
     <tr className="text-slate-400">
       <td className={TD}>Network volumes</td>
-      <td className={TD_NUM}>—</td>
-      <td className={TD_NUM}>{usd(amount)}</td>
+      <td className={`${TD_NUM} ${WIDE_ONLY}`}>—</td>
+      <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(amount)}</td>
       <td className={TD_NUM}>{usd(amount)}</td>
       <td className={TD}>
         <ShareBar ratio={part.ratio} label={part.label} tone="bg-violet-400" />
@@ -63,10 +63,10 @@ export function DeploymentTable({ deployments, totals }: { deployments: Deployme
           <th scope="col" className={TH}>
             Deployment
           </th>
-          <th scope="col" className={TH_NUM}>
+          <th scope="col" className={`${TH_NUM} ${WIDE_ONLY}`}>
             GPU
           </th>
-          <th scope="col" className={TH_NUM}>
+          <th scope="col" className={`${TH_NUM} ${WIDE_ONLY}`}>
             Storage
           </th>
           <th scope="col" className={TH_NUM}>
@@ -82,7 +82,7 @@ export function DeploymentTable({ deployments, totals }: { deployments: Deployme
           const part = share(num(row.total_usd), total);
           return (
             <tr key={row.deployment_id} data-testid="by-deployment-row">
-              <td className={`${TD} max-w-[14rem] truncate`}>
+              <td className={`${TD} max-w-[9rem] truncate sm:max-w-[14rem]`}>
                 {row.name !== null ? (
                   <Link href={`/deployments/${row.deployment_id}`} className="rounded text-sky-300 hover:underline focus-visible:outline-2 focus-visible:outline-sky-400">
                     {row.name}
@@ -93,8 +93,8 @@ export function DeploymentTable({ deployments, totals }: { deployments: Deployme
                   </span>
                 )}
               </td>
-              <td className={TD_NUM}>{usd(row.gpu_usd)}</td>
-              <td className={TD_NUM}>{usd(row.storage_usd)}</td>
+              <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(row.gpu_usd)}</td>
+              <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(row.storage_usd)}</td>
               <td className={`${TD_NUM} font-medium text-white`}>{usd(row.total_usd)}</td>
               <td className={TD}>
                 <ShareBar ratio={part.ratio} label={part.label} />
@@ -106,8 +106,8 @@ export function DeploymentTable({ deployments, totals }: { deployments: Deployme
       </tbody>
       <tfoot>
         <TotalRow totals={totals}>
-          <td className={TD_NUM}>{usd(totals.gpu_usd)}</td>
-          <td className={TD_NUM}>{usd(totals.storage_usd)}</td>
+          <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(totals.gpu_usd)}</td>
+          <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(totals.storage_usd)}</td>
         </TotalRow>
       </tfoot>
     </table>
@@ -123,10 +123,10 @@ export function GpuTable({ gpus, totals }: { gpus: GpuSpend[]; totals: SpendTota
           <th scope="col" className={TH}>
             GPU type
           </th>
-          <th scope="col" className={TH_NUM}>
+          <th scope="col" className={`${TH_NUM} ${WIDE_ONLY}`}>
             GPU-hours
           </th>
-          <th scope="col" className={TH_NUM}>
+          <th scope="col" className={`${TH_NUM} ${WIDE_ONLY}`}>
             Storage
           </th>
           <th scope="col" className={TH_NUM}>
@@ -142,11 +142,11 @@ export function GpuTable({ gpus, totals }: { gpus: GpuSpend[]; totals: SpendTota
           const part = share(num(row.total_usd), total);
           return (
             <tr key={row.gpu_type_id ?? "none"} data-testid="by-gpu-row">
-              <td className={`${TD} max-w-[14rem] truncate`} title={row.gpu_type_id ?? undefined}>
+              <td className={`${TD} max-w-[9rem] truncate sm:max-w-[12rem]`} title={row.gpu_type_id ?? undefined}>
                 {row.gpu_type_id ?? <span className="text-slate-400">No GPU (storage)</span>}
               </td>
-              <td className={TD_NUM}>{num(row.gpu_hours).toLocaleString("en-US", { maximumFractionDigits: 1 })} h</td>
-              <td className={TD_NUM}>{usd(row.storage_usd)}</td>
+              <td className={`${TD_NUM} ${WIDE_ONLY}`}>{num(row.gpu_hours).toLocaleString("en-US", { maximumFractionDigits: 1 })} h</td>
+              <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(row.storage_usd)}</td>
               <td className={`${TD_NUM} font-medium text-white`}>{usd(row.total_usd)}</td>
               <td className={TD}>
                 <ShareBar ratio={part.ratio} label={part.label} />
@@ -158,13 +158,13 @@ export function GpuTable({ gpus, totals }: { gpus: GpuSpend[]; totals: SpendTota
       </tbody>
       <tfoot>
         <TotalRow totals={totals}>
-          <td className={TD_NUM}>
+          <td className={`${TD_NUM} ${WIDE_ONLY}`}>
             {bySpend(gpus)
               .reduce((sum, row) => sum + num(row.gpu_hours), 0)
               .toLocaleString("en-US", { maximumFractionDigits: 1 })}{" "}
             h
           </td>
-          <td className={TD_NUM}>{usd(totals.storage_usd)}</td>
+          <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(totals.storage_usd)}</td>
         </TotalRow>
       </tfoot>
     </table>

@@ -6,7 +6,7 @@ import { ago, usd } from "../../lib/format";
 import { Button, EmptyState, ErrorState, Skeleton, Stat } from "../ui";
 import { useReconciliation, useRefreshReconciliation } from "./queries";
 import { num, shortTime } from "./range";
-import { Section, TableScroll, TD, TD_NUM, TH, TH_NUM } from "./Section";
+import { Section, TableScroll, TD, TD_NUM, TH, TH_NUM, WIDE_ONLY } from "./Section";
 
 const STATUS: Record<ReconciliationRow["status"], { label: string; className: string }> = {
   match: { label: "Match", className: "bg-emerald-900/70 text-emerald-200" },
@@ -73,9 +73,9 @@ export function ReconciliationView({ report }: { report: Report }) {
               <thead className="sticky top-0 bg-slate-900">
                 <tr className="border-b border-slate-800">
                   <th scope="col" className={TH}>Resource</th>
-                  <th scope="col" className={TH}>Hour</th>
-                  <th scope="col" className={TH_NUM}>Metered</th>
-                  <th scope="col" className={TH_NUM}>Billed</th>
+                  <th scope="col" className={`${TH} ${WIDE_ONLY}`}>Hour</th>
+                  <th scope="col" className={`${TH_NUM} ${WIDE_ONLY}`}>Metered</th>
+                  <th scope="col" className={`${TH_NUM} ${WIDE_ONLY}`}>Billed</th>
                   <th scope="col" className={TH_NUM}>Difference</th>
                   <th scope="col" className={TH}>Status</th>
                 </tr>
@@ -90,12 +90,14 @@ export function ReconciliationView({ report }: { report: Report }) {
                       data-status={row.status}
                       className={row.status === "mismatch" ? "bg-rose-950/50" : undefined}
                     >
-                      <td className={`${TD} max-w-[12rem] truncate`} title={row.pod_id ?? row.network_volume_id ?? undefined}>
+                      <td className={`${TD} max-w-[10rem] truncate sm:max-w-[12rem]`} title={row.pod_id ?? row.network_volume_id ?? undefined}>
                         {resourceName(row)}
+                        {/* On a phone the hour column is hidden: the hour goes under the name. */}
+                        <span className="block text-xs text-slate-400 sm:hidden">{shortTime(row.bucket_start)}</span>
                       </td>
-                      <td className={`${TD} text-slate-400`}>{shortTime(row.bucket_start)}</td>
-                      <td className={TD_NUM}>{usd(row.metered_usd, { precise: true })}</td>
-                      <td className={TD_NUM}>{usd(row.billed_usd, { precise: true })}</td>
+                      <td className={`${TD} text-slate-400 ${WIDE_ONLY}`}>{shortTime(row.bucket_start)}</td>
+                      <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(row.metered_usd, { precise: true })}</td>
+                      <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(row.billed_usd, { precise: true })}</td>
                       <td className={`${TD_NUM} ${row.status === "mismatch" ? "font-medium text-rose-200" : ""}`}>
                         {signedUsd(row.difference_usd)} <span className="text-xs text-slate-500">{pct(row.difference_pct)}</span>
                       </td>

@@ -1,5 +1,5 @@
 /** A titled card of the Costs page; each section loads and fails on its own. */
-import { useId, type ReactNode } from "react";
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { Card } from "../ui";
 
 export function Section({
@@ -34,16 +34,53 @@ export function Section({
   );
 }
 
-/** A table that scrolls sideways inside its card on narrow screens instead of widening the page. */
+/**
+ * A table that scrolls sideways inside its card when it does not fit (a fallback: tables drop
+ * columns on narrow screens first), with a fade at the edge that has more to show.
+ */
 export function TableScroll({ children, className = "" }: { children: ReactNode; className?: string }) {
-  return <div className={`-mx-4 overflow-x-auto px-4 sm:-mx-5 sm:px-5 ${className}`}>{children}</div>;
+  const box = useRef<HTMLDivElement>(null);
+  const [more, setMore] = useState({ left: false, right: false });
+  const measure = useCallback(() => {
+    const el = box.current;
+    if (!el) return;
+    const left = el.scrollLeft > 1;
+    const right = el.scrollLeft + el.clientWidth < el.scrollWidth - 1;
+    setMore((m) => (m.left === left && m.right === right ? m : { left, right }));
+  }, []);
+  useEffect(() => {
+    const el = box.current;
+    measure();
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    if (el.firstElementChild) observer.observe(el.firstElementChild);
+    return () => observer.disconnect();
+  }, [measure]);
+  const fade = "pointer-events-none absolute inset-y-0 w-8 from-slate-900 to-transparent";
+  return (
+    <div className="relative -mx-4 sm:-mx-5" data-scroll-more={more.right ? "right" : more.left ? "left" : undefined}>
+      <div ref={box} onScroll={measure} className={`overflow-x-auto px-4 sm:px-5 ${className}`}>
+        {children}
+      </div>
+      {more.left && <div aria-hidden className={`${fade} left-0 bg-gradient-to-r`} />}
+      {more.right && (
+        <div aria-hidden data-testid="table-scroll-hint" className={`${fade} right-0 flex items-center justify-end bg-gradient-to-l pr-1 text-slate-400`}>
+          ›
+        </div>
+      )}
+    </div>
+  );
 }
+
+/** Classes of a column that only shows from the `sm` breakpoint (less important on a phone). */
+export const WIDE_ONLY = "hidden sm:table-cell";
 
 /** A thin bar showing a share (0..1) of a whole. */
 export function ShareBar({ ratio, label, tone = "bg-sky-400" }: { ratio: number; label: string; tone?: string }) {
   return (
     <div className="flex items-center gap-2">
-      <div className="h-1.5 w-20 shrink-0 overflow-hidden rounded-full bg-slate-800 sm:w-28" aria-hidden>
+      <div className="h-1.5 w-14 shrink-0 overflow-hidden rounded-full bg-slate-800 sm:w-24" aria-hidden>
         <div className={`h-full rounded-full ${tone}`} style={{ width: `${Math.max(ratio > 0 ? 2 : 0, ratio * 100)}%` }} />
       </div>
       <span className="w-9 text-right text-xs tabular-nums text-slate-400">{label}</span>
