@@ -99,6 +99,10 @@ describe("DashboardPage", () => {
     ]);
     await waitFor(() => expect(screen.getByTestId("summary-spend-today").textContent).toBe("$4.50"));
     expect(screen.getByTestId("summary-running").textContent).toBe("2");
+    // The line under the number adds up to it; the stopped pod is named apart, as not counted.
+    const hint = screen.getByTestId("summary-running-hint");
+    expect(hint.children[0]!.textContent).toBe("1 ready · 1 starting");
+    expect(hint.children[1]!.textContent).toBe("1 stopped (storage only), not counted");
     expect(screen.getByTestId("summary-burn-rate").textContent).toBe("$1.350/h");
     expect(screen.getByTestId("summary-balance").textContent).toBe("$123.45");
   });

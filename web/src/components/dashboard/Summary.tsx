@@ -7,7 +7,7 @@ import { costSummary, type DeploymentView } from "../../api/generated";
 import { keys } from "../../api/queries";
 import { perHour, usd } from "../../lib/format";
 import { Button, Card, errorMessage, Skeleton, Stat } from "../ui";
-import { RUNNING_STATES } from "./logic";
+import { runningCounts, runningHint } from "./logic";
 
 export const summaryKey = [...keys.costs, "summary"] as const;
 
@@ -21,9 +21,9 @@ const loading = <Skeleton className="h-7 w-20" />;
 export function Summary({ deployments, listFailed = false }: { deployments: DeploymentView[] | undefined; listFailed?: boolean }) {
   const summary = useCostSummary();
   const data = summary.data;
-  const running = deployments?.filter((d) => RUNNING_STATES.has(d.state)).length;
-  const ready = deployments?.filter((d) => d.state === "ready").length ?? 0;
-  const stopped = deployments?.filter((d) => d.state === "stopped").length ?? 0;
+  const counts = deployments ? runningCounts(deployments) : undefined;
+  const running = counts?.running;
+  const hint = counts ? runningHint(counts) : null;
   const costValue = (value: () => string) => (data ? value() : summary.isError ? "—" : loading);
 
   return (
@@ -33,7 +33,16 @@ export function Summary({ deployments, listFailed = false }: { deployments: Depl
           label="Pods running"
           testId="summary-running"
           value={running === undefined ? (listFailed ? "—" : loading) : running}
-          hint={deployments ? `${ready} ready · ${stopped} stopped` : "\u00a0"}
+          hint={
+            hint ? (
+              <span data-testid="summary-running-hint">
+                <span className="block truncate">{hint.split}</span>
+                {hint.stopped && <span className="block whitespace-normal text-slate-600">{hint.stopped}, not counted</span>}
+              </span>
+            ) : (
+              "\u00a0"
+            )
+          }
         />
         <Stat
           label="Spend today"

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { canDo, liveUptime, newestFirst, setupSummary, utilization } from "./logic";
+import type { DeploymentState } from "../../api/generated";
+import { canDo, liveUptime, newestFirst, runningCounts, runningHint, setupSummary, utilization } from "./logic";
 import { deployment } from "./fixtures";
 
 describe("liveUptime", () => {
@@ -56,5 +57,21 @@ describe("utilization and order", () => {
       deployment({ id: "b", created_at: "2026-02-01T00:00:00Z" }),
     ]);
     expect(list.map((d) => d.id)).toEqual(["b", "a"]);
+  });
+});
+
+describe("runningHint", () => {
+  const of = (...states: DeploymentState[]) => runningHint(runningCounts(states.map((state) => deployment({ state }))));
+
+  it("splits the running count into ready and starting, and names stopped pods apart", () => {
+    const counts = runningCounts(["ready", "ready", "provisioning", "stopped"].map((state) => deployment({ state: state as DeploymentState })));
+    expect(counts).toEqual({ running: 3, ready: 2, starting: 1, stopped: 1 });
+    expect(runningHint(counts)).toEqual({ split: "2 ready · 1 starting", stopped: "1 stopped (storage only)" });
+  });
+
+  it("leaves out parts that are zero", () => {
+    expect(of("ready")).toEqual({ split: "1 ready", stopped: null });
+    expect(of("installing", "restarting")).toEqual({ split: "2 starting", stopped: null });
+    expect(of("stopped", "terminated")).toEqual({ split: "none running", stopped: "1 stopped (storage only)" });
   });
 });

@@ -31,6 +31,26 @@ export const RUNNING_STATES: ReadonlySet<DeploymentState> = new Set([
   "provisioning", "starting", "installing", "ready", "restarting",
 ]);
 
+/**
+ * What "pods running" counts and how it splits: ready, and still getting there (the rest of
+ * RUNNING_STATES); stopped deployments are not counted (their pods bill only storage).
+ */
+export function runningCounts(deployments: readonly Pick<DeploymentView, "state">[]) {
+  const running = deployments.filter((d) => RUNNING_STATES.has(d.state)).length;
+  const ready = deployments.filter((d) => d.state === "ready").length;
+  const stopped = deployments.filter((d) => d.state === "stopped").length;
+  return { running, ready, starting: running - ready, stopped };
+}
+
+/** The lines under "pods running": how the number splits (adds up to it), then what it leaves out. */
+export function runningHint(counts: ReturnType<typeof runningCounts>): { split: string; stopped: string | null } {
+  const parts = [counts.ready > 0 ? `${counts.ready} ready` : null, counts.starting > 0 ? `${counts.starting} starting` : null].filter(Boolean);
+  return {
+    split: parts.length > 0 ? parts.join(" · ") : "none running",
+    stopped: counts.stopped > 0 ? `${counts.stopped} stopped (storage only)` : null,
+  };
+}
+
 /** Newest first (the API already sorts so; kept here so the cache patches can never reorder). */
 export function newestFirst<T extends Pick<DeploymentView, "created_at">>(list: readonly T[]): T[] {
   return [...list].sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
