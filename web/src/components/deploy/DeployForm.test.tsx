@@ -19,8 +19,17 @@ describe("Deploy form", () => {
     await chooseGpu("NVIDIA A100 80GB PCIe");
     const count = screen.getByLabelText("GPU count") as HTMLInputElement;
     expect(count.max).toBe("2");
-    fireEvent.change(count, { target: { value: "5" } });
+    // Too many: kept while typing, cut to the limit when the field is left, and the hint says why.
+    expect(screen.queryByTestId("gpu-count-limit")).toBeNull();
+    fireEvent.change(count, { target: { value: "99" } });
+    expect(count.value).toBe("99");
+    expect(screen.getByTestId("gpu-count-limit").textContent).toBe("A100 80GB PCIe comes at most 2 per pod in Secure cloud: it will be 2.");
+    fireEvent.blur(count);
     expect(count.value).toBe("2");
+    expect(screen.getByTestId("gpu-count-limit").textContent).toBe("A100 80GB PCIe comes at most 2 per pod in Secure cloud, so the count is 2.");
+    // A count within the limit brings the plain hint back.
+    fireEvent.change(count, { target: { value: "1" } });
+    expect(screen.queryByTestId("gpu-count-limit")).toBeNull();
     fireEvent.change(count, { target: { value: "0" } });
     expect(count.value).toBe("1");
     // Emptied while typing: stays empty until the field is left, then shows 1.

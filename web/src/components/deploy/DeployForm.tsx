@@ -162,16 +162,20 @@ export function DeployForm() {
 
   // The count field may be empty while the user types; what is sent is always 1..max.
   const [countDraft, setCountDraft] = useState<string | null>(null);
+  // Set when a count above the GPU's largest machine was cut down to it: the hint then says why.
+  const [countCut, setCountCut] = useState(false);
   const selectGpu = (id: string) => {
     const next = gpus.data?.gpus.find((g) => g.id === id);
     const max = next ? maxCountIn(next, form.cloud) : 16;
     const keepDc = next?.data_centers.some((d) => d.id === form.dataCenter);
     setCountDraft(null);
+    setCountCut(max > 0 && form.count > max);
     change({ gpuId: id, count: max > 0 ? Math.min(form.count, max) : form.count, dataCenter: keepDc ? form.dataCenter : "" }, "gpu.id", "gpu.count", "data_center_ids");
   };
   const selectCloud = (cloud: Cloud) => {
     const max = gpu ? maxCountIn(gpu, cloud) : 16;
     setCountDraft(null);
+    setCountCut(max > 0 && form.count > max);
     change(
       { cloud, count: max > 0 ? Math.min(form.count, max) : form.count, storage: cloud === "COMMUNITY" ? "pod" : form.storage },
       "cloud", "gpu.count", "network_volume_id",
@@ -181,10 +185,15 @@ export function DeployForm() {
     const n = Math.floor(Number(text));
     if (text.trim() === "" || !Number.isFinite(n)) {
       setCountDraft(text);
+      setCountCut(false);
       return change({ count: 1 }, "gpu.count");
     }
     const clamped = Math.max(1, Math.min(n, Math.max(1, maxCount)));
-    setCountDraft(clamped === n ? text : null);
+    // Over the limit: what was typed stays until the field is left (then it shows the limit),
+    // and the hint says what the limit is. Below 1 it is 1 at once.
+    const over = maxCount > 0 && n > maxCount;
+    setCountCut(over);
+    setCountDraft(clamped === n || over ? text : null);
     change({ count: clamped }, "gpu.count");
   };
 
@@ -291,7 +300,12 @@ export function DeployForm() {
               onChange={(e) => setCount(e.target.value)}
               onBlur={() => setCountDraft(null)}
               hint={
-                gpu
+                countCut && maxCount > 0 ? (
+                  <span role="status" data-testid="gpu-count-limit" className="text-amber-300">
+                    {gpu ? `${gpu.name} comes at most ${maxCount} per pod in ${CLOUD_NAME[form.cloud]} cloud` : `At most ${maxCount} GPUs per pod`}
+                    {countDraft === null ? `, so the count is ${maxCount}.` : `: it will be ${maxCount}.`}
+                  </span>
+                ) : gpu
                   ? maxCount > 0
                     ? `${gpu.name} machines have up to ${maxCount} in ${CLOUD_NAME[form.cloud]} cloud.`
                     : `Not offered in ${CLOUD_NAME[form.cloud]} cloud: choose another GPU or cloud.`
