@@ -29,6 +29,9 @@ async def test_presets_list_models_nodes_and_total_size(hangar: Hangar) -> None:
     assert presets["flux-dev"]["needs_hf_token"] is True
     assert presets["flux-schnell"]["needs_hf_token"] is False
     assert presets["sdxl-base"]["needs_hf_token"] is False
+    folders = response.json()["model_folders"]
+    assert {"checkpoints", "loras", "vae", "text_encoders", "diffusion_models"} <= set(folders)
+    assert all(m["folder"] in folders for p in presets.values() for m in p["models"])
 
 
 async def test_a_deployment_names_a_preset_and_adds_to_it(hangar: Hangar) -> None:

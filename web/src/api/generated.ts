@@ -410,6 +410,8 @@ export interface PreflightView {
 
 export interface PresetList {
   presets: PresetView[];
+  /** The folders a manifest's models may go to (ComfyUI's models/<folder>) */
+  model_folders: string[];
 }
 
 export interface PresetModelView {
@@ -673,7 +675,7 @@ export function deleteBudget(budgetId: string, options?: RequestOptions): Promis
   return request<void>({ method: "DELETE", path: `/api/v1/budgets/${encodeURIComponent(budgetId)}`, expect: "none", ...options });
 }
 
-/** List Presets: Every preset with its models (name, folder, source, size), nodes and total size. */
+/** List Presets: Every preset with its models (name, folder, source, size), nodes and total size, and the model folders a custom model may name. */
 export function listPresets(options?: RequestOptions): Promise<PresetList> {
   return request<PresetList>({ method: "GET", path: `/api/v1/presets`, expect: "json", ...options });
 }

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from comfyhangar.agent.manifest import KNOWN_FOLDERS
 from comfyhangar.server.services.presets import PRESETS
 
 router = APIRouter(tags=["presets"])
@@ -38,11 +39,15 @@ class PresetView(BaseModel):
 
 class PresetList(BaseModel):
     presets: list[PresetView]
+    model_folders: list[str] = Field(
+        description="The folders a manifest's models may go to (ComfyUI's models/<folder>)"
+    )
 
 
 @router.get("/presets", response_model=PresetList)
 async def list_presets() -> PresetList:
-    """Every preset with its models (name, folder, source, size), nodes and total size."""
+    """Every preset with its models (name, folder, source, size), nodes and total size, and
+    the model folders a custom model may name."""
     return PresetList(
         presets=[
             PresetView(
@@ -64,5 +69,6 @@ async def list_presets() -> PresetList:
                 needs_hf_token=p.needs_hf_token,
             )
             for p in PRESETS.values()
-        ]
+        ],
+        model_folders=list(KNOWN_FOLDERS),
     )
