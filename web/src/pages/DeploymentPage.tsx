@@ -16,7 +16,7 @@ import { LogViewer } from "../components/detail/LogViewer";
 import { SetupSteps } from "../components/detail/SetupSteps";
 import { StateTimeline } from "../components/detail/StateTimeline";
 import { UtilisationPanel } from "../components/detail/UtilisationPanel";
-import { useNow } from "../components/detail/useNow";
+import { useNow } from "../lib/useNow";
 import { Card, EmptyState, ErrorState } from "../components/ui";
 import { useConnection } from "../live/LiveProvider";
 

@@ -3,26 +3,15 @@
  * stop, start, restart or terminate it. Every row has a fixed height, so a card does not jump
  * as its state changes and the loading skeleton has exactly the card's size.
  */
-import { useEffect, useState, type ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { createPortal } from "react-dom";
 import { Link } from "wouter";
 import type { DeploymentView } from "../../api/generated";
 import { useDeploymentAction, type DeploymentAction } from "../../api/queries";
 import { bytes, duration, perHour, usd } from "../../lib/format";
+import { useNow } from "../../lib/useNow";
 import { Button, Card, ConfirmDialog, errorMessage, ProgressBar, Skeleton, StateBadge } from "../ui";
 import { canDo, liveUptime, setupSummary, stateLine, stepLabel, utilization } from "./logic";
-
-/** The current time, moving every second while `active`. */
-export function useNow(active: boolean, intervalMs = 1000): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!active) return;
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(timer);
-  }, [active, intervalMs]);
-  return now;
-}
 
 // Row heights shared by the card and its skeleton.
 const ROW = {

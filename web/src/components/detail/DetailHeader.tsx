@@ -6,7 +6,7 @@ import { useDeploymentAction, type DeploymentAction } from "../../api/queries";
 import { duration } from "../../lib/format";
 import { Button, ConfirmDialog, errorMessage, StateBadge } from "../ui";
 import { allowedActions } from "./actions";
-import { useNow } from "./useNow";
+import { useNow } from "../../lib/useNow";
 
 /** Seconds up now: the pod's uptime as last seen, plus the time since (while it runs). */
 export function uptimeNow(pod: PodView | null, now: number): number | null {
