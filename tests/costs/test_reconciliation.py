@@ -12,9 +12,8 @@ from comfyhangar.server.db.models import CostSegment, Event
 from comfyhangar.server.schemas.deployments import DeploymentCreate
 from comfyhangar.server.services.billing_check import BillingCheck, is_mismatch
 from tests.costs.conftest import api
-from tests.server.conftest import FLUX_DEPLOY
+from tests.server.conftest import FLUX_DEPLOY, settle
 from tests.server.test_meter import HOUR, metered_runtime, step
-from tests.server.test_reconciler import settle
 
 
 def test_mismatch_rule_needs_one_percent_and_one_cent() -> None:

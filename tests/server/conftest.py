@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from comfyhangar.server.app import create_app
+from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.settings import Settings
 from tests.support.servers import running_server
@@ -77,3 +79,29 @@ FLUX_DEPLOY: dict[str, Any] = {
     "container_disk_gb": 40,
     "volume_gb": 60,
 }
+
+
+FROZEN = 1e-9  # an emulator speed at which its clock moves only by hand (`emu.clock.advance`)
+
+
+@contextlib.asynccontextmanager
+async def frozen_runtime(tmp_path: Path, **overrides: Any) -> AsyncIterator[Runtime]:
+    """A runtime with no background loops and the emulator's clock moved only by hand."""
+    settings = fast_settings(tmp_path, emulator_speed=FROZEN, create_settle_s=0.0, **overrides)
+    async with Runtime.start(settings, background=False) as runtime:
+        yield runtime
+
+
+async def settle(runtime: Runtime, cycles: int = 2) -> None:
+    """Run `cycles` reconcile cycles and wait for the pod actions they started."""
+    for _ in range(cycles):
+        await runtime.reconciler.cycle()
+        await runtime.reconciler.actions.wait_idle()
+
+
+async def deployment(runtime: Runtime, dep_id: str) -> Deployment:
+    """The deployment's row as stored now."""
+    async with runtime.sessions() as session:
+        dep = await session.get(Deployment, dep_id)
+    assert dep is not None
+    return dep

@@ -16,9 +16,8 @@ from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.budgets import BudgetCreate
 from comfyhangar.server.schemas.deployments import DeploymentCreate
 from comfyhangar.server.services.costs import shape_from_spec
-from tests.server.conftest import FLUX_DEPLOY, Hangar
+from tests.server.conftest import FLUX_DEPLOY, Hangar, settle
 from tests.server.test_meter import metered_runtime, step
-from tests.server.test_reconciler import settle
 
 HOUR = 3600.0
 

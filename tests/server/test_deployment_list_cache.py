@@ -7,9 +7,7 @@ emulator clock, so every render and every change is the test's own doing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,20 +26,7 @@ from comfyhangar.server.views import (
     cost_moves,
     deployment_view,
 )
-from tests.server.conftest import FLUX_DEPLOY, fast_settings
-
-
-@contextlib.asynccontextmanager
-async def frozen_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = fast_settings(tmp_path, emulator_speed=1e-9, create_settle_s=0.0)
-    async with Runtime.start(settings, background=False) as runtime:
-        yield runtime
-
-
-async def settle(runtime: Runtime, cycles: int = 2) -> None:
-    for _ in range(cycles):
-        await runtime.reconciler.cycle()
-        await runtime.reconciler.actions.wait_idle()
+from tests.server.conftest import FLUX_DEPLOY, frozen_runtime, settle
 
 
 async def listed(

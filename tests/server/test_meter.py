@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from comfyhangar.server.db.models import CostSegment, Event
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.deployments import DeploymentCreate
-from tests.server.conftest import FLUX_DEPLOY, fast_settings
-from tests.server.test_reconciler import settle
+from tests.server.conftest import FLUX_DEPLOY, fast_settings, settle
 
 HOUR = 3600.0
 

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from comfyhangar.server.db.models import CostSegment, Deployment, VolumeCostSegment
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.deployments import DeploymentCreate
+from tests.server.conftest import settle
 from tests.server.test_meter import metered_runtime, step
-from tests.server.test_reconciler import settle
 
 DAY = 86_400.0
 TOLERANCE = Decimal("0.005")

@@ -4,9 +4,7 @@ untagged pods, lost create answers, and the log follower's exact resume."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,31 +16,14 @@ from comfyhangar.server.db.models import Deployment, Event, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.deployments import DeploymentCreate
-from tests.server.conftest import FLUX_DEPLOY, fast_settings
+from tests.server.conftest import (
+    FLUX_DEPLOY,
+    deployment,
+    frozen_runtime,
+    settle,
+)
 
-FROZEN = 1e-9
 RTX_4090 = "NVIDIA GeForce RTX 4090"
-
-
-@contextlib.asynccontextmanager
-async def frozen_runtime(tmp_path: Path, **overrides: Any) -> AsyncIterator[Runtime]:
-    """A runtime with no background loops and the emulator's clock moved only by hand."""
-    settings = fast_settings(tmp_path, emulator_speed=FROZEN, create_settle_s=0.0, **overrides)
-    async with Runtime.start(settings, background=False) as runtime:
-        yield runtime
-
-
-async def settle(runtime: Runtime, cycles: int = 2) -> None:
-    for _ in range(cycles):
-        await runtime.reconciler.cycle()
-        await runtime.reconciler.actions.wait_idle()
-
-
-async def deployment(runtime: Runtime, dep_id: str) -> Deployment:
-    async with runtime.sessions() as session:
-        dep = await session.get(Deployment, dep_id)
-    assert dep is not None
-    return dep
 
 
 def tagged_create_body(tag: str, name: str = "elsewhere") -> dict[str, Any]:
@@ -151,12 +132,7 @@ async def test_a_lost_create_answer_still_gives_exactly_one_pod(tmp_path: Path, 
 async def test_log_follower_resumes_without_losing_or_repeating_lines(tmp_path: Path) -> None:
     async with frozen_runtime(tmp_path) as runtime:
         emu = runtime.cloud.emulator
-        dep = await runtime.deployments.create(DeploymentCreate(**FLUX_DEPLOY))
-        await settle(runtime)
-        emu.clock.advance(10)
-        await settle(runtime)
-        pod_id = (await deployment(runtime, dep.id)).pod_id
-        assert pod_id is not None
+        dep, pod_id = await _running_pod(runtime)
         for i in range(30):
             emu.append_log(pod_id, f"line {i}")
 
@@ -184,6 +160,17 @@ async def test_log_follower_resumes_without_losing_or_repeating_lines(tmp_path: 
         assert lines == [f"line {i}" for i in range(60)]
 
 
+async def _running_pod(runtime: Runtime) -> tuple[Deployment, str]:
+    """A deployment whose pod has started (the emulator's clock moved past provisioning)."""
+    dep = await runtime.deployments.create(DeploymentCreate(**FLUX_DEPLOY))
+    await settle(runtime)
+    runtime.cloud.emulator.clock.advance(10)
+    await settle(runtime)
+    pod_id = (await deployment(runtime, dep.id)).pod_id
+    assert pod_id is not None
+    return dep, pod_id
+
+
 async def _count_lines(runtime: Runtime, dep_id: str) -> int:
     async with runtime.sessions() as session:
         rows = await session.scalars(
@@ -205,12 +192,7 @@ async def test_setup_progress_keeps_aggregate_download_lines_and_ignores_one_fil
     are the step's progress. A file's own `done` line must not mark the step done."""
     async with frozen_runtime(tmp_path) as runtime:
         emu = runtime.cloud.emulator
-        dep = await runtime.deployments.create(DeploymentCreate(**FLUX_DEPLOY))
-        await settle(runtime)
-        emu.clock.advance(10)
-        await settle(runtime)
-        pod_id = (await deployment(runtime, dep.id)).pod_id
-        assert pod_id is not None
+        dep, pod_id = await _running_pod(runtime)
         prefix = "##hangar-progress## "
         t = "2026-11-26T07:41:02.123Z"
         for body in (
