@@ -7,7 +7,7 @@ import { keys } from "../../api/queries";
 import { applyToCache } from "../../live/applyEvent";
 import type { HangarEvent } from "../../live/eventStream";
 import { DashboardPage } from "../../pages/DashboardPage";
-import { deployment, summary } from "./fixtures";
+import { costSummary, deployment } from "../../test/fixtures";
 
 type Handler = (init: RequestInit | undefined, url: string) => Response | Promise<Response>;
 
@@ -33,7 +33,7 @@ function serve(routes: Record<string, Handler>) {
   return calls;
 }
 
-function setup(deployments: DeploymentView[], costs: CostSummary = summary(), extra: Record<string, Handler> = {}) {
+function setup(deployments: DeploymentView[], costs: CostSummary = costSummary(), extra: Record<string, Handler> = {}) {
   const calls = serve({
     "GET /api/v1/deployments": () => json({ deployments } satisfies DeploymentList),
     "GET /api/v1/costs/summary": () => json(costs),
@@ -108,7 +108,7 @@ describe("DashboardPage", () => {
   });
 
   it("says the balance is unknown when RunPod did not give it", async () => {
-    setup([], summary({ balance_usd: null, balance_detail: "balance reader not running" }));
+    setup([], costSummary({ balance_usd: null, balance_detail: "balance reader not running" }));
     await waitFor(() => expect(screen.getByTestId("summary-balance").textContent).toBe("—"));
     expect(screen.getByText("balance reader not running")).toBeTruthy();
   });
@@ -142,7 +142,7 @@ describe("DashboardPage", () => {
 
   it("asks before terminating and only then sends DELETE", async () => {
     const user = userEvent.setup();
-    const { calls } = setup([deployment()], summary(), {
+    const { calls } = setup([deployment()], costSummary(), {
       "DELETE /api/v1/deployments/dep1": () => json(deployment({ state: "terminating" }), 202),
     });
     const el = await card("flux-dev");
@@ -164,7 +164,7 @@ describe("DashboardPage", () => {
   it("disables the buttons while an action runs and shows its error on the card", async () => {
     const user = userEvent.setup();
     let answer: (r: Response) => void = () => undefined;
-    const { calls } = setup([deployment()], summary(), {
+    const { calls } = setup([deployment()], costSummary(), {
       "POST /api/v1/deployments/dep1/restart": () => new Promise<Response>((resolve) => (answer = resolve)),
     });
     const el = await card("flux-dev");
@@ -247,7 +247,7 @@ describe("DashboardPage", () => {
   it("shows skeletons while loading, then an error with a retry that works", async () => {
     const user = userEvent.setup();
     let fail = true;
-    setup([], summary(), {
+    setup([], costSummary(), {
       "GET /api/v1/deployments": () =>
         fail ? json({ code: "internal_error", detail: "database is down" }, 500) : json({ deployments: [deployment()] }),
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DeploymentState } from "../../api/generated";
 import { canDo, liveUptime, newestFirst, runningCounts, runningHint, setupSummary, utilization } from "./logic";
-import { deployment } from "./fixtures";
+import { deployment } from "../../test/fixtures";
 
 describe("liveUptime", () => {
   const pod = deployment().pod!; // 125 s at 10:05:00

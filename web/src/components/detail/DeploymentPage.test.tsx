@@ -3,7 +3,8 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { DeploymentDetail } from "../../api/generated";
 import { DeploymentPage } from "../../pages/DeploymentPage";
-import { detail, json, renderWithClient } from "./testing";
+import { deploymentDetail as detail } from "../../test/fixtures";
+import { json, renderWithClient } from "./testing";
 
 vi.mock("uplot", () => ({
   default: class {
@@ -64,9 +65,9 @@ describe("DeploymentPage", () => {
     expect(within(screen.getByTestId("detail-state")).getByTestId("state-badge").dataset.state).toBe("ready");
     expect(screen.getByText("2 × NVIDIA GeForce RTX 4090")).toBeTruthy();
     expect(screen.getByText("EU-RO-1")).toBeTruthy();
-    expect(screen.getByTestId("detail-cost-so-far").textContent).toBe("$0.432");
-    expect(screen.getByText("$1.380/h")).toBeTruthy();
-    expect(screen.getByTestId("detail-projection-month").textContent).toContain("$993.60");
+    expect(screen.getByTestId("detail-cost-so-far").textContent).toBe("$1.23");
+    expect(screen.getByText("$0.901/h")).toBeTruthy();
+    expect(screen.getByTestId("detail-projection-month").textContent).toContain("$648.00");
     expect(screen.getAllByTestId("timeline-entry")).toHaveLength(2);
     expect(screen.getAllByTestId("setup-step")).toHaveLength(6);
     expect(screen.getByRole("link", { name: /Open ComfyUI/ }).getAttribute("href")).toBe("/api/v1/deployments/dep1/open");

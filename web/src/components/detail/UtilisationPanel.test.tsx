@@ -1,6 +1,6 @@
 import { render, screen } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { PodView } from "../../api/generated";
+import { pod } from "../../test/fixtures";
 import { xRange } from "./UtilChart";
 import { UtilisationPanel } from "./UtilisationPanel";
 
@@ -26,20 +26,6 @@ vi.mock("uplot", () => ({
   },
 }));
 
-const pod = (over: Partial<PodView> = {}): PodView => ({
-  id: "pod1",
-  status: "RUNNING",
-  cost_per_hour: "0.69",
-  data_center_id: "EU-RO-1",
-  uptime_s: 60,
-  gpu_util: [40, 60],
-  gpu_memory_util: [10, 30],
-  cpu_util: 25,
-  memory_util: 50,
-  last_seen_at: "2026-11-26T08:00:00Z",
-  ...over,
-});
-
 beforeEach(() => {
   plots.length = 0;
 });
@@ -48,9 +34,9 @@ describe("UtilisationPanel", () => {
   it("shows the current numbers, GPUs averaged", () => {
     render(<UtilisationPanel pod={pod()} updatedAt={1_000_000} />);
     expect(screen.getByTestId("util-gpu").textContent).toContain("50%");
-    expect(screen.getByTestId("util-gpuMemory").textContent).toContain("20%");
-    expect(screen.getByTestId("util-cpu").textContent).toContain("25%");
-    expect(screen.getByTestId("util-memory").textContent).toContain("50%");
+    expect(screen.getByTestId("util-gpuMemory").textContent).toContain("40%");
+    expect(screen.getByTestId("util-cpu").textContent).toContain("20%");
+    expect(screen.getByTestId("util-memory").textContent).toContain("10%");
     expect(screen.getByText("GPU 0: 40% · GPU 1: 60%")).toBeTruthy();
   });
 
@@ -64,9 +50,9 @@ describe("UtilisationPanel", () => {
     expect(plots[0]!.data).toEqual([
       [1000, 1010],
       [50, 80],
-      [20, 20],
-      [25, 80],
-      [50, 50],
+      [40, 40],
+      [20, 80],
+      [10, 10],
     ]);
     expect(screen.getByTestId("utilisation-chart").dataset.samples).toBe("2");
     unmount();
