@@ -2,7 +2,7 @@ import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DeployForm } from "./DeployForm";
-import { renderWithApp, stubApi } from "./testing";
+import { MODEL_FOLDERS, PRESETS, renderWithApp, stubApi } from "./testing";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -109,6 +109,22 @@ describe("Deploy form", () => {
     expect((screen.getByLabelText("Hugging Face token") as HTMLInputElement).value).toBe("");
     expect((screen.getByLabelText("Civitai token") as HTMLInputElement).value).toBe("");
   }, 20_000);
+
+  it("offers the model folders GET /presets lists, the folder select disabled until they load", async () => {
+    const user = userEvent.setup();
+    let loaded!: () => void;
+    const presetsLoaded = new Promise<void>((resolve) => (loaded = resolve));
+    stubApi({ presets: () => presetsLoaded.then(() => ({ status: 200, body: { presets: PRESETS, model_folders: MODEL_FOLDERS } })) });
+    renderWithApp(<DeployForm />);
+    await user.click(screen.getByRole("button", { name: "+ Add model" }));
+    const folder = within(screen.getByRole("group", { name: "Custom model 1" })).getByLabelText("Folder") as HTMLSelectElement;
+    expect(folder.disabled).toBe(true);
+    expect(folder.value).toBe("checkpoints");
+    loaded();
+    await waitFor(() => expect(folder.disabled).toBe(false));
+    expect([...folder.options].map((o) => o.value)).toEqual(MODEL_FOLDERS);
+    expect(folder.value).toBe("checkpoints");
+  });
 
   it("shows each 422 message at its field, and a budget 409 above the button", async () => {
     const user = userEvent.setup();

@@ -404,6 +404,7 @@ export function DeployForm() {
         <Section title="Models and custom nodes" description="What the pod installs before ComfyUI starts. The server checks every source.">
           <ModelsSection
             presets={presets.data?.presets}
+            modelFolders={presets.data?.model_folders}
             presetsLoading={presets.isPending}
             presetsError={presets.error}
             onRetryPresets={() => void presets.refetch()}

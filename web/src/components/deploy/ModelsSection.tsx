@@ -3,7 +3,7 @@ import type { PresetView } from "../../api/generated";
 import { bytes } from "../../lib/format";
 import { Button, ErrorState } from "../ui";
 import { FieldErrorText, SelectField, TextField } from "./fields";
-import { KNOWN_FOLDERS, newModelRow, newNodeRow, type ModelRow, type NodeRow, type SourceType } from "./form";
+import { newModelRow, newNodeRow, type ModelRow, type NodeRow, type SourceType } from "./form";
 
 const SOURCES: { value: SourceType; label: string }[] = [
   { value: "huggingface", label: "Hugging Face" },
@@ -13,6 +13,8 @@ const SOURCES: { value: SourceType; label: string }[] = [
 
 interface Props {
   presets: PresetView[] | undefined;
+  /** The folders a model may go to (from GET /presets); undefined while they load. */
+  modelFolders: string[] | undefined;
   presetsLoading: boolean;
   presetsError: unknown;
   onRetryPresets: () => void;
@@ -74,6 +76,7 @@ export function ModelsSection(props: Props) {
               key={row.key}
               index={i}
               row={row}
+              folders={props.modelFolders}
               errors={errors}
               onChange={(patch) => updateModel(row.key, patch)}
               onRemove={() => props.onModels(models.filter((m) => m.key !== row.key))}
@@ -153,12 +156,14 @@ function PresetDetails({ preset, kept, errors }: { preset: PresetView; kept: num
 function ModelRowEditor({
   index,
   row,
+  folders,
   errors,
   onChange,
   onRemove,
 }: {
   index: number;
   row: ModelRow;
+  folders: string[] | undefined;
   errors: Record<string, string>;
   onChange: (patch: Partial<ModelRow>) => void;
   onRemove: () => void;
@@ -168,8 +173,16 @@ function ModelRowEditor({
   return (
     <div role="group" aria-label={`Custom model ${index + 1}`} className="rounded-lg bg-slate-950/50 p-3 ring-1 ring-slate-800" data-testid="model-row">
       <div className="grid gap-3 sm:grid-cols-[minmax(0,11rem)_minmax(0,1fr)_minmax(0,9rem)_auto] sm:items-start">
-        <SelectField label="Folder" field={`${at}.folder`} error={err("folder")} value={row.folder} onChange={(e) => onChange({ folder: e.target.value })}>
-          {KNOWN_FOLDERS.map((f) => (
+        <SelectField
+          label="Folder"
+          field={`${at}.folder`}
+          error={err("folder")}
+          value={row.folder}
+          disabled={!folders}
+          onChange={(e) => onChange({ folder: e.target.value })}
+        >
+          {/* Until the folders load (or if the list lacks it), the row's folder is the one choice shown. */}
+          {(folders?.includes(row.folder) ? folders : [row.folder, ...(folders ?? [])]).map((f) => (
             <option key={f} value={f}>
               {f}
             </option>

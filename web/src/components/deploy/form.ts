@@ -10,28 +10,6 @@ export type Cloud = "SECURE" | "COMMUNITY";
 export type Storage = "pod" | "network";
 export type SourceType = "huggingface" | "civitai" | "url";
 
-/** The model folders the pod agent knows (the manifest's KNOWN_FOLDERS; the API does not list them). */
-export const KNOWN_FOLDERS = [
-  "checkpoints",
-  "diffusion_models",
-  "unet",
-  "text_encoders",
-  "clip",
-  "clip_vision",
-  "vae",
-  "vae_approx",
-  "loras",
-  "upscale_models",
-  "controlnet",
-  "embeddings",
-  "style_models",
-  "photomaker",
-  "gligen",
-  "hypernetworks",
-  "model_patches",
-  "audio_encoders",
-] as const;
-
 export const MANIFEST_VERSION = 1;
 export const GB = 1_000_000_000;
 /** ComfyUI, its venv and custom nodes live on the same disk as the models (the server's preflight headroom). */

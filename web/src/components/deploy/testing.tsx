@@ -5,7 +5,7 @@ import type { ReactNode } from "react";
 import { Router } from "wouter";
 import { memoryLocation } from "wouter/memory-location";
 import { vi } from "vitest";
-import type { GpuOffer, PresetView } from "../../api/generated";
+import type { GpuOffer, PresetList, PresetView } from "../../api/generated";
 
 export function gpu(over: Partial<GpuOffer> & { id: string }): GpuOffer {
   return {
@@ -46,6 +46,9 @@ export const PRESETS: PresetView[] = [
   },
 ];
 
+/** GET /presets' model_folders (a few of the agent's list). */
+export const MODEL_FOLDERS = ["checkpoints", "diffusion_models", "vae", "loras", "controlnet"];
+
 export const ESTIMATE = {
   gpu_price_per_hour: "0.69",
   gpu_per_hour: "0.690000",
@@ -67,10 +70,16 @@ export interface Call {
 type Reply = { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
 
 /** Stubs fetch: the catalog, presets and estimate answer; `create` answers POST /deployments. */
-export function stubApi({ create, estimate = () => ({ status: 200, body: ESTIMATE }), gpus = () => ({ status: 200, body: { cloud: "SECURE", gpus: GPUS } }) }: {
+export function stubApi({
+  create,
+  estimate = () => ({ status: 200, body: ESTIMATE }),
+  gpus = () => ({ status: 200, body: { cloud: "SECURE", gpus: GPUS } }),
+  presets = () => ({ status: 200, body: { presets: PRESETS, model_folders: MODEL_FOLDERS } satisfies PresetList }),
+}: {
   create?: (body: unknown) => Reply;
   estimate?: (body: unknown) => Reply;
   gpus?: (cloud: string | null) => Reply;
+  presets?: () => Reply;
 } = {}) {
   const calls: Call[] = [];
   const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -80,7 +89,7 @@ export function stubApi({ create, estimate = () => ({ status: 200, body: ESTIMAT
     calls.push({ method, path: url.pathname + url.search, body });
     let reply: { status: number; body: unknown };
     if (url.pathname === "/api/v1/gpus") reply = await gpus(url.searchParams.get("cloud"));
-    else if (url.pathname === "/api/v1/presets") reply = { status: 200, body: { presets: PRESETS } };
+    else if (url.pathname === "/api/v1/presets") reply = await presets();
     else if (url.pathname === "/api/v1/estimate") reply = await estimate(body);
     else if (url.pathname === "/api/v1/deployments" && method === "POST")
       reply = await (create ?? (() => ({ status: 201, body: { id: "dep-1" } })))(body);
