@@ -32,22 +32,35 @@ interface FieldProps {
   className?: string;
 }
 
-export function TextField({ label, field, error, hint, className = "", ...input }: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
-  const id = useId();
-  const hintId = `${id}-hint`;
+/** The label above a control, its hint and its server error below: the frame every field shares. */
+function FieldFrame({ id, label, field, error, hint, className, children }: FieldProps & { id: string; children: ReactNode }) {
   return (
     <div className={className}>
       <label htmlFor={id} className="mb-1 block text-sm font-medium text-slate-300">
         {label}
       </label>
-      <input id={id} className={inputClass} {...describe(field, error, hint ? hintId : undefined)} {...input} />
+      {children}
       {hint && (
-        <p id={hintId} className="mt-1 text-xs text-slate-500">
+        <p id={`${id}-hint`} className="mt-1 text-xs text-slate-500">
           {hint}
         </p>
       )}
       <FieldErrorText field={field} message={error} />
     </div>
+  );
+}
+
+/** The id, look and aria attributes of the control inside a FieldFrame. */
+function controlProps(id: string, field: string, error: string | undefined, hint: ReactNode) {
+  return { id, className: inputClass, ...describe(field, error, hint ? `${id}-hint` : undefined) };
+}
+
+export function TextField({ label, field, error, hint, className = "", ...input }: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
+  const id = useId();
+  return (
+    <FieldFrame id={id} label={label} field={field} error={error} hint={hint} className={className}>
+      <input {...controlProps(id, field, error, hint)} {...input} />
+    </FieldFrame>
   );
 }
 
@@ -61,22 +74,12 @@ export function SelectField({
   ...select
 }: FieldProps & SelectHTMLAttributes<HTMLSelectElement>) {
   const id = useId();
-  const hintId = `${id}-hint`;
   return (
-    <div className={className}>
-      <label htmlFor={id} className="mb-1 block text-sm font-medium text-slate-300">
-        {label}
-      </label>
-      <select id={id} className={inputClass} {...describe(field, error, hint ? hintId : undefined)} {...select}>
+    <FieldFrame id={id} label={label} field={field} error={error} hint={hint} className={className}>
+      <select {...controlProps(id, field, error, hint)} {...select}>
         {children}
       </select>
-      {hint && (
-        <p id={hintId} className="mt-1 text-xs text-slate-500">
-          {hint}
-        </p>
-      )}
-      <FieldErrorText field={field} message={error} />
-    </div>
+    </FieldFrame>
   );
 }
 
