@@ -3,7 +3,7 @@
  * POST that creates a paid pod (never twice). Server field errors are shown at their field.
  */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
 import { useLocation } from "wouter";
 import { createDeployment, listGpus, listPresets, type DeploymentCreate } from "../../api/generated";
 import { ApiError } from "../../api/http";
@@ -32,6 +32,14 @@ import { GpuPicker, offered } from "./GpuPicker";
 import { ModelsSection } from "./ModelsSection";
 
 const CLOUD_NAME: Record<Cloud, string> = { SECURE: "Secure", COMMUNITY: "Community" };
+
+/** The form's keys that hold the text of one input or select. */
+type TextKey = "name" | "dataCenter" | "containerDiskGb" | "volumeGb" | "networkVolumeId" | "hfToken" | "civitaiToken";
+
+/** A disk size in whole GB, up to RunPod's 4096. */
+const diskGb = (min: number) => ({ type: "number", inputMode: "numeric", min, max: 4096 }) as const;
+/** A token: hidden, never autofilled or spell-checked. */
+const SECRET = { type: "password", autoComplete: "off", spellCheck: false } as const;
 
 /** A radio card whose accessible name is exactly `label` (the description is its description). */
 function RadioCard({
@@ -160,6 +168,14 @@ export function DeployForm() {
     if (fields.some((f) => f in errors)) setErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !fields.includes(k))));
   };
 
+  /** The field, error, value and change handler of the input that edits `key` (server field `field`). */
+  const bind = (key: TextKey, field: string) => ({
+    field,
+    error: errors[field],
+    value: form[key],
+    onChange: (e: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => change({ [key]: e.target.value }, field),
+  });
+
   // The count field may be empty while the user types; what is sent is always 1..max.
   const [countDraft, setCountDraft] = useState<string | null>(null);
   // Set when a count above the GPU's largest machine was cut down to it: the hint then says why.
@@ -257,15 +273,12 @@ export function DeployForm() {
           <div className="grid gap-4 sm:grid-cols-2">
             <TextField
               label="Name"
-              field="name"
-              error={errors.name}
-              value={form.name}
+              {...bind("name", "name")}
               maxLength={40}
               autoComplete="off"
               spellCheck={false}
               placeholder="flux-dev"
               hint="Up to 40 letters, digits, '.', '_' or '-'; starts with a letter or digit."
-              onChange={(e) => change({ name: e.target.value }, "name")}
             />
             <div role="radiogroup" aria-label="Cloud" className="grid grid-cols-2 gap-2 sm:self-start sm:pt-6" {...describe("cloud", errors.cloud)}>
               <RadioCard name="cloud" value="SECURE" checked={form.cloud === "SECURE"} onChange={() => selectCloud("SECURE")} label="Secure cloud" description="RunPod's data centers" />
@@ -314,10 +327,7 @@ export function DeployForm() {
             />
             <SelectField
               label="Data center"
-              field="data_center_ids"
-              error={errors.data_center_ids}
-              value={form.dataCenter}
-              onChange={(e) => change({ dataCenter: e.target.value }, "data_center_ids")}
+              {...bind("dataCenter", "data_center_ids")}
               disabled={!gpu}
               hint={gpu ? `${dcOptions.length} with stock for this GPU.` : "Choose a GPU first."}
             >
@@ -338,15 +348,9 @@ export function DeployForm() {
           <div className="grid gap-4 sm:grid-cols-2">
             <TextField
               label="Container disk (GB)"
-              field="container_disk_gb"
-              error={errors.container_disk_gb}
-              type="number"
-              inputMode="numeric"
-              min={20}
-              max={4096}
-              value={form.containerDiskGb}
+              {...bind("containerDiskGb", "container_disk_gb")}
+              {...diskGb(20)}
               hint="20 to 4096 GB; wiped when the pod stops."
-              onChange={(e) => change({ containerDiskGb: e.target.value }, "container_disk_gb")}
             />
           </div>
           <div role="radiogroup" aria-label="Storage" className="mt-4 grid gap-2 sm:grid-cols-2">
@@ -372,27 +376,18 @@ export function DeployForm() {
             {form.storage === "pod" ? (
               <TextField
                 label="Volume (GB)"
-                field="volume_gb"
-                error={errors.volume_gb}
-                type="number"
-                inputMode="numeric"
-                min={10}
-                max={4096}
-                value={form.volumeGb}
+                {...bind("volumeGb", "volume_gb")}
+                {...diskGb(10)}
                 hint="10 to 4096 GB; the models go here."
-                onChange={(e) => change({ volumeGb: e.target.value }, "volume_gb")}
               />
             ) : (
               <TextField
                 label="Network volume ID"
-                field="network_volume_id"
-                error={errors.network_volume_id}
-                value={form.networkVolumeId}
+                {...bind("networkVolumeId", "network_volume_id")}
                 autoComplete="off"
                 spellCheck={false}
                 placeholder="e.g. a1b2c3d4e5"
                 hint="From RunPod's Storage page; it must be in the data center the pod runs in."
-                onChange={(e) => change({ networkVolumeId: e.target.value }, "network_volume_id")}
               />
             )}
           </div>
@@ -423,26 +418,16 @@ export function DeployForm() {
           <div className="grid gap-4 sm:grid-cols-2">
             <TextField
               label="Hugging Face token"
-              field="hf_token"
-              error={errors.hf_token}
-              type="password"
-              autoComplete="off"
-              spellCheck={false}
-              value={form.hfToken}
+              {...bind("hfToken", "hf_token")}
+              {...SECRET}
               placeholder="hf_…"
               hint={needsHf ? "This preset has gated models: give a token with access to them." : "For gated Hugging Face repositories."}
-              onChange={(e) => change({ hfToken: e.target.value }, "hf_token")}
             />
             <TextField
               label="Civitai token"
-              field="civitai_token"
-              error={errors.civitai_token}
-              type="password"
-              autoComplete="off"
-              spellCheck={false}
-              value={form.civitaiToken}
+              {...bind("civitaiToken", "civitai_token")}
+              {...SECRET}
               hint="For Civitai models that need a login."
-              onChange={(e) => change({ civitaiToken: e.target.value }, "civitai_token")}
             />
           </div>
           {tokensCleared && !mutation.isPending && mutation.isError && (
