@@ -1,4 +1,6 @@
 /** Spend per deployment and per GPU type over the chosen range: tables with share bars. */
+import type { UseQueryResult } from "@tanstack/react-query";
+import type { ReactNode } from "react";
 import { Link } from "wouter";
 import type { DeploymentSpend, GpuSpend, SpendTotals } from "../../api/generated";
 import { usd } from "../../lib/format";
@@ -41,7 +43,7 @@ function NetworkVolumeRow({ totals }: { totals: SpendTotals }) {
   );
 }
 
-function TotalRow({ totals, children }: { totals: SpendTotals; children: React.ReactNode }) {
+function TotalRow({ totals, children }: { totals: SpendTotals; children: ReactNode }) {
   return (
     <tr className="border-t border-slate-700 font-medium text-white">
       <th scope="row" className={`${TD} text-left`}>
@@ -54,21 +56,49 @@ function TotalRow({ totals, children }: { totals: SpendTotals; children: React.R
   );
 }
 
-export function DeploymentTable({ deployments, totals }: { deployments: DeploymentSpend[]; totals: SpendTotals }) {
+/** A column shown on wide screens only, between the name and the total: its cells and its total. */
+interface WideColumn<T> {
+  header: string;
+  cell: (row: T) => ReactNode;
+  total: (rows: T[], totals: SpendTotals) => ReactNode;
+}
+
+/** What a spend table lists: its rows' name column, the wide columns, and the rows' test hook. */
+interface SpendTableConfig<T> {
+  nameHeader: string;
+  /** Tailwind max width of the name cell from `sm` up. */
+  nameWidth: string;
+  name: (row: T) => ReactNode;
+  nameTitle?: (row: T) => string | undefined;
+  key: (row: T) => string;
+  rowTestId: string;
+  wide: WideColumn<T>[];
+}
+
+const storageColumn: WideColumn<{ storage_usd: string }> = {
+  header: "Storage",
+  cell: (row) => usd(row.storage_usd),
+  total: (_, totals) => usd(totals.storage_usd),
+};
+
+const hours = (h: number) => `${h.toLocaleString("en-US", { maximumFractionDigits: 1 })} h`;
+
+/** Rows most expensive first, each with its share of the total; then network volumes and the total. */
+function SpendTable<T extends { total_usd: string }>({ config, rows, totals }: { config: SpendTableConfig<T>; rows: T[]; totals: SpendTotals }) {
   const total = num(totals.total_usd);
+  const sorted = bySpend(rows);
   return (
     <table className="w-full text-sm">
       <thead>
         <tr className="border-b border-slate-800">
           <th scope="col" className={TH}>
-            Deployment
+            {config.nameHeader}
           </th>
-          <th scope="col" className={`${TH_NUM} ${WIDE_ONLY}`}>
-            GPU
-          </th>
-          <th scope="col" className={`${TH_NUM} ${WIDE_ONLY}`}>
-            Storage
-          </th>
+          {config.wide.map((column) => (
+            <th key={column.header} scope="col" className={`${TH_NUM} ${WIDE_ONLY}`}>
+              {column.header}
+            </th>
+          ))}
           <th scope="col" className={TH_NUM}>
             Total
           </th>
@@ -78,23 +108,18 @@ export function DeploymentTable({ deployments, totals }: { deployments: Deployme
         </tr>
       </thead>
       <tbody className="divide-y divide-slate-800/70 text-slate-200">
-        {bySpend(deployments).map((row) => {
+        {sorted.map((row) => {
           const part = share(num(row.total_usd), total);
           return (
-            <tr key={row.deployment_id} data-testid="by-deployment-row">
-              <td className={`${TD} max-w-[9rem] truncate sm:max-w-[14rem]`}>
-                {row.name !== null ? (
-                  <Link href={`/deployments/${row.deployment_id}`} className="rounded text-sky-300 hover:underline focus-visible:outline-2 focus-visible:outline-sky-400">
-                    {row.name}
-                  </Link>
-                ) : (
-                  <span className="text-slate-400" title={row.deployment_id}>
-                    Deleted deployment
-                  </span>
-                )}
+            <tr key={config.key(row)} data-testid={config.rowTestId}>
+              <td className={`${TD} max-w-[9rem] truncate ${config.nameWidth}`} title={config.nameTitle?.(row)}>
+                {config.name(row)}
               </td>
-              <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(row.gpu_usd)}</td>
-              <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(row.storage_usd)}</td>
+              {config.wide.map((column) => (
+                <td key={column.header} className={`${TD_NUM} ${WIDE_ONLY}`}>
+                  {column.cell(row)}
+                </td>
+              ))}
               <td className={`${TD_NUM} font-medium text-white`}>{usd(row.total_usd)}</td>
               <td className={TD}>
                 <ShareBar ratio={part.ratio} label={part.label} />
@@ -106,113 +131,95 @@ export function DeploymentTable({ deployments, totals }: { deployments: Deployme
       </tbody>
       <tfoot>
         <TotalRow totals={totals}>
-          <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(totals.gpu_usd)}</td>
-          <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(totals.storage_usd)}</td>
+          {config.wide.map((column) => (
+            <td key={column.header} className={`${TD_NUM} ${WIDE_ONLY}`}>
+              {column.total(sorted, totals)}
+            </td>
+          ))}
         </TotalRow>
       </tfoot>
     </table>
   );
 }
 
-export function GpuTable({ gpus, totals }: { gpus: GpuSpend[]; totals: SpendTotals }) {
-  const total = num(totals.total_usd);
-  return (
-    <table className="w-full text-sm">
-      <thead>
-        <tr className="border-b border-slate-800">
-          <th scope="col" className={TH}>
-            GPU type
-          </th>
-          <th scope="col" className={`${TH_NUM} ${WIDE_ONLY}`}>
-            GPU-hours
-          </th>
-          <th scope="col" className={`${TH_NUM} ${WIDE_ONLY}`}>
-            Storage
-          </th>
-          <th scope="col" className={TH_NUM}>
-            Total
-          </th>
-          <th scope="col" className={TH}>
-            Share
-          </th>
-        </tr>
-      </thead>
-      <tbody className="divide-y divide-slate-800/70 text-slate-200">
-        {bySpend(gpus).map((row) => {
-          const part = share(num(row.total_usd), total);
-          return (
-            <tr key={row.gpu_type_id ?? "none"} data-testid="by-gpu-row">
-              <td className={`${TD} max-w-[9rem] truncate sm:max-w-[12rem]`} title={row.gpu_type_id ?? undefined}>
-                {row.gpu_type_id ?? <span className="text-slate-400">No GPU (storage)</span>}
-              </td>
-              <td className={`${TD_NUM} ${WIDE_ONLY}`}>{num(row.gpu_hours).toLocaleString("en-US", { maximumFractionDigits: 1 })} h</td>
-              <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(row.storage_usd)}</td>
-              <td className={`${TD_NUM} font-medium text-white`}>{usd(row.total_usd)}</td>
-              <td className={TD}>
-                <ShareBar ratio={part.ratio} label={part.label} />
-              </td>
-            </tr>
-          );
-        })}
-        <NetworkVolumeRow totals={totals} />
-      </tbody>
-      <tfoot>
-        <TotalRow totals={totals}>
-          <td className={`${TD_NUM} ${WIDE_ONLY}`}>
-            {bySpend(gpus)
-              .reduce((sum, row) => sum + num(row.gpu_hours), 0)
-              .toLocaleString("en-US", { maximumFractionDigits: 1 })}{" "}
-            h
-          </td>
-          <td className={`${TD_NUM} ${WIDE_ONLY}`}>{usd(totals.storage_usd)}</td>
-        </TotalRow>
-      </tfoot>
-    </table>
-  );
-}
+const DEPLOYMENT_TABLE: SpendTableConfig<DeploymentSpend> = {
+  nameHeader: "Deployment",
+  nameWidth: "sm:max-w-[14rem]",
+  name: (row) =>
+    row.name !== null ? (
+      <Link href={`/deployments/${row.deployment_id}`} className="rounded text-sky-300 hover:underline focus-visible:outline-2 focus-visible:outline-sky-400">
+        {row.name}
+      </Link>
+    ) : (
+      <span className="text-slate-400" title={row.deployment_id}>
+        Deleted deployment
+      </span>
+    ),
+  key: (row) => row.deployment_id,
+  rowTestId: "by-deployment-row",
+  wide: [{ header: "GPU", cell: (row) => usd(row.gpu_usd), total: (_, totals) => usd(totals.gpu_usd) }, storageColumn],
+};
+
+const GPU_TABLE: SpendTableConfig<GpuSpend> = {
+  nameHeader: "GPU type",
+  nameWidth: "sm:max-w-[12rem]",
+  name: (row) => row.gpu_type_id ?? <span className="text-slate-400">No GPU (storage)</span>,
+  nameTitle: (row) => row.gpu_type_id ?? undefined,
+  key: (row) => row.gpu_type_id ?? "none",
+  rowTestId: "by-gpu-row",
+  wide: [
+    { header: "GPU-hours", cell: (row) => hours(num(row.gpu_hours)), total: (rows) => hours(rows.reduce((sum, row) => sum + num(row.gpu_hours), 0)) },
+    storageColumn,
+  ],
+};
 
 const MIN_BODY = "min-h-[11rem]";
 
-export function ByDeployment({ days, start }: { days: RangeDays; start: string }) {
-  const query = useCostsByDeployment(start);
+/** One breakdown: its table once loaded, a skeleton before, and its error and empty states. */
+function SpendSection<D extends { totals: SpendTotals }>({
+  title,
+  testId,
+  what,
+  days,
+  query,
+  table,
+}: {
+  title: string;
+  testId: string;
+  /** What a row is, in "Could not load spend by …" and "No … was billed". */
+  what: string;
+  days: RangeDays;
+  query: UseQueryResult<D>;
+  table: (data: D) => ReactNode;
+}) {
   const data = query.data;
   return (
-    <Section title="By deployment" description={`Last ${days} days, most expensive first`}>
-      <div data-testid="by-deployment" aria-busy={query.isFetching} className={MIN_BODY}>
+    <Section title={title} description={`Last ${days} days, most expensive first`}>
+      <div data-testid={testId} aria-busy={query.isFetching} className={MIN_BODY}>
         {query.isError && !data ? (
-          <ErrorState title="Could not load spend by deployment" error={query.error} onRetry={() => void query.refetch()} />
+          <ErrorState title={`Could not load spend by ${what}`} error={query.error} onRetry={() => void query.refetch()} />
         ) : !data ? (
           <TableSkeleton />
         ) : num(data.totals.total_usd) === 0 ? (
-          <EmptyState title="No spend yet">No deployment was billed in the last {days} days.</EmptyState>
+          <EmptyState title="No spend yet">
+            No {what} was billed in the last {days} days.
+          </EmptyState>
         ) : (
-          <TableScroll>
-            <DeploymentTable deployments={data.deployments} totals={data.totals} />
-          </TableScroll>
+          <TableScroll>{table(data)}</TableScroll>
         )}
       </div>
     </Section>
+  );
+}
+
+export function ByDeployment({ days, start }: { days: RangeDays; start: string }) {
+  const query = useCostsByDeployment(start);
+  return (
+    <SpendSection title="By deployment" testId="by-deployment" what="deployment" days={days} query={query} table={(data) => <SpendTable config={DEPLOYMENT_TABLE} rows={data.deployments} totals={data.totals} />} />
   );
 }
 
 export function ByGpu({ days, start }: { days: RangeDays; start: string }) {
   const query = useCostsByGpu(start);
-  const data = query.data;
-  return (
-    <Section title="By GPU type" description={`Last ${days} days, most expensive first`}>
-      <div data-testid="by-gpu" aria-busy={query.isFetching} className={MIN_BODY}>
-        {query.isError && !data ? (
-          <ErrorState title="Could not load spend by GPU" error={query.error} onRetry={() => void query.refetch()} />
-        ) : !data ? (
-          <TableSkeleton />
-        ) : num(data.totals.total_usd) === 0 ? (
-          <EmptyState title="No spend yet">No GPU was billed in the last {days} days.</EmptyState>
-        ) : (
-          <TableScroll>
-            <GpuTable gpus={data.gpu_types} totals={data.totals} />
-          </TableScroll>
-        )}
-      </div>
-    </Section>
-  );
+  return <SpendSection title="By GPU type" testId="by-gpu" what="GPU" days={days} query={query} table={(data) => <SpendTable config={GPU_TABLE} rows={data.gpu_types} totals={data.totals} />} />;
 }
