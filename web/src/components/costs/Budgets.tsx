@@ -64,6 +64,23 @@ function BudgetBar({ budget }: { budget: BudgetView }) {
   );
 }
 
+/** The select of what a budget does when spend passes its limit (create and edit forms). */
+function OnExceedField({ label, error, value, onChange }: { label: string; error: string | undefined; value: OnExceed; onChange: (value: OnExceed) => void }) {
+  return (
+    <Field label={label} error={error}>
+      {(props) => (
+        <select {...props} className={CONTROL} value={value} onChange={(e) => onChange(e.target.value as OnExceed)}>
+          {Object.entries(ON_EXCEED).map(([key, { option }]) => (
+            <option key={key} value={key}>
+              {option}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 function EditBudget({ budget, onDone }: { budget: BudgetView; onDone: () => void }) {
   const update = useUpdateBudget();
   const [limit, setLimit] = useState(String(num(budget.limit_usd)));
@@ -86,17 +103,7 @@ function EditBudget({ budget, onDone }: { budget: BudgetView; onDone: () => void
           <input {...props} className={CONTROL} inputMode="decimal" type="number" min="0" step="0.01" value={limit} onChange={(e) => setLimit(e.target.value)} autoFocus />
         )}
       </Field>
-      <Field label={`Action for ${budget.name}`} error={serverFieldError(update.error, "on_exceed")}>
-        {(props) => (
-          <select {...props} className={CONTROL} value={onExceed} onChange={(e) => setOnExceed(e.target.value as OnExceed)}>
-            {Object.entries(ON_EXCEED).map(([value, { option }]) => (
-              <option key={value} value={value}>
-                {option}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <OnExceedField label={`Action for ${budget.name}`} error={serverFieldError(update.error, "on_exceed")} value={onExceed} onChange={setOnExceed} />
       <div className="flex gap-2 sm:mt-5">
         <Button type="submit" variant="primary" disabled={update.isPending}>
           {update.isPending ? "Saving…" : "Save"}
@@ -258,17 +265,7 @@ export function BudgetForm() {
       <Field label="Warn at (% of limit)" error={errorFor("warn_at")} hint={errorFor("warn_at") ? undefined : "Comma separated; leave empty for none"}>
         {(props) => <input {...props} className={CONTROL} value={warnAt} onChange={(e) => setWarnAt(e.target.value)} />}
       </Field>
-      <Field label="When exceeded" error={errorFor("on_exceed")}>
-        {(props) => (
-          <select {...props} className={CONTROL} value={onExceed} onChange={(e) => setOnExceed(e.target.value as OnExceed)}>
-            {Object.entries(ON_EXCEED).map(([value, { option }]) => (
-              <option key={value} value={value}>
-                {option}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <OnExceedField label="When exceeded" error={errorFor("on_exceed")} value={onExceed} onChange={setOnExceed} />
       {formError && (
         <p role="alert" className="text-sm text-rose-300 sm:col-span-2">
           {formError}
