@@ -1,4 +1,5 @@
 /** What the pod installs: a preset, custom model rows (the manifest's three source types) and custom nodes. */
+import type { ChangeEvent } from "react";
 import type { PresetView } from "../../api/generated";
 import { bytes } from "../../lib/format";
 import { Button, ErrorState } from "../ui";
@@ -95,21 +96,24 @@ export function ModelsSection(props: Props) {
         <div className="mt-2 space-y-3">
           {nodes.map((row, i) => {
             const at = `manifest.custom_nodes.${i}`;
+            const bind = (key: "name" | "repo" | "ref") => ({
+              field: `${at}.${key}`,
+              error: errors[`${at}.${key}`],
+              value: row[key],
+              onChange: (e: ChangeEvent<HTMLInputElement>) => updateNode(row.key, { [key]: e.target.value }),
+            });
             return (
               <div key={row.key} role="group" aria-label={`Custom node ${i + 1}`} className="rounded-lg bg-slate-950/50 p-3 ring-1 ring-slate-800">
                 <div className="grid gap-3 sm:grid-cols-[minmax(0,10rem)_minmax(0,1fr)_minmax(0,8rem)_auto] sm:items-start">
-                  <TextField label="Install as" field={`${at}.name`} error={errors[`${at}.name`]} value={row.name} placeholder="the repo's name" onChange={(e) => updateNode(row.key, { name: e.target.value })} />
+                  <TextField label="Install as" {...bind("name")} placeholder="the repo's name" />
                   <TextField
                     label="Git repo URL"
-                    field={`${at}.repo`}
-                    error={errors[`${at}.repo`]}
+                    {...bind("repo")}
                     type="url"
                     inputMode="url"
-                    value={row.repo}
                     placeholder="https://github.com/owner/repo"
-                    onChange={(e) => updateNode(row.key, { repo: e.target.value })}
                   />
-                  <TextField label="Ref" field={`${at}.ref`} error={errors[`${at}.ref`]} value={row.ref} placeholder="main" onChange={(e) => updateNode(row.key, { ref: e.target.value })} />
+                  <TextField label="Ref" {...bind("ref")} placeholder="main" />
                   <Button variant="ghost" size="sm" className="justify-self-end sm:mb-1 sm:self-end" aria-label={`Remove custom node ${i + 1}`} onClick={() => props.onNodes(nodes.filter((n) => n.key !== row.key))}>
                     Remove
                   </Button>
@@ -169,17 +173,20 @@ function ModelRowEditor({
   onRemove: () => void;
 }) {
   const at = `manifest.models.${index}`;
-  const err = (f: string) => errors[`${at}.${f}`];
+  /** The field, error, value and change handler of the input that edits `key` (manifest field `sub`). */
+  const bind = (key: "folder" | "name" | "repo" | "file" | "revision" | "versionId" | "url", sub: string) => ({
+    field: `${at}.${sub}`,
+    error: errors[`${at}.${sub}`],
+    value: row[key],
+    onChange: (e: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => onChange({ [key]: e.target.value }),
+  });
   return (
     <div role="group" aria-label={`Custom model ${index + 1}`} className="rounded-lg bg-slate-950/50 p-3 ring-1 ring-slate-800" data-testid="model-row">
       <div className="grid gap-3 sm:grid-cols-[minmax(0,11rem)_minmax(0,1fr)_minmax(0,9rem)_auto] sm:items-start">
         <SelectField
           label="Folder"
-          field={`${at}.folder`}
-          error={err("folder")}
-          value={row.folder}
+          {...bind("folder", "folder")}
           disabled={!folders}
-          onChange={(e) => onChange({ folder: e.target.value })}
         >
           {/* Until the folders load (or if the list lacks it), the row's folder is the one choice shown. */}
           {(folders?.includes(row.folder) ? folders : [row.folder, ...(folders ?? [])]).map((f) => (
@@ -190,11 +197,8 @@ function ModelRowEditor({
         </SelectField>
         <TextField
           label="Save as"
-          field={`${at}.name`}
-          error={err("name")}
-          value={row.name}
+          {...bind("name", "name")}
           placeholder={row.type === "huggingface" ? "defaults to the repo file's name" : "model.safetensors"}
-          onChange={(e) => onChange({ name: e.target.value })}
         />
         <SelectField label="Source" field={`${at}.source.type`} value={row.type} onChange={(e) => onChange({ type: e.target.value as SourceType })}>
           {SOURCES.map((s) => (
@@ -210,34 +214,28 @@ function ModelRowEditor({
       <div className="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-[minmax(0,1fr)_minmax(0,1fr)_minmax(0,7rem)_minmax(0,7rem)]">
         {row.type === "huggingface" && (
           <>
-            <TextField className="col-span-2 sm:col-span-1" label="Repo" field={`${at}.source.repo`} error={err("source.repo")} value={row.repo} placeholder="org/name" onChange={(e) => onChange({ repo: e.target.value })} />
-            <TextField className="col-span-2 sm:col-span-1" label="File in repo" field={`${at}.source.file`} error={err("source.file")} value={row.file} placeholder="path/model.safetensors" onChange={(e) => onChange({ file: e.target.value })} />
-            <TextField label="Revision" field={`${at}.source.revision`} error={err("source.revision")} value={row.revision} placeholder="main" onChange={(e) => onChange({ revision: e.target.value })} />
+            <TextField className="col-span-2 sm:col-span-1" label="Repo" {...bind("repo", "source.repo")} placeholder="org/name" />
+            <TextField className="col-span-2 sm:col-span-1" label="File in repo" {...bind("file", "source.file")} placeholder="path/model.safetensors" />
+            <TextField label="Revision" {...bind("revision", "source.revision")} placeholder="main" />
           </>
         )}
         {row.type === "civitai" && (
           <TextField
             label="Model version ID"
-            field={`${at}.source.version_id`}
-            error={err("source.version_id")}
+            {...bind("versionId", "source.version_id")}
             inputMode="numeric"
-            value={row.versionId}
             placeholder="e.g. 128713"
             className="col-span-2 sm:col-span-3"
-            onChange={(e) => onChange({ versionId: e.target.value })}
           />
         )}
         {row.type === "url" && (
           <TextField
             label="URL"
-            field={`${at}.source.url`}
-            error={err("source.url")}
+            {...bind("url", "source.url")}
             type="url"
             inputMode="url"
-            value={row.url}
             placeholder="https://huggingface.co/…/model.safetensors"
             className="col-span-2 sm:col-span-3"
-            onChange={(e) => onChange({ url: e.target.value })}
           />
         )}
         <TextField
