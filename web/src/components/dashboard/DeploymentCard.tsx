@@ -11,7 +11,8 @@ import { useDeploymentAction, type DeploymentAction } from "../../api/queries";
 import { bytes, duration, perHour, usd } from "../../lib/format";
 import { useNow } from "../../lib/useNow";
 import { Button, Card, ConfirmDialog, errorMessage, ProgressBar, Skeleton, StateBadge } from "../ui";
-import { canDo, liveUptime, setupSummary, stateLine, stepLabel, utilization } from "./logic";
+import { liveUptime } from "../../lib/uptime";
+import { canDo, setupSummary, stateLine, stepLabel, utilization } from "./logic";
 
 // Row heights shared by the card and its skeleton.
 const ROW = {

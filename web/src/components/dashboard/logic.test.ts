@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DeploymentState } from "../../api/generated";
-import { canDo, liveUptime, newestFirst, runningCounts, runningHint, setupSummary, utilization } from "./logic";
+import { liveUptime } from "../../lib/uptime";
+import { canDo, newestFirst, runningCounts, runningHint, setupSummary, utilization } from "./logic";
 import { deployment } from "../../test/fixtures";
 
 describe("liveUptime", () => {
@@ -15,6 +16,8 @@ describe("liveUptime", () => {
     expect(liveUptime({ ...pod, status: "EXITED" }, Date.now())).toBeNull();
     expect(liveUptime(null, Date.now())).toBeNull();
     expect(liveUptime({ ...pod, uptime_s: null }, Date.now())).toBeNull();
+    // Counted on past the last sighting by at most five minutes.
+    expect(liveUptime(pod, Date.parse(pod.last_seen_at) + 3_600_000)).toBe((pod.uptime_s ?? 0) + 300);
   });
 });
 

@@ -56,18 +56,6 @@ export function newestFirst<T extends Pick<DeploymentView, "created_at">>(list: 
   return [...list].sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
 }
 
-/**
- * The pod's uptime in seconds at `now`. RunPod reported `uptime_s` when the pod was last seen;
- * while it is RUNNING the time since then is added, so the number moves every second.
- */
-export function liveUptime(pod: PodView | null, now: number): number | null {
-  if (!pod || pod.uptime_s === null || pod.uptime_s === undefined) return null;
-  if (pod.status !== "RUNNING") return null; // a stopped pod's last uptime says nothing now
-  const seen = Date.parse(pod.last_seen_at);
-  const since = Number.isFinite(seen) ? Math.max(0, (now - seen) / 1000) : 0;
-  return pod.uptime_s + since;
-}
-
 export const SETUP_STEPS = ["preflight", "comfyui", "custom_nodes", "models", "start", "ready"] as const;
 
 const STEP_LABEL: Record<string, string> = {

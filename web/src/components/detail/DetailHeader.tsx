@@ -6,21 +6,12 @@ import { useDeploymentAction, type DeploymentAction } from "../../api/queries";
 import { duration } from "../../lib/format";
 import { Button, ConfirmDialog, errorMessage, StateBadge } from "../ui";
 import { allowedActions } from "./actions";
+import { liveUptime } from "../../lib/uptime";
 import { useNow } from "../../lib/useNow";
-
-/** Seconds up now: the pod's uptime as last seen, plus the time since (while it runs). */
-export function uptimeNow(pod: PodView | null, now: number): number | null {
-  if (!pod || pod.uptime_s === null || pod.uptime_s === undefined) return null;
-  if (pod.status !== "RUNNING") return pod.uptime_s;
-  const seen = Date.parse(pod.last_seen_at);
-  // Bounded, so a browser clock far off the server's cannot make it run wild.
-  const since = Number.isFinite(seen) ? Math.min(Math.max((now - seen) / 1000, 0), 300) : 0;
-  return pod.uptime_s + since;
-}
 
 function Uptime({ pod }: { pod: PodView | null }) {
   const now = useNow(pod?.status === "RUNNING");
-  return <span data-testid="detail-uptime">{duration(uptimeNow(pod, now))}</span>;
+  return <span data-testid="detail-uptime">{duration(liveUptime(pod, now))}</span>;
 }
 
 function Fact({ label, children, wide = false }: { label: string; children: React.ReactNode; wide?: boolean }) {
