@@ -47,42 +47,50 @@ expected-statuses = ["2xx", "404", "409", "422"]
 )
 
 
-# Built at import (schemathesis' lazy `from_fixture` does not work with pytest 9): the app's
-# OpenAPI document needs no lifespan; the lifespan starts with the first request of each test
-# and schemathesis ends it at that test's teardown.
-DATA_DIR = Path(tempfile.mkdtemp(prefix="hangar-fuzz-"))
-atexit.register(shutil.rmtree, DATA_DIR, ignore_errors=True)
-APP = create_app(fast_settings(DATA_DIR))
-schema = schemathesis.openapi.from_dict(APP.openapi(), config=CONFIG)
-schema.app = APP
+# The schema is built at import (schemathesis' lazy `from_fixture` does not work with pytest 9)
+# from an app's OpenAPI document, which needs no lifespan. Each test then calls its own app on
+# its own data directory (`fuzz_app`): its lifespan starts with the test's first request and
+# schemathesis ends it at teardown, so no test's background work can reach into the next one's
+# database (a server process never restarts its lifespan in place; these tests would).
+SCHEMA_DIR = Path(tempfile.mkdtemp(prefix="hangar-fuzz-"))
+atexit.register(shutil.rmtree, SCHEMA_DIR, ignore_errors=True)
+schema = schemathesis.openapi.from_dict(
+    create_app(fast_settings(SCHEMA_DIR)).openapi(), config=CONFIG
+)
 schema.location = "/api/v1/openapi.json"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
+def fuzz_app(tmp_path: Path) -> Any:
+    """This test's app, on its own data directory."""
+    return create_app(fast_settings(tmp_path))
+
+
+@pytest.fixture
 def real_ids() -> dict[str, list[str]]:
-    """Real deployments, made by the first test that needs them: `live` ones for every action,
+    """Real deployments, made by the first case that needs them: `live` ones for every action,
     `doomed` ones for terminate (so that terminating does not end the others' lifecycle)."""
     return {}
 
 
-def _ensure_real_deployments(case: Any, ids: dict[str, list[str]]) -> None:
+def _ensure_real_deployments(case: Any, ids: dict[str, list[str]], app: Any) -> None:
     if ids:
         return
     create = case.operation.schema["/api/v1/deployments"]["POST"]
     for group, count in (("live", LIVE_DEPLOYMENTS), ("doomed", DOOMED_DEPLOYMENTS)):
         ids[group] = []
         for n in range(count):
-            response = create.Case(body={**FLUX_DEPLOY, "name": f"{group}-{n}"}).call()
+            response = create.Case(body={**FLUX_DEPLOY, "name": f"{group}-{n}"}).call(app=app)
             assert response.status_code == 201, response.text
             ids[group].append(response.json()["id"])
 
 
-def _steer(case: Any, ids: dict[str, list[str]]) -> None:
+def _steer(case: Any, ids: dict[str, list[str]], app: Any) -> None:
     """Point half the cases with a `deployment_id` at a real one; make a quarter of the valid deploy
     bodies use a real GPU (so that some deploys succeed); never ask the logs for a stream."""
     generated = (case.path_parameters or {}).get("deployment_id")
     if isinstance(generated, str):
-        _ensure_real_deployments(case, ids)
+        _ensure_real_deployments(case, ids, app)
         pool = ids["doomed" if case.method.upper() == "DELETE" else "live"]
         pick = _digest(generated) % (2 * len(pool))
         if pick < len(pool):
@@ -119,9 +127,11 @@ def _digest(text: str) -> int:
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_api_never_fails_and_matches_its_schema(case: Any, real_ids: dict[str, list[str]]) -> None:
-    _steer(case, real_ids)
-    response = case.call_and_validate()
+def test_api_never_fails_and_matches_its_schema(
+    case: Any, real_ids: dict[str, list[str]], fuzz_app: Any
+) -> None:
+    _steer(case, real_ids, fuzz_app)
+    response = case.call_and_validate(app=fuzz_app)
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.headers["content-type"][0].startswith("application/problem+json")
