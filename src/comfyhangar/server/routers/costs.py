@@ -14,7 +14,7 @@ from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.deps import RuntimeDep
 from comfyhangar.server.schemas.costs import CostSummary, Estimate, EstimateRequest
 from comfyhangar.server.schemas.deployments import CostProjections
-from comfyhangar.server.services.catalog import check_offer
+from comfyhangar.server.services.catalog import check_offer, list_price
 from comfyhangar.server.services.costs import (
     PROJECTION_HOURS,
     estimate,
@@ -33,8 +33,8 @@ async def estimate_cost(body: EstimateRequest, runtime: RuntimeDep) -> Estimate:
         gpu = await runtime.catalog.gpu(body.gpu.id, Cloud(body.cloud))
     except RunPodError as exc:
         raise UpstreamUnavailable(f"cannot read RunPod's GPU catalog: {exc}") from exc
-    check_offer(gpu, body.gpu.id, body.gpu.count, Cloud(body.cloud))
-    price = await runtime.catalog.price(body.gpu.id, Cloud(body.cloud))
+    cloud = Cloud(body.cloud)
+    price = list_price(check_offer(gpu, body.gpu.id, body.gpu.count, cloud), cloud)
     spec = {
         "gpu": {"id": body.gpu.id, "count": body.gpu.count},
         "container_disk_gb": body.container_disk_gb,

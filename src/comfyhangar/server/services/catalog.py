@@ -40,6 +40,12 @@ def reference_price(gpu: GpuType) -> Decimal:
     return secure if gpu.secure and secure > 0 else community
 
 
+def list_price(gpu: GpuType, cloud: Cloud) -> Decimal:
+    """List price of one of `gpu` per hour in `cloud` (0 when not offered there)."""
+    chosen = gpu.price.secure if cloud is Cloud.SECURE else gpu.price.community
+    return chosen or Decimal(0)
+
+
 class Catalog:
     """GPU types (with availability, per cloud) and data centers, cached for `ttl` seconds."""
 
@@ -66,10 +72,7 @@ class Catalog:
     async def price(self, gpu_id: str, cloud: Cloud) -> Decimal:
         """List price of one GPU per hour in `cloud` (0 when the catalog does not know it)."""
         gpu = await self.gpu(gpu_id, cloud)
-        if gpu is None:
-            return Decimal(0)
-        chosen = gpu.price.secure if cloud is Cloud.SECURE else gpu.price.community
-        return chosen or Decimal(0)
+        return Decimal(0) if gpu is None else list_price(gpu, cloud)
 
     async def data_centers(self) -> list[DataCenter]:
         async with self._lock:
