@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -48,6 +50,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def data_directory(*, keep: bool) -> Iterator[Path]:
+    """A throwaway data directory (printed), removed afterwards unless `keep` (`--keep`)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
+    print(f"data dir: {data_dir}")
+    try:
+        yield data_dir
+    finally:
+        if not keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -24,16 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
 from bench._common import (
     Row,
     backend,
+    data_directory,
     database_url,
     machine,
     record,
@@ -101,9 +99,7 @@ async def main() -> None:
     args = parser.parse_args()
     machine_info = machine()  # before the load, so its load average is everyone else's
 
-    data_dir = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
-    print(f"data dir: {data_dir}")
-    try:
+    with data_directory(keep=args.keep) as data_dir:
         url = database_url(data_dir)
         ids = await seed_deployments(url, args.deployments)
         with server_process(data_dir, url) as base:
@@ -151,10 +147,6 @@ async def main() -> None:
                     misses.append(f"{name}: p99 {row.p99_ms:.0f} ms")
                 elif not pause:
                     saturation.append(f"{name}: {len(samples) / wall:.0f} req/s")
-
-    finally:
-        if not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
 
     setup = (
         f"{args.deployments} deployments ({backend(url)}), list response {size_kb:.0f} kB "

@@ -20,18 +20,16 @@ import argparse
 import asyncio
 import contextlib
 import json
-import shutil
-import tempfile
 import time
 from collections import defaultdict
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 
 from bench._common import (
     Row,
     backend,
+    data_directory,
     database_url,
     machine,
     record,
@@ -87,10 +85,8 @@ async def main() -> None:
     args = parser.parse_args()
     machine_info = machine()  # before the load, so its load average is everyone else's
 
-    data_dir = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
-    print(f"data dir: {data_dir}")
     receipts = Receipts()
-    try:
+    with data_directory(keep=args.keep) as data_dir:
         url = database_url(data_dir)
         ids = await seed_deployments(url, max(args.deployments, 4 * args.events))
         # The seed mixes states; terminate only the stopped ones (no pod, so no RunPod calls).
@@ -131,9 +127,6 @@ async def main() -> None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await streams.aclose()
-    finally:
-        if not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
 
     all_delays = [d for delays in receipts.delays.values() for d in delays]
     last_client = [max(delays) for delays in receipts.delays.values()]

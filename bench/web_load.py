@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
-import shutil
-import tempfile
 from pathlib import Path
 
 import httpx
@@ -30,6 +28,7 @@ from playwright.sync_api import sync_playwright
 from bench._common import (
     Row,
     backend,
+    data_directory,
     database_url,
     machine,
     record,
@@ -94,8 +93,7 @@ def main() -> None:
     args = parser.parse_args()
 
     js_kb, total_kb, lines = asset_sizes()
-    data_dir = Path(tempfile.mkdtemp(prefix="hangar-bench-web-"))
-    try:
+    with data_directory(keep=args.keep) as data_dir:
         url = database_url(data_dir)
         ids = asyncio.run(seed_deployments(url, args.deployments))
         with server_process(data_dir, url) as base:
@@ -103,9 +101,6 @@ def main() -> None:
             listed = httpx.get(f"{base}/api/v1/deployments", timeout=30).json()["deployments"]
             shown = sum(1 for d in listed if d["state"] != "terminated")
             samples = first_loads(base, shown, args.loads)
-    finally:
-        if not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
 
     rows = [Row.of("first load to interactive", samples, f"{shown} cards shown")]
     js_ok = js_kb <= JS_BUDGET_KB
