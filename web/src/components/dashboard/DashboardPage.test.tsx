@@ -124,15 +124,18 @@ describe("DashboardPage", () => {
     expect(within(gone).getByRole("button", { name: "Terminate" }).hasAttribute("disabled")).toBe(true);
   });
 
+  // The same rule as the detail page's header (lib/actions.ts), which the server's 409s follow.
   it.each([
-    ["ready", { Stop: true, Start: false, Restart: true, Terminate: true }, true],
-    ["installing", { Stop: true, Start: false, Restart: false, Terminate: true }, false],
-    ["provisioning", { Stop: true, Start: false, Restart: false, Terminate: true }, false],
-    ["stopped", { Stop: false, Start: true, Restart: false, Terminate: true }, false],
-    ["failed", { Stop: false, Start: true, Restart: false, Terminate: true }, false],
-    ["terminating", { Stop: false, Start: false, Restart: false, Terminate: false }, false],
-  ] as const)("in state %s enables only the actions that fit", async (state, enabled, comfy) => {
-    setup([deployment({ state })]);
+    ["ready", {}, { Stop: true, Start: false, Restart: true, Terminate: true }, true],
+    ["installing", {}, { Stop: true, Start: false, Restart: true, Terminate: true }, false],
+    ["provisioning", {}, { Stop: true, Start: false, Restart: false, Terminate: true }, false],
+    ["stopping", { desired_state: "stopped" }, { Stop: false, Start: true, Restart: false, Terminate: true }, false],
+    ["stopped", { desired_state: "stopped" }, { Stop: false, Start: true, Restart: false, Terminate: true }, false],
+    ["failed", {}, { Stop: true, Start: true, Restart: true, Terminate: true }, false],
+    ["failed", { pod: null }, { Stop: false, Start: true, Restart: false, Terminate: true }, false],
+    ["terminating", { desired_state: "terminated" }, { Stop: false, Start: false, Restart: false, Terminate: false }, false],
+  ] as const)("in state %s %o enables only the actions that fit", async (state, more, enabled, comfy) => {
+    setup([deployment({ state, ...more })]);
     const el = await card("flux-dev");
     for (const [name, on] of Object.entries(enabled)) {
       expect([name, within(el).getByRole("button", { name }).hasAttribute("disabled")]).toEqual([name, !on]);
@@ -184,12 +187,12 @@ describe("DashboardPage", () => {
   });
 
   it("follows live events patched into the cache: state and cost", async () => {
-    const { client } = setup([deployment({ state: "installing" })]);
+    const { client } = setup([deployment({ state: "starting" })]);
     const el = await card("flux-dev");
     expect(within(el).getByRole("button", { name: "Restart" }).hasAttribute("disabled")).toBe(true);
     act(() => {
       applyToCache(client, event("cost_update", { so_far_usd: "2.5", per_hour_usd: "0.44" }));
-      applyToCache(client, event("deployment_state", { state: "ready", previous: "installing", reason: null }));
+      applyToCache(client, event("deployment_state", { state: "ready", previous: "starting", reason: null }));
     });
     await waitFor(() => expect(within(el).getByTestId("state-badge").dataset.state).toBe("ready"));
     expect(within(el).getByTestId("cost-so-far").textContent).toBe("$2.50");

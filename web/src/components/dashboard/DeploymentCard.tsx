@@ -12,7 +12,8 @@ import { bytes, duration, perHour, usd } from "../../lib/format";
 import { useNow } from "../../lib/useNow";
 import { Button, Card, ConfirmDialog, errorMessage, ProgressBar, Skeleton, StateBadge } from "../ui";
 import { liveUptime } from "../../lib/uptime";
-import { canDo, setupSummary, stateLine, stepLabel, utilization } from "./logic";
+import { allowedActions } from "../../lib/actions";
+import { setupSummary, stateLine, stepLabel, utilization } from "./logic";
 
 // Row heights shared by the card and its skeleton.
 const ROW = {
@@ -102,6 +103,7 @@ export function DeploymentCard({ dep }: { dep: DeploymentView }) {
   const action = useDeploymentAction();
   const [confirming, setConfirming] = useState(false);
   const busy = action.isPending;
+  const allowed = allowedActions(dep);
   const pending = action.isPending ? action.variables?.action : undefined;
   const run = (name: DeploymentAction) =>
     action.mutate({ id: dep.id, action: name }, { onSettled: () => setConfirming(false) });
@@ -149,7 +151,7 @@ export function DeploymentCard({ dep }: { dep: DeploymentView }) {
 
       <div className={`${ROW.actions} mt-2 flex items-center gap-1.5`} aria-busy={busy || undefined}>
         {(["stop", "start", "restart"] as const).map((name) => (
-          <Button key={name} size="sm" className="h-8" onClick={() => run(name)} disabled={busy || !canDo(name, dep.state)}>
+          <Button key={name} size="sm" className="h-8" onClick={() => run(name)} disabled={busy || !allowed[name]}>
             {pending === name && <span className="h-3 w-3 animate-spin rounded-full border-2 border-slate-500 border-t-sky-300" aria-hidden />}
             {ACTION_LABEL[name]}
           </Button>
@@ -159,7 +161,7 @@ export function DeploymentCard({ dep }: { dep: DeploymentView }) {
           variant="ghost"
           className="ml-auto h-8 text-rose-300! hover:bg-rose-950 hover:text-rose-200! disabled:text-slate-600!"
           onClick={() => setConfirming(true)}
-          disabled={busy || !canDo("terminate", dep.state)}
+          disabled={busy || !allowed.terminate}
         >
           Terminate
         </Button>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DeploymentState } from "../../api/generated";
 import { liveUptime } from "../../lib/uptime";
-import { canDo, newestFirst, runningCounts, runningHint, setupSummary, utilization } from "./logic";
+import { newestFirst, runningCounts, runningHint, setupSummary, utilization } from "./logic";
 import { deployment } from "../../test/fixtures";
 
 describe("liveUptime", () => {
@@ -18,18 +18,6 @@ describe("liveUptime", () => {
     expect(liveUptime({ ...pod, uptime_s: null }, Date.now())).toBeNull();
     // Counted on past the last sighting by at most five minutes.
     expect(liveUptime(pod, Date.parse(pod.last_seen_at) + 3_600_000)).toBe((pod.uptime_s ?? 0) + 300);
-  });
-});
-
-describe("canDo", () => {
-  it("allows terminate except when terminating or terminated", () => {
-    expect(canDo("terminate", "failed")).toBe(true);
-    expect(canDo("terminate", "terminating")).toBe(false);
-    expect(canDo("terminate", "terminated")).toBe(false);
-  });
-  it("allows stop while a pod is coming up, not once it is stopping", () => {
-    expect(canDo("stop", "pending")).toBe(true);
-    expect(canDo("stop", "stopping")).toBe(false);
   });
 });
 

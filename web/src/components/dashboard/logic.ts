@@ -1,30 +1,8 @@
 /**
- * What the dashboard derives from a deployment: which actions fit its state, the pod's uptime
- * right now, where its setup is, how busy it is. Pure functions, so the rules are tested without rendering.
+ * What the dashboard derives from a deployment: what "pods running" counts, where its setup
+ * is, how busy it is. Pure functions, so the rules are tested without rendering.
  */
 import type { DeploymentState, DeploymentView, PodView, SetupStep } from "../../api/generated";
-import type { DeploymentAction } from "../../api/queries";
-
-const STOPPABLE: ReadonlySet<DeploymentState> = new Set([
-  "pending", "creating", "provisioning", "starting", "installing", "ready", "restarting",
-]);
-const STARTABLE: ReadonlySet<DeploymentState> = new Set(["stopped", "failed"]);
-const RESTARTABLE: ReadonlySet<DeploymentState> = new Set(["ready"]);
-const GONE: ReadonlySet<DeploymentState> = new Set(["terminating", "terminated"]);
-
-/** Whether asking for `action` makes sense in `state` (the server is the final judge: 409). */
-export function canDo(action: DeploymentAction, state: DeploymentState): boolean {
-  switch (action) {
-    case "stop":
-      return STOPPABLE.has(state);
-    case "start":
-      return STARTABLE.has(state);
-    case "restart":
-      return RESTARTABLE.has(state);
-    case "terminate":
-      return !GONE.has(state);
-  }
-}
 
 /** States in which the deployment has (or is getting) a running pod: what "pods running" counts. */
 export const RUNNING_STATES: ReadonlySet<DeploymentState> = new Set([

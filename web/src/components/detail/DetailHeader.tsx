@@ -5,7 +5,7 @@ import type { DeploymentDetail, PodView } from "../../api/generated";
 import { useDeploymentAction, type DeploymentAction } from "../../api/queries";
 import { duration } from "../../lib/format";
 import { Button, ConfirmDialog, errorMessage, StateBadge } from "../ui";
-import { allowedActions } from "./actions";
+import { allowedActions } from "../../lib/actions";
 import { liveUptime } from "../../lib/uptime";
 import { useNow } from "../../lib/useNow";
 

@@ -1,8 +1,11 @@
-/** Which actions make sense for a deployment, as a user would expect them (and the API allows). */
-import type { DeploymentDetail } from "../../api/generated";
-import type { DeploymentAction } from "../../api/queries";
+/**
+ * Which actions make sense for a deployment, as a user would expect them and as the API allows
+ * them (the server is the final judge: 409). The dashboard card and the detail header both use it.
+ */
+import type { DeploymentView } from "../api/generated";
+import type { DeploymentAction } from "../api/queries";
 
-type Dep = Pick<DeploymentDetail, "state" | "desired_state" | "pod">;
+type Dep = Pick<DeploymentView, "state" | "desired_state" | "pod">;
 
 const GONE = new Set(["terminating", "terminated"]);
 
