@@ -20,6 +20,11 @@ export function useDeployment(id: string) {
   return useQuery({ queryKey: keys.deployment(id), queryFn: ({ signal }) => api.getDeployment(id, { signal }) });
 }
 
+/** Spend today and this month, burn rate, balance: the dashboard's summary and the Costs page's. */
+export function useCostSummary() {
+  return useQuery({ queryKey: [...keys.costs, "summary"], queryFn: ({ signal }) => api.costSummary({ signal }) });
+}
+
 export type DeploymentAction = "stop" | "start" | "restart" | "terminate";
 const ACTIONS: Record<DeploymentAction, (id: string) => Promise<api.DeploymentView>> = {
   stop: api.stopDeployment,

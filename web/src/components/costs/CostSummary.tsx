@@ -1,7 +1,7 @@
 /** Spent today and this month, the burn rate, where it leads, and the RunPod balance. */
+import { useCostSummary } from "../../api/queries";
 import { usd, perHour } from "../../lib/format";
 import { ErrorState, Skeleton, Stat } from "../ui";
-import { useCostSummary } from "./queries";
 import { Section } from "./Section";
 
 function Value({ loading, children }: { loading: boolean; children: string }) {

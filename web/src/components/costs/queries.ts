@@ -4,20 +4,16 @@
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import * as api from "../../api/generated";
+import { keys } from "../../api/queries";
 import type { RangeDays } from "./range";
 
 export const costKeys = {
-  summary: ["costs", "summary"] as const,
   history: (days: RangeDays, start: string) => ["costs", "history", "day", days, start] as const,
   byDeployment: (start: string) => ["costs", "by-deployment", start] as const,
   byGpu: (start: string) => ["costs", "by-gpu", start] as const,
   reconciliation: ["costs", "reconciliation"] as const,
-  budgets: ["budgets"] as const,
+  budgets: keys.budgets,
 };
-
-export function useCostSummary() {
-  return useQuery({ queryKey: costKeys.summary, queryFn: ({ signal }) => api.costSummary({ signal }) });
-}
 
 export function useCostHistory(days: RangeDays, start: string) {
   return useQuery({

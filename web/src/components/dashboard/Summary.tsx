@@ -2,18 +2,11 @@
  * The figures at the top of the dashboard: pods running, spend today, burn rate, balance.
  * The cost summary is refetched whenever costs change (the live layer invalidates `["costs"]`).
  */
-import { useQuery } from "@tanstack/react-query";
-import { costSummary, type DeploymentView } from "../../api/generated";
-import { keys } from "../../api/queries";
+import type { DeploymentView } from "../../api/generated";
+import { useCostSummary } from "../../api/queries";
 import { perHour, usd } from "../../lib/format";
 import { Button, Card, errorMessage, Skeleton, Stat } from "../ui";
 import { runningCounts, runningHint } from "./logic";
-
-export const summaryKey = [...keys.costs, "summary"] as const;
-
-export function useCostSummary() {
-  return useQuery({ queryKey: summaryKey, queryFn: ({ signal }) => costSummary({ signal }) });
-}
 
 const loading = <Skeleton className="h-7 w-20" />;
 
