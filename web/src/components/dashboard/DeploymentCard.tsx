@@ -13,6 +13,7 @@ import { useNow } from "../../lib/useNow";
 import { Button, Card, ConfirmDialog, errorMessage, ProgressBar, Skeleton, StateBadge } from "../ui";
 import { liveUptime } from "../../lib/uptime";
 import { allowedActions } from "../../lib/actions";
+import { SETUP_STEPS } from "../../lib/setupSteps";
 import { setupSummary, stateLine, stepLabel, utilization } from "./logic";
 
 // Row heights shared by the card and its skeleton.
@@ -56,7 +57,7 @@ function SetupProgress({ dep }: { dep: DeploymentView }) {
         <span className="truncate font-medium text-indigo-200" data-testid="setup-step" data-step={step?.step}>
           {name}
         </span>
-        {setup.index > 0 && <span className="shrink-0 tabular-nums text-slate-500">step {setup.index} of 6</span>}
+        {setup.index > 0 && <span className="shrink-0 tabular-nums text-slate-500">step {setup.index} of {SETUP_STEPS.length}</span>}
       </div>
       <ProgressBar value={setup.fraction} label={`Setup of ${dep.name}: ${name}`} />
       <p className="truncate text-xs text-slate-400" title={step?.message ?? undefined}>

@@ -3,9 +3,10 @@
  * is, how busy it is. Pure functions, so the rules are tested without rendering.
  */
 import type { DeploymentState, DeploymentView, PodView, SetupStep } from "../../api/generated";
+import { SETUP_STEPS } from "../../lib/setupSteps";
 
 /** States in which the deployment has (or is getting) a running pod: what "pods running" counts. */
-export const RUNNING_STATES: ReadonlySet<DeploymentState> = new Set([
+const RUNNING_STATES: ReadonlySet<DeploymentState> = new Set([
   "provisioning", "starting", "installing", "ready", "restarting",
 ]);
 
@@ -34,19 +35,9 @@ export function newestFirst<T extends Pick<DeploymentView, "created_at">>(list: 
   return [...list].sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
 }
 
-export const SETUP_STEPS = ["preflight", "comfyui", "custom_nodes", "models", "start", "ready"] as const;
-
-const STEP_LABEL: Record<string, string> = {
-  preflight: "Checking",
-  comfyui: "Installing ComfyUI",
-  custom_nodes: "Installing custom nodes",
-  models: "Downloading models",
-  start: "Starting ComfyUI",
-  ready: "Ready",
-};
-
+/** What the pod does during `step`, for a step the agent names (a newer one by its name). */
 export function stepLabel(step: string): string {
-  return STEP_LABEL[step] ?? step.replace(/_/g, " ");
+  return SETUP_STEPS.find((s) => s.step === step)?.doing ?? step.replace(/_/g, " ");
 }
 
 export interface SetupSummary {
@@ -78,7 +69,7 @@ export function setupSummary(setup: readonly SetupStep[]): SetupSummary {
   const total = current?.bytes_total ?? null;
   const done = current?.bytes_done ?? null;
   const partial = current && isActive(current) && total && done !== null ? Math.min(1, done / total) : 0;
-  const index = current ? Math.max(1, SETUP_STEPS.indexOf(current.step as (typeof SETUP_STEPS)[number]) + 1) : 0;
+  const index = current ? Math.max(1, SETUP_STEPS.findIndex((s) => s.step === current.step) + 1) : 0;
   return {
     current,
     index,

@@ -1,16 +1,8 @@
-/** The pod agent's six setup steps, each with its status, message and download progress. */
+/** The pod agent's setup steps, each with its status, message and download progress. */
 import type { SetupStep } from "../../api/generated";
 import { bytes, duration } from "../../lib/format";
+import { SETUP_STEPS } from "../../lib/setupSteps";
 import { ProgressBar } from "../ui";
-
-export const SETUP_STEPS = [
-  { step: "preflight", label: "Preflight checks" },
-  { step: "comfyui", label: "Install ComfyUI" },
-  { step: "custom_nodes", label: "Custom nodes" },
-  { step: "models", label: "Download models" },
-  { step: "start", label: "Start ComfyUI" },
-  { step: "ready", label: "Ready" },
-] as const;
 
 type Status = "pending" | "running" | "done" | "failed" | "skipped";
 
