@@ -9,8 +9,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from comfyhangar.core.buckets import floor_bucket
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
-from comfyhangar.emulators.runpod.billing import BillingWindow, floor_bucket, pod_billing
+from comfyhangar.emulators.runpod.billing import BillingWindow, pod_billing
 from comfyhangar.emulators.runpod.problems import ApiError
 from tests.emulators.conftest import FROZEN, pod_body
 

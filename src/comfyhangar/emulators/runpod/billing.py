@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from comfyhangar.core.buckets import floor_bucket, next_bucket
 from comfyhangar.core.pricing import network_volume_rate_per_hour
 from comfyhangar.emulators.runpod.logs import parse_rfc3339, rfc3339
 from comfyhangar.emulators.runpod.model import NetworkVolume, Pod
@@ -27,33 +28,6 @@ def hours(start: datetime, end: datetime) -> Decimal:
     if end <= start:
         return ZERO
     return Decimal((end - start) // timedelta(microseconds=1)) / _MICROS_PER_HOUR
-
-
-def floor_bucket(moment: datetime, size: str) -> datetime:
-    """The start of the `size` bucket that holds `moment` (UTC; weeks start on Monday)."""
-    start = moment.replace(minute=0, second=0, microsecond=0)
-    if size == "hour":
-        return start
-    start = start.replace(hour=0)
-    if size == "day":
-        return start
-    if size == "week":
-        return start - timedelta(days=start.weekday())
-    start = start.replace(day=1)
-    return start if size == "month" else start.replace(month=1)
-
-
-def next_bucket(start: datetime, size: str) -> datetime:
-    if size == "hour":
-        return start + timedelta(hours=1)
-    if size == "day":
-        return start + timedelta(days=1)
-    if size == "week":
-        return start + timedelta(days=7)
-    if size == "month":
-        year, month = divmod(start.month, 12)
-        return start.replace(year=start.year + year, month=month + 1)
-    return start.replace(year=start.year + 1)
 
 
 @dataclass(frozen=True)

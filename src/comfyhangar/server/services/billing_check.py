@@ -35,6 +35,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from comfyhangar.core.buckets import floor_bucket
 from comfyhangar.core.errors import InvalidInput
 from comfyhangar.runpod import RunPodClient, RunPodError
 from comfyhangar.runpod.graphql_balance import (
@@ -47,7 +48,6 @@ from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import CostSegment, Deployment, Event, NetworkVolumeRow
 from comfyhangar.server.services.cost_history import (
     as_utc,
-    floor_bucket,
     split_segments,
     split_volume_segments,
 )

@@ -27,6 +27,7 @@ from typing import Literal
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from comfyhangar.core.buckets import floor_bucket, next_bucket
 from comfyhangar.core.errors import InvalidInput
 from comfyhangar.server.db.models import (
     CostSegment,
@@ -54,30 +55,6 @@ CSV_COLUMNS = (
     "storage_usd",
     "total_usd",
 )
-
-
-def floor_bucket(moment: datetime, size: str) -> datetime:
-    """The start of the UTC `size` bucket holding `moment` (weeks start on Monday)."""
-    start = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    if size == "hour":
-        return start
-    start = start.replace(hour=0)
-    if size == "day":
-        return start
-    if size == "week":
-        return start - timedelta(days=start.weekday())
-    return start.replace(day=1)
-
-
-def next_bucket(start: datetime, size: str) -> datetime:
-    if size == "hour":
-        return start + timedelta(hours=1)
-    if size == "day":
-        return start + timedelta(days=1)
-    if size == "week":
-        return start + timedelta(days=7)
-    years, month = divmod(start.month, 12)
-    return start.replace(year=start.year + years, month=month + 1)
 
 
 def bucket_edges(start: datetime, end: datetime, size: str) -> list[datetime]:
