@@ -11,20 +11,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from comfyhangar.server.app import create_app
 from tests.robustness.support import read_events
-from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings
-from tests.support.servers import running_server
+from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, running_hangar
 
 
 @pytest.fixture
 async def hangar(tmp_path: Path) -> AsyncIterator[Hangar]:
-    app = create_app(fast_settings(tmp_path))
-    async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
-        yield Hangar(base, http, app.state.runtime)
+    async with running_hangar(fast_settings(tmp_path)) as hangar:
+        yield hangar
 
 
 @pytest.mark.parametrize("what", ["stop", "terminate"])

@@ -10,20 +10,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from comfyhangar.server.app import create_app
 from tests.robustness.support import read_events
-from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings
-from tests.support.servers import running_server
+from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, running_hangar
 
 
 @pytest.fixture
 async def slow_listing_hangar(tmp_path: Path) -> AsyncIterator[Hangar]:
-    app = create_app(fast_settings(tmp_path, create_settle_s=3.0))
-    async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
-        yield Hangar(base, http, app.state.runtime)
+    async with running_hangar(fast_settings(tmp_path, create_settle_s=3.0)) as hangar:
+        yield hangar
 
 
 async def test_a_new_pod_missing_from_runpod_for_a_moment_is_not_failed(

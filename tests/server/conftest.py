@@ -64,11 +64,21 @@ def fast_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+@contextlib.asynccontextmanager
+async def running_hangar(settings: Settings, *, timeout: float = 10) -> AsyncIterator[Hangar]:
+    """`create_app(settings)` served on a real port, with a client for it."""
+    app = create_app(settings)
+    async with (
+        running_server(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=timeout) as http,
+    ):
+        yield Hangar(base, http, app.state.runtime)
+
+
 @pytest.fixture
 async def hangar(tmp_path: Path) -> AsyncIterator[Hangar]:
-    app = create_app(fast_settings(tmp_path))
-    async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
-        yield Hangar(base, http, app.state.runtime)
+    async with running_hangar(fast_settings(tmp_path)) as hangar:
+        yield hangar
 
 
 DeployFn = Callable[..., Awaitable[dict[str, Any]]]

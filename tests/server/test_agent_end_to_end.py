@@ -15,17 +15,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 import comfyhangar.server.cloud as cloud_module
 from comfyhangar.emulators.runpod import AgentSandbox, EmulatorConfig
-from comfyhangar.server.app import create_app
 from tests.agent.conftest import Repos, hub, pod_python, repos, wheels  # noqa: F401
 from tests.agent.fakehub import FakeHub
-from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings
+from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, running_hangar
 from tests.server.test_deployments_api import collect_events
-from tests.support.servers import running_server
 
 pytestmark = pytest.mark.slow
 
@@ -53,9 +50,7 @@ async def agent_hangar(
         allowed_download_hosts="127.0.0.1", hf_endpoint=hub.hub_url,
         civitai_endpoint=hub.hub_url,
     )  # fmt: skip
-    app = create_app(settings)
-    async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
-        hangar = Hangar(base, http, app.state.runtime)
+    async with running_hangar(settings) as hangar:
         try:
             yield hangar
         finally:

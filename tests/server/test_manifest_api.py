@@ -6,12 +6,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from comfyhangar.server.app import create_app
-from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings
-from tests.support.servers import running_server
+from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, running_hangar
 
 HF_MODEL: dict[str, Any] = {
     "folder": "vae",
@@ -31,9 +28,8 @@ def manifest(**extra: Any) -> dict[str, Any]:
 async def hangar_hosts(tmp_path: Path) -> AsyncIterator[Hangar]:
     """A server whose operator allows downloads from models.example.org too."""
     settings = fast_settings(tmp_path, allowed_download_hosts="models.example.org, cdn.example.net")
-    app = create_app(settings)
-    async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
-        yield Hangar(base, http, app.state.runtime)
+    async with running_hangar(settings) as hangar:
+        yield hangar
 
 
 async def _refused(hangar: Hangar, doc: Any) -> dict[str, Any]:

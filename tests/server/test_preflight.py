@@ -5,11 +5,11 @@ deployment is stored or any pod is created; `POST /preflight` returns the resolv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -17,9 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from comfyhangar.server.app import create_app
 from comfyhangar.server.settings import Settings
-from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings
+from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, running_hangar
 from tests.support.servers import free_port, running_server
 
 GOOD = "hf_goodTokenWithAccess0123456789"
@@ -104,20 +103,26 @@ async def standin() -> AsyncIterator[tuple[StandIn, str]]:
         yield hub, base
 
 
-@pytest.fixture
-async def hangar_pf(tmp_path: Path, standin: tuple[StandIn, str]) -> AsyncIterator[Hangar]:
-    _, base = standin
+@contextlib.asynccontextmanager
+async def preflight_hangar(tmp_path: Path, endpoint: str) -> AsyncIterator[Hangar]:
+    """A server whose preflight asks `endpoint` for Hugging Face and Civitai alike."""
     settings = fast_settings(
         tmp_path,
         preflight=True,
         insecure_allow_http=True,
-        hf_endpoint=base,
-        civitai_endpoint=base,
+        hf_endpoint=endpoint,
+        civitai_endpoint=endpoint,
         allowed_download_hosts="127.0.0.1",
     )
-    app = create_app(settings)
-    async with running_server(app) as url, httpx.AsyncClient(base_url=url, timeout=20) as http:
-        yield Hangar(url, http, app.state.runtime)
+    async with running_hangar(settings, timeout=20) as hangar:
+        yield hangar
+
+
+@pytest.fixture
+async def hangar_pf(tmp_path: Path, standin: tuple[StandIn, str]) -> AsyncIterator[Hangar]:
+    _, base = standin
+    async with preflight_hangar(tmp_path, base) as hangar:
+        yield hangar
 
 
 def hf(repo: str, file: str, folder: str = "diffusion_models") -> dict[str, Any]:
@@ -286,18 +291,8 @@ async def test_an_unreachable_model_host_is_a_503_not_a_verdict_and_creates_noth
 ) -> None:
     """Hugging Face not answering says nothing about the model: 503, try again; no pod."""
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    settings = fast_settings(
-        tmp_path,
-        preflight=True,
-        insecure_allow_http=True,
-        hf_endpoint=dead,
-        civitai_endpoint=dead,
-        allowed_download_hosts="127.0.0.1",
-    )
-    app = create_app(settings)
-    async with running_server(app) as url, httpx.AsyncClient(base_url=url, timeout=20) as http:
-        hangar = Hangar(url, http, app.state.runtime)
-        response = await http.post("/api/v1/deployments", json=deploy([AE]))
+    async with preflight_hangar(tmp_path, dead) as hangar:
+        response = await hangar.http.post("/api/v1/deployments", json=deploy([AE]))
         assert response.status_code == 503, response.text
         problem = response.json()
         assert problem["code"] == "preflight_unavailable"
