@@ -48,6 +48,16 @@ class Hangar:
                 await asyncio.sleep(0.05)
         raise AssertionError(body)  # pragma: no cover
 
+    async def cycles(self, count: int = 2, *, timeout: float = 10.0) -> None:
+        """Wait until `count` more reconcile cycles have finished (the first may have begun
+        before the call, so `count=2` means at least one whole cycle from now)."""
+        reconciler = self.runtime.reconciler
+        async with asyncio.timeout(timeout):
+            for _ in range(count):
+                last = reconciler.last_cycle_at
+                while reconciler.last_cycle_at == last:
+                    await asyncio.sleep(0.01)
+
 
 def fast_settings(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {

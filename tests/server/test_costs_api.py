@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 from comfyhangar.core.pricing import HOURS_PER_MONTH
@@ -64,7 +63,7 @@ async def test_estimate_refuses_what_could_not_be_deployed(hangar: Hangar) -> No
 async def test_a_running_deployment_shows_its_cost_and_the_summary_its_burn(hangar: Hangar) -> None:
     dep_id = (await hangar.http.post("/api/v1/deployments", json=FLUX_DEPLOY)).json()["id"]
     ready = await hangar.wait_for(dep_id, "ready")
-    await asyncio.sleep(0.5)
+    await hangar.cycles(2)
     dep = (await hangar.http.get(f"/api/v1/deployments/{dep_id}")).json()
     cost = dep["cost"]
     assert Decimal(cost["so_far_usd"]) > 0
@@ -78,7 +77,7 @@ async def test_a_running_deployment_shows_its_cost_and_the_summary_its_burn(hang
 
     await hangar.http.delete(f"/api/v1/deployments/{dep_id}")
     await hangar.wait_for(dep_id, "terminated")
-    await asyncio.sleep(0.5)
+    await hangar.cycles(2)
     after = (await hangar.http.get(f"/api/v1/deployments/{dep_id}")).json()["cost"]
     assert Decimal(after["per_hour_usd"]) == 0
     assert Decimal(after["so_far_usd"]) >= Decimal(cost["so_far_usd"])

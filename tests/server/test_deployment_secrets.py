@@ -3,7 +3,6 @@ only; the one-click link; no token value in any API response, event stream or lo
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -78,7 +77,7 @@ async def test_tokens_reach_the_pod_only_and_the_link_opens_comfyui(
     ):
         response = await hangar.http.get(path)
         texts.append(response.text)
-    await asyncio.sleep(0.3)
+    await hangar.cycles(2)
     texts.append(await _events_text(hangar.base_url, hangar.runtime.events.last_id))
     # The server's log output (at DEBUG); httpx/httpcore records are this test's own client
     # tracing the redirect it received.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -58,7 +57,7 @@ async def test_bad_input_is_a_422_naming_the_field_and_creates_nothing(
     assert response.headers["content-type"].startswith("application/problem+json")
     assert any(e["field"].startswith(field) for e in problem["errors"]), problem
     assert (await hangar.http.get("/api/v1/deployments")).json()["deployments"] == []
-    await asyncio.sleep(0.3)  # a reconcile cycle or two
+    await hangar.cycles(2)
     assert hangar.emulator.all_pods == []
 
 

@@ -4,7 +4,6 @@ deployment is stored or any pod is created; `POST /preflight` returns the resolv
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -139,7 +138,7 @@ def deploy(models: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
 
 async def _nothing_made(hangar: Hangar) -> None:
     assert (await hangar.http.get("/api/v1/deployments")).json()["deployments"] == []
-    await asyncio.sleep(0.5)  # a couple of reconcile cycles
+    await hangar.cycles(2)
     assert hangar.emulator.all_pods == [], "no pod may exist after a refused deploy"
 
 
