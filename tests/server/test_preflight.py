@@ -178,9 +178,13 @@ async def test_with_a_good_token_the_deployment_goes_ahead(
         "/api/v1/deployments", json=deploy([GATED, AE], hf_token=GOOD)
     )
     assert response.status_code == 201, response.text
+    assert response.json()["state"] == "pending"
+    assert GOOD not in response.text
     hub, _ = standin
-    cdn_auth = [a for path, a in hub.auth if path.startswith("/cdn/")]
-    assert cdn_auth, "the CDN was asked"
+    gated = f"/{GATED_REPO}/resolve/main/flux1-dev.safetensors"
+    assert (gated, f"Bearer {GOOD}") in hub.auth, "the gated file was asked with the token"
+    cdn = {path for path, _ in hub.auth if path.startswith("/cdn/")}
+    assert cdn == {f"/cdn/{GATED_REPO}/flux1-dev.safetensors", f"/cdn/{OPEN_REPO}/ae.safetensors"}
 
 
 async def test_a_disk_too_small_for_the_models_is_refused(hangar_pf: Hangar) -> None:
