@@ -1,27 +1,18 @@
 /**
  * Runs the app's one EventSource, applies each event to the query cache, and tells components
- * the connection state and the events they subscribe to.
+ * the connection state (for the indicator).
  */
 import { useQueryClient, type QueryKey } from "@tanstack/react-query";
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { applyToCache, staleKeys } from "./applyEvent";
-import { EventStream, type ConnectionState, type HangarEvent } from "./eventStream";
+import { EventStream, type ConnectionState } from "./eventStream";
 
-type Listener = (event: HangarEvent) => void;
-
-interface LiveContextValue {
+interface Connection {
   state: ConnectionState;
   retryInMs: number | undefined;
-  lastEventAt: number | null;
-  subscribe: (listener: Listener) => () => void;
 }
 
-const LiveContext = createContext<LiveContextValue>({
-  state: "connecting",
-  retryInMs: undefined,
-  lastEventAt: null,
-  subscribe: () => () => undefined,
-});
+const LiveContext = createContext<Connection>({ state: "connecting", retryInMs: undefined });
 
 /** Refetch at most once per `intervalMs` per query, trailing, so bursts of events cost one fetch. */
 function useThrottledInvalidate(intervalMs: number) {
@@ -47,8 +38,6 @@ export function LiveProvider({ children, url }: { children: ReactNode; url?: str
   const client = useQueryClient();
   const [state, setState] = useState<ConnectionState>("connecting");
   const [retryInMs, setRetryInMs] = useState<number | undefined>();
-  const [lastEventAt, setLastEventAt] = useState<number | null>(null);
-  const listeners = useRef(new Set<Listener>());
   const invalidate = useThrottledInvalidate(750);
   const invalidateRef = useRef(invalidate);
   invalidateRef.current = invalidate;
@@ -59,8 +48,6 @@ export function LiveProvider({ children, url }: { children: ReactNode; url?: str
       onEvent: (event) => {
         applyToCache(client, event);
         invalidateRef.current(staleKeys(event));
-        setLastEventAt(Date.now());
-        for (const listener of listeners.current) listener(event);
       },
       onState: (next, retry) => {
         setState(next);
@@ -76,34 +63,11 @@ export function LiveProvider({ children, url }: { children: ReactNode; url?: str
     return () => stream.stop();
   }, [client, url]);
 
-  const subscribe = useCallback((listener: Listener) => {
-    listeners.current.add(listener);
-    return () => {
-      listeners.current.delete(listener);
-    };
-  }, []);
-  const value = useMemo(
-    () => ({ state, retryInMs, lastEventAt, subscribe }),
-    [state, retryInMs, lastEventAt, subscribe],
-  );
+  const value = useMemo(() => ({ state, retryInMs }), [state, retryInMs]);
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }
 
 /** The live connection's state, for the indicator. */
-export function useConnection() {
-  const { state, retryInMs, lastEventAt } = useContext(LiveContext);
-  return { state, retryInMs, lastEventAt };
-}
-
-/** Call `listener` with every live event (optionally only one deployment's). */
-export function useLiveEvents(listener: Listener, deploymentId?: string) {
-  const { subscribe } = useContext(LiveContext);
-  const ref = useRef(listener);
-  ref.current = listener;
-  useEffect(
-    () => subscribe((event) => {
-      if (deploymentId === undefined || event.deployment_id === deploymentId) ref.current(event);
-    }),
-    [subscribe, deploymentId],
-  );
+export function useConnection(): Connection {
+  return useContext(LiveContext);
 }
