@@ -46,8 +46,6 @@ from comfyhangar.server.views import RenderedLists
 SHARED_DATABASE_LIST_MAX_AGE_S = 1.0
 _WROTE = "comfyhangar.rendered_lists.wrote"  # session.info: this transaction wrote something
 
-LIVE_STATES = {s.value for s in DeploymentState if s not in (DeploymentState.TERMINATED,)}
-
 
 class DeploymentService:
     """Intent changes and reads. `wake` nudges the reconciler after each change."""
@@ -165,22 +163,10 @@ class DeploymentService:
             except RunPodError as exc:
                 raise UpstreamUnavailable(f"cannot check the network volume: {exc}") from exc
 
-    async def list(
-        self, state: str | None = None, *, limit: int | None = None, offset: int = 0
-    ) -> Sequence[Deployment]:
-        """Newest first; `limit`/`offset` page through them (no limit: all)."""
-        query = select(Deployment).order_by(Deployment.created_at.desc(), Deployment.id)
-        if state is not None:
-            query = query.where(Deployment.state == state)
-        if limit is not None or offset:
-            query = query.limit(limit).offset(offset)
-        async with self._sessions() as session:
-            return (await session.scalars(query)).all()
-
     async def list_with_pods(
         self, state: str | None = None, *, limit: int | None = None, offset: int = 0
     ) -> Sequence[tuple[Deployment, PodRow | None]]:
-        """`list`, each deployment with its pod row: one query."""
+        """Newest first, each with its pod row (one query); `limit`/`offset` page (no limit: all)."""
         query = (
             select(Deployment, PodRow)
             .outerjoin(PodRow, PodRow.id == Deployment.pod_id)
@@ -228,16 +214,6 @@ class DeploymentService:
     async def pod_token(self, deployment_id: str) -> str | None:
         """The deployment's pod token (None for one made before pod tokens existed)."""
         return (await load_secrets(self._sessions, deployment_id)).get(POD_TOKEN)
-
-    async def history(self, deployment_id: str) -> Sequence[Event]:
-        async with self._sessions() as session:
-            return (
-                await session.scalars(
-                    select(Event)
-                    .where(Event.deployment_id == deployment_id, Event.type == STATE_EVENT)
-                    .order_by(Event.id)
-                )
-            ).all()
 
     async def log_tail(self, deployment_id: str, lines: int) -> Sequence[LogLine]:
         await self.get(deployment_id)
