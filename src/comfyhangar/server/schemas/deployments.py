@@ -26,7 +26,6 @@ from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.server.schemas.patterns import pattern
 
 DEFAULT_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404"
-OFFICIAL_COMFYUI_IMAGE = "runpod/comfyui:latest"
 MIN_CONTAINER_DISK_GB = 20
 MAX_DISK_GB = 4096
 DEFAULT_VOLUME_GB = 100
