@@ -10,16 +10,10 @@ import sys
 from typing import Any
 
 from tests.cli.conftest import Cli
-from tests.server.conftest import FLUX_DEPLOY, Hangar
-from tests.server.test_deployments_api import collect_events
+from tests.server.conftest import FLUX_DEPLOY, Hangar, in_order, read_events
 from tests.support.servers import free_port
 
 RTX_4090 = "NVIDIA GeForce RTX 4090"
-
-
-def in_order(expected: list[str], seen: list[str]) -> bool:
-    it = iter(seen)
-    return all(s in it for s in expected)
 
 
 async def test_full_lifecycle_through_the_cli(hangar: Hangar, cli: Cli) -> None:
@@ -62,7 +56,7 @@ async def test_full_lifecycle_through_the_cli(hangar: Hangar, cli: Cli) -> None:
     assert hangar.emulator.pods == [], "no pod left running"
     assert len(hangar.emulator.all_pods) == 1, "exactly one pod was ever made"
 
-    events = await collect_events(hangar.base_url, 0, hangar.runtime.events.last_id)
+    events = await read_events(hangar.base_url, hangar.runtime.events.last_id)
     states = [
         e["data"]["state"]
         for e in events

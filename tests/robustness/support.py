@@ -297,19 +297,3 @@ class EventReader:
                     pass
                 self.reconnects += 1
                 await asyncio.sleep(0.1)
-
-
-async def read_events(url: str, until_id: int, timeout: float = 15.0) -> list[dict[str, Any]]:
-    """The whole stream from id 0 up to `until_id`, in one connection."""
-    events: list[dict[str, Any]] = []
-    async with (
-        asyncio.timeout(timeout),
-        httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as http,
-        http.stream("GET", f"{url}/api/v1/events", headers={"Last-Event-ID": "0"}) as stream,
-    ):
-        async for line in stream.aiter_lines():
-            if line.startswith("data:"):
-                events.append(json.loads(line[5:]))
-                if events[-1]["id"] >= until_id:
-                    break
-    return events

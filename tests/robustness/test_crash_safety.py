@@ -31,10 +31,10 @@ from tests.robustness.support import (
     ServerProcess,
     counted_emulator,
     live_pods_by_tag,
-    read_events,
     server_env,
     tag_of,
 )
+from tests.server.conftest import read_events
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.robustness.support import read_events
-from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, running_hangar
+from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, read_events, running_hangar
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,28 @@ class Hangar:
                 last = reconciler.last_cycle_at
                 while reconciler.last_cycle_at == last:
                     await asyncio.sleep(0.01)
+
+
+async def read_events(url: str, until_id: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+    """The whole stream from id 0 up to `until_id`, in one connection."""
+    events: list[dict[str, Any]] = []
+    async with (
+        asyncio.timeout(timeout),
+        httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as http,
+        http.stream("GET", f"{url}/api/v1/events", headers={"Last-Event-ID": "0"}) as stream,
+    ):
+        async for line in stream.aiter_lines():
+            if line.startswith("data:"):
+                events.append(json.loads(line[5:]))
+                if events[-1]["id"] >= until_id:
+                    break
+    return events
+
+
+def in_order(expected: list[str], seen: list[str]) -> bool:
+    """`expected` appears in `seen` in this order (other items may come between)."""
+    it = iter(seen)
+    return all(s in it for s in expected)
 
 
 def fast_settings(tmp_path: Path, **overrides: object) -> Settings:

@@ -21,8 +21,7 @@ import comfyhangar.server.cloud as cloud_module
 from comfyhangar.emulators.runpod import AgentSandbox, EmulatorConfig
 from tests.agent.conftest import Repos, hub, pod_python, repos, wheels  # noqa: F401
 from tests.agent.fakehub import FakeHub
-from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, running_hangar
-from tests.server.test_deployments_api import collect_events
+from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, read_events, running_hangar
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +87,7 @@ async def test_deploy_runs_the_real_agent_and_its_progress_reaches_ready(
     model = run.workspace / "ComfyUI/models/checkpoints/model.safetensors"
     assert model.read_bytes() == data
 
-    events = await collect_events(agent_hangar.base_url, 0, agent_hangar.runtime.events.last_id)
+    events = await read_events(agent_hangar.base_url, agent_hangar.runtime.events.last_id)
     progress = [
         e["data"] for e in events if e["type"] == "setup_progress" and e["deployment_id"] == dep_id
     ]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.server.conftest import FLUX_DEPLOY, Hangar
+from tests.server.conftest import FLUX_DEPLOY, Hangar, in_order, read_events
 
 
 async def test_gpu_catalog_has_prices_stock_and_tiers(hangar: Hangar) -> None:
@@ -84,21 +82,6 @@ async def test_unknown_deployment_is_404(hangar: Hangar) -> None:
         assert response.json()["code"] == "not_found"
 
 
-async def collect_events(base_url: str, after: int, until: int) -> list[dict[str, Any]]:
-    """Read /events from `after` until an event with id >= `until` arrives."""
-    events: list[dict[str, Any]] = []
-    async with (
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
-        http.stream("GET", "/api/v1/events", headers={"Last-Event-ID": str(after)}) as stream,
-    ):
-        async for line in stream.aiter_lines():
-            if line.startswith("data:"):
-                events.append(json.loads(line[5:]))
-                if events[-1]["id"] >= until:
-                    return events
-    return events
-
-
 async def test_full_lifecycle_with_events_in_order(hangar: Hangar) -> None:
     created = await hangar.http.post("/api/v1/deployments", json=FLUX_DEPLOY)
     assert created.status_code == 201, created.text
@@ -131,7 +114,7 @@ async def test_full_lifecycle_with_events_in_order(hangar: Hangar) -> None:
     assert len(hangar.emulator.all_pods) == 1, "exactly one pod was ever made"
 
     last = hangar.runtime.events.last_id
-    events = await collect_events(hangar.base_url, 0, last)
+    events = await read_events(hangar.base_url, last)
     mine = [e for e in events if e["deployment_id"] == dep_id]
     states = [e["data"]["state"] for e in mine if e["type"] == "deployment_state"]
     expected = [
@@ -149,8 +132,7 @@ async def test_full_lifecycle_with_events_in_order(hangar: Hangar) -> None:
         "terminating",
         "terminated",
     ]
-    it = iter(states)
-    assert all(s in it for s in expected), f"states out of order: {states}"
+    assert in_order(expected, states), f"states out of order: {states}"
     types = {e["type"] for e in mine}
     assert {
         "deployment_created",
