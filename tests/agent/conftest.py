@@ -131,6 +131,21 @@ def hub() -> Iterator[FakeHub]:
         yield h
 
 
+def gated_model_manifest(repos: Repos, hub: FakeHub, data: bytes) -> dict[str, Any]:
+    """ComfyUI, one custom node and `data` as a gated Hugging Face model (added to `hub`)."""
+    hub.add_hf("org/gated", "model.safetensors", data, gated=True)
+    return {
+        "version": 1,
+        "comfyui": {"repo": repos.comfyui, "ref": "v1.0"},
+        "custom_nodes": [{"name": "node-good", "repo": repos.good, "ref": "main"}],
+        "models": [
+            {"folder": "checkpoints", "size": len(data),
+             "sha256": hashlib.sha256(data).hexdigest(),
+             "source": {"type": "huggingface", "repo": "org/gated", "file": "model.safetensors"}},
+        ],
+    }  # fmt: skip
+
+
 def agent_cmd(
     manifest: dict[str, object], tmp: Path, hub: FakeHub, python: str, wheels: Path, *extra: str
 ) -> list[str]:

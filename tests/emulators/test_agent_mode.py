@@ -9,7 +9,6 @@ its ComfyUI, and a start must reuse the sandbox (everything skipped).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import socket
@@ -24,7 +23,15 @@ from comfyhangar.agent.pack import pod_launch
 from comfyhangar.agent.protocol import parse_progress_line
 from comfyhangar.emulators.runpod import AgentSandbox, EmulatorConfig
 from comfyhangar.emulators.runpod.agent_runs import agent_args
-from tests.agent.conftest import POD_TOKEN, Repos, hub, pod_python, repos, wheels  # noqa: F401
+from tests.agent.conftest import (  # noqa: F401
+    POD_TOKEN,
+    Repos,
+    gated_model_manifest,
+    hub,
+    pod_python,
+    repos,
+    wheels,
+)
 from tests.agent.fakehub import FakeHub
 from tests.emulators.conftest import KEY, pod_body
 from tests.support.runpod_emulator import EmulatorHandle, emulator_server
@@ -32,20 +39,6 @@ from tests.support.runpod_emulator import EmulatorHandle, emulator_server
 pytestmark = pytest.mark.slow
 
 Event = tuple[str, dict[str, str]]
-
-
-def _manifest(repos: Repos, hub: FakeHub, data: bytes) -> dict[str, Any]:  # noqa: F811
-    hub.add_hf("org/gated", "model.safetensors", data, gated=True)
-    return {
-        "version": 1,
-        "comfyui": {"repo": repos.comfyui, "ref": "v1.0"},
-        "custom_nodes": [{"name": "node-good", "repo": repos.good, "ref": "main"}],
-        "models": [
-            {"folder": "checkpoints", "size": len(data),
-             "sha256": hashlib.sha256(data).hexdigest(),
-             "source": {"type": "huggingface", "repo": "org/gated", "file": "model.safetensors"}},
-        ],
-    }  # fmt: skip
 
 
 @pytest.fixture
@@ -136,7 +129,7 @@ async def test_pod_runs_real_agent_streams_progress_and_stop_kills_it(
 ) -> None:
     emu = agent_emulator.emu
     data = os.urandom(2 << 20)
-    launch = pod_launch(_manifest(repos, hub, data))
+    launch = pod_launch(gated_model_manifest(repos, hub, data))
     env = {
         **launch.env, "HANGAR_DEPLOYMENT_ID": "dep-1", "HANGAR_POD_TOKEN": POD_TOKEN,
         "HF_TOKEN": hub.token, "CIVITAI_TOKEN": hub.civitai_token,

@@ -9,17 +9,22 @@ deployment is `ready`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import comfyhangar.server.cloud as cloud_module
 from comfyhangar.emulators.runpod import AgentSandbox, EmulatorConfig
-from tests.agent.conftest import Repos, hub, pod_python, repos, wheels  # noqa: F401
+from tests.agent.conftest import (  # noqa: F401
+    Repos,
+    gated_model_manifest,
+    hub,
+    pod_python,
+    repos,
+    wheels,
+)
 from tests.agent.fakehub import FakeHub
 from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, read_events, running_hangar
 
@@ -62,17 +67,7 @@ async def test_deploy_runs_the_real_agent_and_its_progress_reaches_ready(
     hub: FakeHub,  # noqa: F811
 ) -> None:
     data = os.urandom(1 << 20)
-    hub.add_hf("org/gated", "model.safetensors", data, gated=True)
-    manifest: dict[str, Any] = {
-        "version": 1,
-        "comfyui": {"repo": repos.comfyui, "ref": "v1.0"},
-        "custom_nodes": [{"name": "node-good", "repo": repos.good, "ref": "main"}],
-        "models": [
-            {"folder": "checkpoints", "size": len(data),
-             "sha256": hashlib.sha256(data).hexdigest(),
-             "source": {"type": "huggingface", "repo": "org/gated", "file": "model.safetensors"}},
-        ],
-    }  # fmt: skip
+    manifest = gated_model_manifest(repos, hub, data)
     body = {**FLUX_DEPLOY, "manifest": manifest, "hf_token": hub.token}
     created = await agent_hangar.http.post("/api/v1/deployments", json=body)
     assert created.status_code == 201, created.text
