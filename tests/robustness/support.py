@@ -117,6 +117,18 @@ async def counted_emulator(**config: Any) -> AsyncIterator[Emulator]:
         yield Emulator(emu, counter, f"{url}/v2")
 
 
+def deployment_body(name: str, **overrides: Any) -> dict[str, Any]:
+    """A create request: one GPU in `DATA_CENTER` (plenty of stock there), small disks."""
+    return {
+        "name": name,
+        "gpu": {"id": GPU, "count": 1},
+        "data_center_ids": [DATA_CENTER],
+        "container_disk_gb": 40,
+        "volume_gb": 60,
+        **overrides,
+    }
+
+
 def tag_of(pod: dict[str, Any]) -> str | None:
     return (pod.get("env") or {}).get(DEPLOYMENT_ENV)
 

@@ -15,7 +15,6 @@ import random
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,12 +23,11 @@ from sqlalchemy import func, select
 from comfyhangar.server.db import make_engine
 from comfyhangar.server.db.models import Event
 from tests.robustness.support import (
-    DATA_CENTER,
-    GPU,
     Emulator,
     EventReader,
     ServerProcess,
     counted_emulator,
+    deployment_body,
     live_pods_by_tag,
     server_env,
     tag_of,
@@ -40,16 +38,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
 DEPLOYMENTS = 5
 FINAL_STATE = {"running": "ready", "stopped": "stopped", "terminated": "terminated"}
-
-
-def deploy_body(i: int) -> dict[str, Any]:
-    return {
-        "name": f"crash-{i}",
-        "gpu": {"id": GPU, "count": 1},
-        "data_center_ids": [DATA_CENTER],
-        "container_disk_gb": 40,
-        "volume_gb": 60,
-    }
 
 
 class DuplicateWatch:
@@ -84,7 +72,9 @@ async def act(
     if len(asked) < DEPLOYMENTS:
         batch = min(2, DEPLOYMENTS - len(asked))
         for _ in range(batch):
-            response = await http.post("/api/v1/deployments", json=deploy_body(len(asked)))
+            response = await http.post(
+                "/api/v1/deployments", json=deployment_body(f"crash-{len(asked)}")
+            )
             assert response.status_code == 201, response.text
             asked[response.json()["id"]] = "running"
         return ["deploy"] * batch

@@ -10,7 +10,6 @@ request holds the second deployment's row while the cycle runs, then appends its
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -23,7 +22,7 @@ from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.schemas.deployments import DeploymentCreate
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.deployments import DeploymentService
-from tests.robustness.support import API_KEY, DATA_CENTER, GPU, counted_emulator
+from tests.robustness.support import API_KEY, counted_emulator, deployment_body
 
 pytestmark = pytest.mark.postgres
 
@@ -38,14 +37,8 @@ async def test_request_and_cycle_do_not_deadlock(postgres_url: str) -> None:
             RunPodClient(API_KEY, emulator.base_url) as client,
         ):
             service = DeploymentService(sessions, client, Catalog(client), wake=lambda: None)
-            body: dict[str, Any] = {
-                "gpu": {"id": GPU, "count": 1},
-                "data_center_ids": [DATA_CENTER],
-                "container_disk_gb": 40,
-                "volume_gb": 60,
-            }
             ids = sorted(
-                [(await service.create(DeploymentCreate(name=n, **body))).id for n in "ab"]
+                [(await service.create(DeploymentCreate(**deployment_body(n)))).id for n in "ab"]
             )
             for dep_id in ids:  # stopping, no pod: the cycle records both as stopped
                 await service.stop(dep_id)

@@ -23,10 +23,10 @@ from comfyhangar.server.db import make_engine, make_sessionmaker
 from comfyhangar.server.db.models import CostSegment, Deployment
 from tests.robustness.support import (
     API_KEY,
-    DATA_CENTER,
     GPU,
     ServerProcess,
     counted_emulator,
+    deployment_body,
     server_env,
 )
 from tests.support.databases import sqlite_url
@@ -43,13 +43,7 @@ async def test_killed_server_neither_loses_nor_double_counts_cost(tmp_path: Path
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
                 created = await http.post(
                     "/api/v1/deployments",
-                    json={
-                        "name": "metered",
-                        "gpu": {"id": GPU, "count": 2},
-                        "data_center_ids": [DATA_CENTER],
-                        "container_disk_gb": 40,
-                        "volume_gb": 100,
-                    },
+                    json=deployment_body("metered", gpu={"id": GPU, "count": 2}, volume_gb=100),
                 )
                 assert created.status_code == 201, created.text
                 dep_id = created.json()["id"]

@@ -22,22 +22,15 @@ from comfyhangar.server.app import create_app
 from comfyhangar.server.settings import Settings
 from tests.robustness.support import (
     API_KEY,
-    DATA_CENTER,
-    GPU,
     Emulator,
     counted_emulator,
+    deployment_body,
 )
 from tests.support.servers import running_server
 
 pytestmark = pytest.mark.slow
 
-BODY = {
-    "name": "outage",
-    "gpu": {"id": GPU, "count": 1},
-    "data_center_ids": [DATA_CENTER],
-    "container_disk_gb": 40,
-    "volume_gb": 60,
-}
+BODY = deployment_body("outage")
 
 
 @dataclass

@@ -25,7 +25,7 @@ from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.schemas.deployments import DeploymentCreate
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.deployments import DeploymentService
-from tests.robustness.support import API_KEY, DATA_CENTER, GPU, counted_emulator
+from tests.robustness.support import API_KEY, counted_emulator, deployment_body
 from tests.support.databases import sqlite_url
 
 FROZEN = 1e-9
@@ -55,13 +55,7 @@ async def test_a_listing_older_than_a_change_is_not_acted_on(
     ):
         a, b = reconciler(sessions, client_a), reconciler(sessions, client_b)
         service = DeploymentService(sessions, client_a, Catalog(client_a), wake=lambda: None)
-        body: dict[str, Any] = {
-            "gpu": {"id": GPU, "count": 1},
-            "data_center_ids": [DATA_CENTER],
-            "container_disk_gb": 40,
-            "volume_gb": 60,
-        }
-        dep = await service.create(DeploymentCreate(name="stale", **body))
+        dep = await service.create(DeploymentCreate(**deployment_body("stale")))
         await a.cycle()
         await a.actions.wait_idle()
         emulator.emu.clock.advance(60)

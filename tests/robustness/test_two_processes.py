@@ -18,11 +18,10 @@ import httpx
 import pytest
 
 from tests.robustness.support import (
-    DATA_CENTER,
-    GPU,
     EventReader,
     ServerProcess,
     counted_emulator,
+    deployment_body,
     server_env,
     tag_of,
 )
@@ -85,13 +84,7 @@ async def test_two_processes_never_act_twice_and_share_live_events(
             latencies = []
             for i in range(DEPLOYMENTS):
                 http = clients[i % 2]
-                body = {
-                    "name": f"twin-{i}",
-                    "gpu": {"id": GPU, "count": 1},
-                    "data_center_ids": [DATA_CENTER],
-                    "container_disk_gb": 40,
-                    "volume_gb": 60,
-                }
+                body = deployment_body(f"twin-{i}")
                 sent = time.monotonic()
                 response = await http.post("/api/v1/deployments", json=body)
                 assert response.status_code == 201, response.text
