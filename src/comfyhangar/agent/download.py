@@ -6,6 +6,14 @@ and within large ones. `<name>.hangar-part.json` records the bytes done in each 
 agent started again continues from there. Failed requests are retried with exponential backoff
 and jitter. A finished file is checked (size, and sha256 when known), then renamed atomically into
 place and recorded in a small registry, so the next run skips it without re-reading it.
+
+Servers differ, and change their minds. A server that ignores `Range` (a 200 with the whole
+body) is read in one stream from the first byte; after a dropped connection the agent asks again
+from where it stopped (`Range: bytes=N-`) and takes a 206 that starts there, or reads the whole
+body again from the start on a 200. When a server that honoured ranges at the probe stops
+honouring them, the file's segments are abandoned for one whole-file stream. A body of unknown
+length (chunked, or ended by closing the connection) is complete when it ends cleanly; a reset
+connection is retried like any other drop.
 """
 
 from __future__ import annotations
@@ -53,6 +61,14 @@ class DownloadFailed(Exception):
     """One file could not be downloaded; the message says why (already redacted upstream)."""
 
 
+class _RangesIgnored(Exception):
+    """A ranged request got the whole body (200): the server no longer honours ranges."""
+
+
+class _Superseded(Exception):
+    """The file switched to one whole-file stream: this segment's request is void."""
+
+
 @dataclass
 class _Job:
     spec: ModelSpec
@@ -89,8 +105,7 @@ class Downloader:
         self.src = sources
         self.opts = opts
         self.registry_path = state_dir / "models.json"
-        self._bytes = 0
-        self._bytes_lock = threading.Lock()
+        self._jobs: list[_Job] = []  # the files of this run, for the aggregated byte count
         self.fetched = 0  # files that needed a download in the last run
 
     def run(self, models: list[ModelSpec], models_dir: Path) -> list[str]:
@@ -118,9 +133,9 @@ class Downloader:
         if need > free:
             raise DownloadFailed(f"not enough disk: {need} bytes to download, {free} free")
         total = sum(j.size or 0 for j in live)
-        self._bytes = sum(j.done_bytes() for j in live)
+        self._jobs = live
         self.rep.progress(
-            "models", "running", force=True, bytes_done=self._bytes, bytes_total=total,
+            "models", "running", force=True, bytes_done=self._done_bytes(), bytes_total=total,
             items_total=len(live), message=f"downloading {len(live)} file(s)",
         )  # fmt: skip
         self._download(live, total)
@@ -128,8 +143,6 @@ class Downloader:
         if redo:  # one more try for files that arrived corrupted
             self.rep.log(f"downloading again: {', '.join(j.spec.name for j in redo)}")
             for job in redo:
-                with self._bytes_lock:
-                    self._bytes -= job.size or 0
                 job.error, job.cdn_url = None, None
                 self._prepare(job)
             self._download([j for j in redo if not j.error], total)
@@ -181,6 +194,8 @@ class Downloader:
         if job.spec.size is not None and job.size is not None and job.size != job.spec.size:
             job.error = f"server size {job.size} differs from manifest size {job.spec.size}"
             return
+        if job.size is None:  # the server gives no length: the manifest's is the one to reach
+            job.size = job.spec.size
         size = job.size or 0
         if job.ranged and size > 0:
             step = max(self.opts.segment_size, 1 << 20)
@@ -268,18 +283,25 @@ class Downloader:
             if last:
                 self._finish(job, fd)
 
-    def _fetch_segment(self, job: _Job, seg: list[int]) -> None:
+    def _fetch_segment(self, job: _Job, seg: list[int] | None) -> None:
+        """Fetch one segment, retrying drops; a file that stops honouring ranges continues in
+        one whole-file stream, which the worker that noticed takes over."""
         failures = 0
-        while True:
-            start = seg[0] + seg[2]
-            if start >= seg[1] and job.ranged:
-                return
-            before = seg[2]
+        while seg is not None:
+            with job.lock:
+                if not any(s is seg for s in job.segments):
+                    return  # superseded by a whole-file stream
+                if job.ranged and seg[2] >= seg[1] - seg[0]:
+                    return
+                before = seg[2]
             try:
-                self._stream(job, seg, start)
-                if not job.ranged or seg[2] >= seg[1] - seg[0]:
+                if self._stream(job, seg):
                     return
                 raise HttpError("connection closed early")
+            except _Superseded:
+                return
+            except _RangesIgnored:
+                seg, failures = self._whole_file(job), 0
             except HttpError as exc:
                 if not exc.retryable:
                     raise
@@ -289,6 +311,16 @@ class Downloader:
                 job.cdn_url = None if exc.status in (401, 403, 404, 410) else job.cdn_url
                 self._backoff(job, exc, failures)
 
+    def _whole_file(self, job: _Job) -> list[int] | None:
+        """Give up the file's segments for one stream from byte 0; None if another worker did."""
+        with job.lock:
+            if not job.ranged:
+                return None
+            job.ranged = False
+            job.segments = [[0, job.size or 0, 0]]
+        self.rep.log(f"{job.spec.name}: the server stopped honouring ranges; one stream from 0")
+        return job.segments[0]
+
     def _backoff(self, job: _Job, exc: Exception, failures: int) -> None:
         delay = min(self.opts.backoff_s * 2 ** max(failures - 1, 0), 30.0)
         delay *= random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not crypto
@@ -297,41 +329,86 @@ class Downloader:
         self.rep.log(f"{job.spec.name}: {exc}; retry in {delay:.1f}s")
         time.sleep(delay)
 
-    def _stream(self, job: _Job, seg: list[int], start: int) -> None:
-        headers = {"Range": f"bytes={start}-{seg[1] - 1}"} if job.ranged else {}
-        if not job.ranged:
-            with self._bytes_lock:
-                self._bytes -= seg[2]
-            seg[2] = 0
-            os.ftruncate(job.fd, 0)
+    def _stream(self, job: _Job, seg: list[int]) -> bool:
+        """One request for the rest of `seg`, written as it arrives; True once `seg` is complete.
+
+        A ranged file asks for its segment and must get exactly it (206). A file without
+        ranges asks for the rest of the body when some of it is on disk already; a 206 that
+        starts there continues it, a 200 starts it again from byte 0.
+        """
+        with job.lock:
+            segments, ranged, start = job.segments, job.ranged, seg[0] + seg[2]
+        if ranged:
+            headers = {"Range": f"bytes={start}-{seg[1] - 1}"}
+        else:
+            headers = {"Range": f"bytes={start}-"} if start > 0 else {}
         resp = self._open(job, job.cdn_url or job.url, headers)
         try:
             self.src.check_response(resp, job.spec)
-            if job.ranged:
-                match = _CONTENT_RANGE.match(resp.header("Content-Range") or "")
-                if resp.status != 206 or not match or int(match.group(1)) != start:
-                    raise HttpError("server ignored the range request", retryable=False)
-                if match.group(3) != str(job.size):
+            if resp.status == 206:
+                first, total = self._content_range(resp, job)
+                if first != start:
+                    raise HttpError(f"asked for bytes {start}-, got {first}-", retryable=False)
+                offset, end = start, seg[1] if ranged else total
+            elif ranged:
+                raise _RangesIgnored
+            else:
+                length = resp.header("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                if None not in (job.size, total) and total != job.size:
                     raise HttpError(FILE_CHANGED, retryable=False)
-            offset, view = start, memoryview(bytearray(CHUNK))
-            while n := resp.resp.readinto(view):
-                if job.ranged:
-                    n = min(n, seg[1] - offset)
-                os.pwrite(job.fd, view[:n], offset)
-                offset += n
-                seg[2] += n
-                with self._bytes_lock:
-                    self._bytes += n
-                if job.error:
-                    raise DownloadFailed(job.error)
+                with job.lock:
+                    if job.segments is not segments:
+                        raise _Superseded
+                    os.ftruncate(job.fd, 0)
+                    seg[2] = 0
+                offset, end = 0, job.size if job.size is not None else total
+            if not ranged and end is not None:
+                seg[1] = end
+            offset = self._copy(job, segments, seg, resp, offset, end)
         except (OSError, ValueError, http.client.HTTPException) as exc:
             raise HttpError(f"{type(exc).__name__}: {exc}") from None
         finally:
             resp.close()
-        if not job.ranged:
-            if job.size is not None and offset != job.size:
-                raise HttpError(f"body ended at {offset} of {job.size} bytes")
+        if end is None:  # no length known: a clean end of the body is its end
             seg[1] = offset
+            return True
+        if offset < end and not ranged:
+            raise HttpError(f"body ended at {offset} of {end} bytes")
+        return offset >= end
+
+    def _content_range(self, resp: Response, job: _Job) -> tuple[int, int | None]:
+        """The first byte and the total size of a 206; a total other than the file's is a
+        changed file."""
+        match = _CONTENT_RANGE.match(resp.header("Content-Range") or "")
+        if not match:
+            raise HttpError("a 206 without a valid Content-Range", retryable=False)
+        total = None if match.group(3) == "*" else int(match.group(3))
+        if job.size is not None and total != job.size:
+            raise HttpError(FILE_CHANGED, retryable=False)
+        return int(match.group(1)), total
+
+    def _copy(
+        self, job: _Job, segments: list[list[int]], seg: list[int], resp: Response,
+        offset: int, end: int | None,
+    ) -> int:  # fmt: skip
+        """Write the body at `offset` on, up to `end` (exclusive) if known; returns the offset
+        reached. Writes happen under the job's lock, so none lands after a switch to a
+        whole-file stream."""
+        view = memoryview(bytearray(CHUNK))
+        while end is None or offset < end:
+            n = resp.resp.readinto(view if end is None else view[: min(CHUNK, end - offset)])
+            if not n:
+                break
+            with job.lock:
+                if job.segments is not segments:
+                    raise _Superseded
+                os.pwrite(job.fd, view[:n], offset)
+                offset += n
+                seg[2] = offset - seg[0]
+            if job.error:
+                raise DownloadFailed(job.error)
+        return offset
 
     def _finish(self, job: _Job, fd: int) -> None:
         try:
@@ -359,10 +436,10 @@ class Downloader:
 
     def _tick(self, jobs: list[_Job], total: int, stop: threading.Event) -> None:
         """Every 0.5 s: one aggregated `running` line, and the state files saved."""
-        first_t, first_b = time.monotonic(), self._bytes
+        first_t, first_b = time.monotonic(), self._done_bytes()
         last_t, last_b, speed, saved = first_t, first_b, 0.0, first_t
         while not stop.wait(0.5):
-            now, done = time.monotonic(), self._bytes
+            now, done = time.monotonic(), self._done_bytes()
             inst = (done - last_b) / max(now - last_t, 1e-6)
             speed = inst if speed == 0 else 0.7 * speed + 0.3 * inst
             last_t, last_b = now, done
@@ -377,11 +454,15 @@ class Downloader:
                 saved = now
                 for job in jobs:
                     self._save_state(job)
-        elapsed, done = time.monotonic() - first_t, self._bytes
+        elapsed, done = time.monotonic() - first_t, self._done_bytes()
         self.rep.progress(
             "models", "running", force=True, bytes_done=done, bytes_total=total,
             speed_bps=round((done - first_b) / max(elapsed, 1e-6)), eta_s=0,
         )  # fmt: skip
+
+    def _done_bytes(self) -> int:
+        """Bytes on disk over the files of this run (what `running` lines report)."""
+        return sum(j.done_bytes() for j in self._jobs)
 
     def _open(self, job: _Job, url: str, headers: dict[str, str]) -> Response:
         kind = job.spec.kind
