@@ -356,6 +356,24 @@ class TestFilesInPlace:
         assert "already present" in out
         assert final.read_bytes() == data
 
+    def test_a_file_with_the_manifests_sha256_is_kept_when_the_source_is_unreachable(
+        self, hub: FakeHub, tmp_path: Path
+    ) -> None:
+        data = os.urandom(5000)
+        hub.add_hf("org/repo", "u.bin", data, gated=True)
+        final = tmp_path / "models/checkpoints/u.bin"
+        final.parent.mkdir(parents=True)
+        final.write_bytes(data)  # on a volume from an earlier pod, no registry
+        out = io.StringIO()
+        downloader = Downloader(
+            Reporter(out), Sources(hf_endpoint=hub.hub_url), tmp_path / "state",
+            DownloadOptions(allow_http=True, backoff_s=0.01),
+        )  # fmt: skip
+        assert downloader.run([_hf("u.bin", data)], tmp_path / "models") == []  # no HF_TOKEN
+        assert downloader.fetched == 0
+        assert "the file in place has the manifest's sha256" in out.getvalue()
+        assert final.read_bytes() == data
+
     @pytest.mark.parametrize("damage", ["truncated", "flipped"])
     def test_a_damaged_file_is_fetched_again(
         self, damage: str, hub: FakeHub, tmp_path: Path

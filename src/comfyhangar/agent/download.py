@@ -198,9 +198,14 @@ class Downloader:
 
     def _plan(self, job: _Job) -> None:
         """Resume or probe the file, then decide whether a file already in place is kept."""
-        if self._prepare(job) or job.error or not job.final.is_file():
+        if self._prepare(job) or not job.final.is_file():
             return
         name, expected = job.spec.name, job.expected
+        if job.error:  # the source cannot be asked: the manifest's sha256 is enough to keep it
+            if job.spec.sha256 and sha256_of(job.final) == job.spec.sha256:
+                self.rep.log(f"{name}: {job.error}; the file in place has the manifest's sha256")
+                job.error, job.kept = None, True
+            return
         if not expected.checkable:
             self.rep.log(f"{name}: nothing gives its size or sha256; keeping the file in place")
             job.kept = True
