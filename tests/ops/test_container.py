@@ -43,10 +43,12 @@ def test_compose_runs_the_image_on_its_postgres_with_data_in_volumes() -> None:
     hangar, postgres = compose["services"]["hangar"], compose["services"]["postgres"]
     assert hangar["build"] == "."
     url = hangar["environment"]["HANGAR_DATABASE_URL"]
-    assert url.startswith("postgresql+asyncpg://") and "@postgres:5432/" in url
+    assert url.startswith("postgresql+asyncpg://")
+    assert "@postgres:5432/" in url
     user = postgres["environment"]["POSTGRES_USER"]
     database = postgres["environment"]["POSTGRES_DB"]
-    assert url.rsplit("/", 1)[1] == database and f"//{user}:" in url
+    assert url.rsplit("/", 1)[1] == database
+    assert f"//{user}:" in url
     assert hangar["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
     assert "hangar-data:/data" in hangar["volumes"]
@@ -147,7 +149,8 @@ def test_image_serves_the_dashboard_as_non_root_and_keeps_its_data(
     assert health["simulated"] is True
 
     page = httpx.get(f"{base}/deployments/any", timeout=5)
-    assert page.status_code == 200 and '<div id="root">' in page.text
+    assert page.status_code == 200
+    assert '<div id="root">' in page.text
     assert box.exec("id", "-u") == UID
     assert box.exec("stat", "-c", "%u %a", "/data") == f"{UID} 700"
     # The image's HEALTHCHECK (docker format) passes.
