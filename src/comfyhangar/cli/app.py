@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from comfyhangar.cli import commands
+from comfyhangar.cli.database import db
 
 app = typer.Typer(
     name="comfyhangar",
@@ -99,3 +100,4 @@ app.command()(commands.stop)
 app.command()(commands.start)
 app.command()(commands.restart)
 app.command()(commands.rm)
+app.add_typer(db)
