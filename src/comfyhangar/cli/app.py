@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from comfyhangar.cli import commands
+from comfyhangar.cli.database import db
 
 app = typer.Typer(
     name="comfyhangar",
@@ -35,6 +36,7 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = load_settings(**overrides)  # before heavy imports: a bad value fails fast
+    _refuse_newer_database(settings.effective_database_url)
     if settings.simulated:
         from comfyhangar.cli.output import err
 
@@ -53,6 +55,20 @@ def serve(
         port=settings.port,
         log_level=settings.log_level,
     )
+
+
+def _refuse_newer_database(url: str) -> None:
+    """Stop before listening when a newer ComfyHangar migrated the database (exit 2)."""
+    import asyncio
+
+    from comfyhangar.cli.output import err
+    from comfyhangar.server.db.migrate import DatabaseTooNew, check_revision
+
+    try:
+        asyncio.run(check_revision(url))
+    except DatabaseTooNew as exc:
+        err().print(f"comfyhangar: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -84,3 +100,4 @@ app.command()(commands.stop)
 app.command()(commands.start)
 app.command()(commands.restart)
 app.command()(commands.rm)
+app.add_typer(db)
