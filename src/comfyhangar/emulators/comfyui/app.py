@@ -19,7 +19,7 @@ from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -330,9 +330,8 @@ class ComfyUIApp:
     async def _http(self, request: Request) -> Response:
         faults = self.emu.faults
         path = request.url.path
-        delay = faults.delay_for(path)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        if faults.latency_s > 0:
+            await asyncio.sleep(faults.latency_s)
         if faults.down:
             return text(NOT_RUNNING, 502)
         if _origin_refused(request.headers):
@@ -349,12 +348,16 @@ class ComfyUIApp:
             return _fault_response(fault.status)
         try:
             response = await handler(self.emu, request, params)
+        except ClientDisconnect:
+            return empty(400)  # nobody is listening any more
         except BodyTooLarge:
             limit = self.emu.config.max_upload_bytes
             response = text(f"Maximum request body size {limit} exceeded, actual body size ...", 413)  # fmt: skip
         except Exception:
             logger.exception("the emulated ComfyUI failed on %s %s", request.method, path)
             response = text(SERVER_ERROR, 500)
+        if (slow := faults.answer_delay(path)) > 0:
+            await asyncio.sleep(slow)  # the work is done; only the answer is late
         if fault is not None:
             return _fault_response(fault.status)
         return response

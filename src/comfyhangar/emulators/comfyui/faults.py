@@ -41,8 +41,10 @@ class NodeFault:
 class Faults:
     """Fault knobs; all off by default; change them at any time.
 
-    - `latency_s`: real seconds before every HTTP answer (the WebSocket is not delayed).
-    - `slow`: path -> extra real seconds for that route only (a stall to outlast a timeout).
+    - `latency_s`: real seconds before every HTTP request is handled (the WebSocket is not
+      delayed).
+    - `slow`: path -> real seconds between handling a request to that route and answering it
+      (the effect happens at once, the answer is late: what outlasts a client's timeout).
     - `down`: ComfyUI is not running: every request gets the agent proxy's 502 and the
       WebSocket is refused (a pod whose ComfyUI is starting or crashed).
     - `refuse_websockets`: the WebSocket upgrade is refused (HTTP 502) while set.
@@ -106,8 +108,8 @@ class Faults:
             return fault
         return None
 
-    def delay_for(self, path: str) -> float:
-        return self.latency_s + self.slow.get(_bare(path), 0.0)
+    def answer_delay(self, path: str) -> float:
+        return self.slow.get(_bare(path), 0.0)
 
 
 def _bare(path: str) -> str:
