@@ -71,9 +71,12 @@ def recorded_pod_config(root: Path) -> ComfyUIConfig:
 
 
 @contextlib.asynccontextmanager
-async def emulator_server(config: ComfyUIConfig, **changes: Any) -> AsyncIterator[RunningEmulator]:
-    """The emulator on a loopback port, its clock frozen (see `FrozenClockDriver`)."""
-    clock = SimClock(FROZEN)
+async def emulator_server(
+    config: ComfyUIConfig, *, speed: float | None = None, **changes: Any
+) -> AsyncIterator[RunningEmulator]:
+    """The emulator on a loopback port; its clock frozen (see `FrozenClockDriver`) unless a
+    `speed` (simulated seconds per real second) is given."""
+    clock = SimClock(speed or FROZEN)
     emu = ComfyUIEmulator(replace(config, **changes), clock=clock)
     try:
         async with running_server(emu.app) as base_url:
