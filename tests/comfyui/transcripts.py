@@ -231,6 +231,13 @@ class Session:
         socket.reader = asyncio.create_task(socket.read())
         return socket
 
+    async def connected(self, name: str, client_id: str | None, **options: bool) -> Socket:
+        """A socket whose first frame (its `status`) has come, recorded as step `connect`."""
+        socket = await self.connect(name, client_id, **options)
+        await self.until(socket, lambda f: _is(f, "status"), "first status")
+        self.frames(socket, "connect")
+        return socket
+
     async def until(
         self, socket: Socket, matches: Callable[[Any], bool], what: str, *, after: int = 0
     ) -> Any:
@@ -258,11 +265,9 @@ class Session:
                 raise TimeoutError(f"{prompt_id} never finished")
             await self.driver.tick()
 
-    async def settle(self, *sockets: Socket) -> None:
-        """Give frames already sent time to arrive (a status broadcast after an action)."""
-        for _ in range(4):
-            await asyncio.sleep(0.05)
-        del sockets
+    async def settle(self) -> None:
+        """Give frames already sent time to arrive (status broadcasts after an action)."""
+        await asyncio.sleep(0.2)
 
     def frames(self, socket: Socket, label: str) -> None:
         """Record the frames `socket` got since the last call."""
@@ -333,9 +338,7 @@ Scenario = Callable[[Session], Awaitable[None]]
 
 
 async def basics(s: Session) -> None:
-    a = await s.connect("A", CLIENT_A)
-    await s.until(a, lambda f: _is(f, "status"), "first status")
-    s.frames(a, "connect")
+    await s.connected("A", CLIENT_A)
     for label, path in (
         ("idle prompt info", "/prompt"),
         ("idle queue", "/queue"),
@@ -363,9 +366,7 @@ async def basics(s: Session) -> None:
 
 
 async def fresh_and_cached(s: Session) -> None:
-    a = await s.connect("A", CLIENT_A)
-    await s.until(a, lambda f: _is(f, "status"), "first status")
-    s.frames(a, "connect")
+    a = await s.connected("A", CLIENT_A)
     prompt = with_prefix(fixture_prompt("01-empty-invert-save.api.json"), s.run)
     workflow = {"nodes": [], "links": [], "version": 0.4, "extra": {"run": s.run}}
     pid = await s.post_prompt("submit", prompt, "fresh", CLIENT_A, extra_data={"extra_pnginfo": {"workflow": workflow}})  # fmt: skip
@@ -386,9 +387,7 @@ async def fresh_and_cached(s: Session) -> None:
 
 
 async def multi_output(s: Session) -> None:
-    a = await s.connect("A", CLIENT_A)
-    await s.until(a, lambda f: _is(f, "status"), "first status")
-    s.frames(a, "connect")
+    a = await s.connected("A", CLIENT_A)
     prompt = with_prefix(fixture_prompt("02-mask-blend-multi-output.api.json"), s.run)
     pid = await s.post_prompt("submit", prompt, "multi", CLIENT_A)
     await s.until_done(a, pid)
@@ -397,9 +396,7 @@ async def multi_output(s: Session) -> None:
 
 
 async def runtime_error(s: Session) -> None:
-    a = await s.connect("A", CLIENT_A)
-    await s.until(a, lambda f: _is(f, "status"), "first status")
-    s.frames(a, "connect")
+    a = await s.connected("A", CLIENT_A)
     prompt = {
         "1": _node("EmptyImage", width=64, height=64, batch_size=1, color=123),
         "2": _node("ImageToMask", image=["1", 0], channel="alpha"),
@@ -497,9 +494,7 @@ async def validation(s: Session) -> None:
     await s.request("not json", "POST", "/prompt", content=b"{not json")
     await s.request("queue untouched", "GET", "/queue")
 
-    a = await s.connect("A", CLIENT_A)
-    await s.until(a, lambda f: _is(f, "status"), "first status")
-    s.frames(a, "connect")
+    a = await s.connected("A", CLIENT_A)
     partial = {
         "1": _node("EmptyImage", **{**empty, "color": 255}),
         "2": _node("PreviewImage", images=["1", 0]),
@@ -531,12 +526,11 @@ async def validation(s: Session) -> None:
 
 
 async def interrupt(s: Session) -> None:
-    a = await s.connect("A", CLIENT_A)
-    await s.until(a, lambda f: _is(f, "status"), "first status")
-    s.frames(a, "connect")
+    a = await s.connected("A", CLIENT_A)
     first = await s.post_prompt("submit slow", slow_prompt(s.run, 0x102030), "slow-1", CLIENT_A)
-    second = await s.post_prompt("submit another", slow_prompt(s.run, 0x203040), "slow-2", CLIENT_A)
     await s.until_node(a, first, "2")
+    second = await s.post_prompt("submit another", slow_prompt(s.run, 0x203040), "slow-2", CLIENT_A)
+    await s.until(a, lambda f: _is(f, "status") and f["data"]["status"]["exec_info"]["queue_remaining"] == 2, "queued status")  # fmt: skip
     s.frames(a, "until the second node runs")
     await s.request("queue while running", "GET", "/queue")
     await s.request("prompt info while running", "GET", "/prompt")
@@ -551,9 +545,7 @@ async def interrupt(s: Session) -> None:
 
 
 async def queue_order(s: Session) -> None:
-    a = await s.connect("A", CLIENT_A)
-    await s.until(a, lambda f: _is(f, "status"), "first status")
-    s.frames(a, "connect")
+    a = await s.connected("A", CLIENT_A)
     running = await s.post_prompt("submit slow", slow_prompt(s.run, 0x304050), "running", CLIENT_A)
     await s.until_node(a, running, "2")
     await s.post_prompt("pending 1", slow_prompt(s.run, 0x405060), "pending-1", CLIENT_A)
@@ -570,9 +562,7 @@ async def queue_order(s: Session) -> None:
 
 
 async def progress(s: Session) -> None:
-    a = await s.connect("A", CLIENT_A)
-    await s.until(a, lambda f: _is(f, "status"), "first status")
-    s.frames(a, "connect")
+    a = await s.connected("A", CLIENT_A)
     pid = await s.post_prompt("probe", probe_prompt(s.run, 3, 0x00FF00), "probe", CLIENT_A)
     await s.until_done(a, pid)
     s.frames(a, "progress with previews")
@@ -584,7 +574,7 @@ async def progress(s: Session) -> None:
     pid = await s.post_prompt("probe with metadata", probe_prompt(s.run, 2, 0x0000FF), "probe-meta", CLIENT_F)  # fmt: skip
     await s.until_done(f, pid)
     s.frames(f, "previews with metadata")
-    await s.settle(a)
+    await s.settle()
     s.frames(a, "what another client saw")
 
     interrupted = await s.post_prompt("long probe", probe_prompt(s.run, 200, 0xFF0000), "probe-long", CLIENT_A)  # fmt: skip
@@ -667,9 +657,7 @@ async def uploads(s: Session) -> None:
     await s.request("no image field", "POST", "/upload/image", files={"other": ("x.png", red, "image/png")})  # fmt: skip
     await s.request("view the upload", "GET", f"/view?filename={name}&type=input")
 
-    a = await s.connect("A", CLIENT_A)
-    await s.until(a, lambda f: _is(f, "status"), "first status")
-    s.frames(a, "connect")
+    a = await s.connected("A", CLIENT_A)
     prompt = {
         "1": _node("LoadImage", image=f"rec_{s.run}/{name}"),
         "2": _node("GetImageSize", image=["1", 0]),

@@ -14,7 +14,7 @@ what the last prompt used.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from comfyhangar.emulators.comfyui.nodes import NodeType
@@ -233,8 +233,3 @@ class ExecutionList:
                 del blocked_by[node_id]
                 for sources in blocked_by.values():
                     sources.discard(node_id)
-
-
-def ordered(items: Iterable[str]) -> list[str]:
-    """A list of ids in first-seen order without repeats."""
-    return list(dict.fromkeys(items))

@@ -351,25 +351,20 @@ def _convert(input_type: Any, value: Any) -> Any:
 def _range_or_list(
     name: str, value: Any, input_type: Any, options: dict[str, Any], info: list[Any]
 ) -> dict[str, Any] | None:
-    try:
-        if "min" in options and value < options["min"]:
-            message = "Value {} smaller than min of {}".format(value, options["min"])
-            return _input_error(
-                "value_smaller_than_min",
-                message,
-                name,
-                {"input_name": name, "input_config": info, "received_value": value},
-            )
-        if "max" in options and value > options["max"]:
-            message = "Value {} bigger than max of {}".format(value, options["max"])
-            return _input_error(
-                "value_bigger_than_max",
-                message,
-                name,
-                {"input_name": name, "input_config": info, "received_value": value},
-            )
-    except TypeError:
-        return None  # ComfyUI would raise here; a value that cannot compare is not a number
+    for bound, kind, words in (
+        ("min", "value_smaller_than_min", "smaller than min"),
+        ("max", "value_bigger_than_max", "bigger than max"),
+    ):
+        if bound not in options:
+            continue
+        try:
+            beyond = value < options[bound] if bound == "min" else value > options[bound]
+        except TypeError:  # ComfyUI would raise; a value that cannot compare is no number
+            return None
+        if beyond:
+            message = f"Value {value} {words} of {options[bound]}"
+            extra = {"input_name": name, "input_config": info, "received_value": value}
+            return _input_error(kind, message, name, extra)
     if isinstance(input_type, list) and value not in input_type:
         if len(input_type) > 20:
             listed, config = f"(list of length {len(input_type)})", None

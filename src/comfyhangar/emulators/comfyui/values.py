@@ -120,3 +120,17 @@ def tones_of(batch: int, *parts: object) -> tuple[Tone, ...]:
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     """`a` moved towards `b` by `t` (0..1)."""
     return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t)
+
+
+def target_size(
+    size: tuple[int, int], width: int, height: int, minimum: int = 1
+) -> tuple[int, int] | None:
+    """The size a resize to `width` x `height` gives, a 0 side keeping the aspect ratio (as
+    ComfyUI's scale nodes do); None when both are 0 (no resize)."""
+    if width == 0 and height == 0:
+        return None
+    if width == 0:
+        width = max(minimum, round(size[0] * height / size[1]))
+    elif height == 0:
+        height = max(minimum, round(size[1] * width / size[0]))
+    return width, height

@@ -14,7 +14,7 @@ from typing import Any
 
 from comfyhangar.emulators.comfyui.images import RGB, image_size, png_edges
 from comfyhangar.emulators.comfyui.nodes.types import Behaviour, NodeOutput, RunContext
-from comfyhangar.emulators.comfyui.values import GREY, Mask, Picture, Tone
+from comfyhangar.emulators.comfyui.values import GREY, Mask, Picture, Tone, target_size
 
 
 def _picture(inputs: dict[str, Any], name: str) -> Picture:
@@ -136,15 +136,11 @@ def _filter(weight_input: str) -> Behaviour:
 
 async def _scale(ctx: RunContext, inputs: dict[str, Any]) -> NodeOutput:
     picture = _picture(inputs, "image")
-    width, height = int(inputs["width"]), int(inputs["height"])
-    if width == 0 and height == 0:
+    size = target_size((picture.width, picture.height), int(inputs["width"]), int(inputs["height"]))  # fmt: skip
+    if size is None:
         return NodeOutput((picture,))
-    if width == 0:
-        width = max(1, round(picture.width * height / picture.height))
-    elif height == 0:
-        height = max(1, round(picture.height * width / picture.width))
     await _image_op(ctx, picture)
-    return NodeOutput((picture.resized(width, height),))
+    return NodeOutput((picture.resized(*size),))
 
 
 async def _scale_by(ctx: RunContext, inputs: dict[str, Any]) -> NodeOutput:

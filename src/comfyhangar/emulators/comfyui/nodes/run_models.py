@@ -11,7 +11,15 @@ import math
 from typing import Any
 
 from comfyhangar.emulators.comfyui.nodes.types import Behaviour, NodeOutput, RunContext
-from comfyhangar.emulators.comfyui.values import GREY, Handle, Latent, Picture, mix, tones_of
+from comfyhangar.emulators.comfyui.values import (
+    GREY,
+    Handle,
+    Latent,
+    Picture,
+    mix,
+    target_size,
+    tones_of,
+)
 
 
 def _loader(*kinds: str, name_input: str) -> Behaviour:
@@ -89,13 +97,10 @@ async def _empty_latent(ctx: RunContext, inputs: dict[str, Any]) -> NodeOutput:
 async def _latent_upscale(ctx: RunContext, inputs: dict[str, Any]) -> NodeOutput:
     await ctx.work(ctx.timing.node_s)
     latent = _latent(inputs["samples"])
-    width, height = int(inputs["width"]), int(inputs["height"])
-    if width == 0 and height == 0:
+    size = target_size((latent.width, latent.height), int(inputs["width"]), int(inputs["height"]), 64)  # fmt: skip
+    if size is None:
         return NodeOutput((latent,))
-    if width == 0:
-        width = max(64, round(latent.width * height / latent.height))
-    elif height == 0:
-        height = max(64, round(latent.height * width / latent.width))
+    width, height = size
     return NodeOutput((Latent(width // 8 * 8, height // 8 * 8, latent.batch, latent.tones),))
 
 
