@@ -6,7 +6,10 @@ from typing import Annotated
 
 import typer
 
-from comfyhangar.cli import commands
+from comfyhangar.cli.deploy import deploy
+from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
+from comfyhangar.cli.gpus import gpus
+from comfyhangar.cli.logs import logs
 
 app = typer.Typer(
     name="comfyhangar",
@@ -75,12 +78,5 @@ def emulator(
     uvicorn.run(emu.app, host=host, port=port, log_level="warning")
 
 
-app.command()(commands.gpus)
-app.command()(commands.deploy)
-app.command()(commands.ls)
-app.command()(commands.show)
-app.command()(commands.logs)
-app.command()(commands.stop)
-app.command()(commands.start)
-app.command()(commands.restart)
-app.command()(commands.rm)
+for command in (gpus, deploy, ls, show, logs, stop, start, restart, rm):
+    app.command()(command)
