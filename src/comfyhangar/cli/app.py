@@ -38,24 +38,10 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = load_settings(**overrides)  # before heavy imports: a bad value fails fast
-    if settings.simulated:
-        from comfyhangar.cli.output import err
 
-        err().print(
-            "[yellow]Simulated cloud: no HANGAR_RUNPOD_API_KEY is set, so the built-in RunPod "
-            "emulator plays the cloud and nothing is billed.[/]"
-        )
+    from comfyhangar.server.serving import serve as serve_forever
 
-    import uvicorn
-
-    from comfyhangar.server.app import create_app
-
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-    )
+    serve_forever(settings)
 
 
 @app.command()
