@@ -10,6 +10,7 @@ from comfyhangar.cli.deploy import deploy
 from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
 from comfyhangar.cli.gpus import gpus
 from comfyhangar.cli.logs import logs
+from comfyhangar.cli.presets import presets
 
 app = typer.Typer(
     name="comfyhangar",
@@ -64,5 +65,5 @@ def emulator(
     uvicorn.run(emu.app, host=host, port=port, log_level="warning")
 
 
-for command in (gpus, deploy, ls, show, logs, stop, start, restart, rm):
+for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm):
     app.command()(command)

@@ -11,7 +11,7 @@ from comfyhangar.cli.client import CliError
 from comfyhangar.cli.follow import Follower, Outcome
 from comfyhangar.cli.options import JsonOpt, RefArg, UrlOpt, WaitOpt
 from comfyhangar.cli.output import err, friendly, out, print_json, short_id, state_text
-from comfyhangar.cli.render import absolute, deployments_table, render_detail
+from comfyhangar.cli.render import absolute, deployments_listing, render_detail
 from comfyhangar.cli.session import resolve, session
 
 SETTLED = frozenset({"ready", "stopped", "terminated", "failed"})
@@ -67,7 +67,7 @@ def ls(
     if not deployments:
         console.print("No deployments. Create one: comfyhangar deploy NAME --gpu GPU_ID")
         return
-    console.print(deployments_table(deployments))
+    console.print(deployments_listing(console, deployments))
 
 
 # show

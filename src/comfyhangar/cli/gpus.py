@@ -9,7 +9,7 @@ from rich.text import Text
 
 from comfyhangar.cli.options import CloudChoice, JsonOpt, TierChoice, UrlOpt
 from comfyhangar.cli.output import friendly, out, print_json
-from comfyhangar.cli.render import gpu_table
+from comfyhangar.cli.render import gpu_listing
 from comfyhangar.cli.session import session
 
 
@@ -44,7 +44,7 @@ def gpus(
         print_json({"cloud": cloud.value, "gpus": rows})
         return
     console = out()
-    console.print(gpu_table(rows, cloud.value))
+    console.print(gpu_listing(console, rows, cloud.value))
     console.print(Text(f"{len(rows)} GPU types", style="dim"))
 
 
