@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
@@ -107,14 +108,45 @@ def show(
 # stop / start / restart / rm
 
 
+@dataclass(frozen=True)
+class Action:
+    """What one command asks of a deployment, and how its result reads."""
+
+    name: str  # the API's action
+    wants: str | None  # the desired_state it asks for (None: restart, which always acts)
+    target: str  # the state it ends in
+    doing: str  # "stopping": what the deployment is doing while it gets there
+    done: str  # "stopped": how the target reads (start's target `ready` reads "running")
+
+    def doing_or_done(self, view: dict[str, Any]) -> str:
+        """ "running" once the deployment is at the target, "starting" on its way there."""
+        return self.done if view["state"] == self.target else self.doing
+
+
+STOP = Action("stop", "stopped", "stopped", "stopping", "stopped")
+START = Action("start", "running", "ready", "starting", "running")
+RESTART = Action("restart", None, "ready", "restarting", "running")
+TERMINATE = Action("terminate", "terminated", "terminated", "being terminated", "terminated")
+
+
+def already(action: Action, dep: dict[str, Any]) -> bool:
+    """Whether `action` is already asked for, so asking again changes nothing (a failed
+    deployment's start is a retry, not a no-op)."""
+    if action.wants is None or dep["desired_state"] != action.wants:
+        return False
+    return not (action is START and dep["state"] == "failed")
+
+
 def _act(
-    ref: str, action: str, target: str, *, wait: bool, as_json: bool, url: str | None, yes: bool
+    action: Action, ref: str, *, wait: bool, as_json: bool, url: str | None, yes: bool
 ) -> None:
+    """Ask for `action`; say what it did, or that it was already so (exit 0 either way)."""
     with session(url, as_json) as client:
         dep = resolve(client, ref)
         ref_short = short_id(dep["id"])
-        if action == "terminate":
-            if not yes and dep["state"] != "terminated":
+        was_already = already(action, dep)
+        if action is TERMINATE:
+            if not yes and not was_already:
                 question = (
                     f"Terminate {dep['name']} ({ref_short})? Its pod and volume disk are "
                     "destroyed for good"
@@ -123,44 +155,55 @@ def _act(
                     raise CliError("nothing was terminated")
             view = client.delete(f"/deployments/{dep['id']}")
         else:
-            view = client.post(f"/deployments/{dep['id']}/{action}")
-        if not wait:
+            view = client.post(f"/deployments/{dep['id']}/{action.name}")
+        settled = view["state"] == action.target
+        if not wait or (was_already and settled):
             if as_json:
                 print_json(view)
                 return
-            out().print(
-                Text.assemble(
-                    f"{action.capitalize()} requested: ",
-                    (view["name"], "bold"),
-                    f" ({ref_short}) is ",
-                    state_text(view["state"]),
-                    (f". Follow it: comfyhangar show {ref_short} -f", "dim"),
-                )
-            )
+            out().print(_requested(action, view, was_already=was_already))
             return
-        until = {target, "failed", "terminated"}
-        if target == "ready":
+        until = {action.target, "failed", "terminated"}
+        if action.target == "ready":
             until.add("stopped")
         try:
             outcome = Follower(client, view, until=until, quiet=as_json).run()
         except KeyboardInterrupt:
             err().print(
-                f"Stopped waiting; the {action} request stands. Check: comfyhangar show {ref_short}"
+                f"Stopped waiting; the {action.name} request stands. "
+                f"Check: comfyhangar show {ref_short}"
             )
             raise typer.Exit(130) from None
-        finish(outcome, target=target, as_json=as_json, base_url=client.base_url)
+        finish(outcome, target=action.target, as_json=as_json, base_url=client.base_url)
+
+
+def _requested(action: Action, view: dict[str, Any], *, was_already: bool) -> Text:
+    """`flux (1a2b3c4d) is already stopped.`, `Stop requested: flux (1a2b3c4d) is stopping.`"""
+    ref = short_id(view["id"])
+    who = Text.assemble((view["name"], "bold"), f" ({ref})")
+    state = state_text(view["state"])
+    if was_already and view["state"] in (action.done, action.doing):
+        line = Text.assemble(who, " is already ", state, ".")
+    elif was_already:
+        now = "" if view["state"] == action.target else "now "
+        line = Text.assemble(who, f" is already {action.doing_or_done(view)} ({now}", state, ").")
+    else:
+        line = Text.assemble(f"{action.name.capitalize()} requested: ", who, " is ", state, ".")
+    if view["state"] not in SETTLED:
+        line.append(f" Follow it: comfyhangar show {ref} -f", style="dim")
+    return line
 
 
 @friendly
 def stop(ref: RefArg, wait: WaitOpt = False, as_json: JsonOpt = False, url: UrlOpt = None) -> None:
     """Stop the pod: the GPU stops billing; the volume disk is kept (and billed while stopped)."""
-    _act(ref, "stop", "stopped", wait=wait, as_json=as_json, url=url, yes=True)
+    _act(STOP, ref, wait=wait, as_json=as_json, url=url, yes=True)
 
 
 @friendly
 def start(ref: RefArg, wait: WaitOpt = False, as_json: JsonOpt = False, url: UrlOpt = None) -> None:
     """Start a stopped deployment again (or retry a failed one)."""
-    _act(ref, "start", "ready", wait=wait, as_json=as_json, url=url, yes=True)
+    _act(START, ref, wait=wait, as_json=as_json, url=url, yes=True)
 
 
 @friendly
@@ -168,7 +211,7 @@ def restart(
     ref: RefArg, wait: WaitOpt = False, as_json: JsonOpt = False, url: UrlOpt = None
 ) -> None:
     """Restart the pod's container; setup runs again, skipping what is already done."""
-    _act(ref, "restart", "ready", wait=wait, as_json=as_json, url=url, yes=True)
+    _act(RESTART, ref, wait=wait, as_json=as_json, url=url, yes=True)
 
 
 @friendly
@@ -180,4 +223,4 @@ def rm(
     url: UrlOpt = None,
 ) -> None:
     """Terminate the deployment: its pod and volume disk are destroyed (asks first unless --yes)."""
-    _act(ref, "terminate", "terminated", wait=wait, as_json=as_json, url=url, yes=yes)
+    _act(TERMINATE, ref, wait=wait, as_json=as_json, url=url, yes=yes)
