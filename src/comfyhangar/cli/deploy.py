@@ -9,12 +9,21 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from comfyhangar.cli.client import CliError, HangarClient
+from comfyhangar.cli.client import ApiError, CliError, HangarClient
 from comfyhangar.cli.deployments import SETTLED, finish
 from comfyhangar.cli.follow import Follower
 from comfyhangar.cli.options import CloudChoice, JsonOpt, UrlOpt
-from comfyhangar.cli.output import err, friendly, gpu_label, out, print_json, short_id
+from comfyhangar.cli.output import (
+    did_you_mean,
+    err,
+    friendly,
+    gpu_label,
+    out,
+    print_json,
+    short_id,
+)
 from comfyhangar.cli.session import session
+from comfyhangar.cli.tokens import CIVITAI, HF, Token, ask_token, find_token, token_hints
 
 
 @friendly
@@ -43,7 +52,10 @@ def deploy(
     ] = None,
     image: Annotated[str | None, typer.Option(help="Container image")] = None,
     preset: Annotated[
-        str | None, typer.Option(help="Start from this preset (models and nodes), see the API")
+        str | None,
+        typer.Option(
+            help="Install this preset's models and nodes; `comfyhangar presets` lists them"
+        ),
     ] = None,
     manifest: Annotated[
         Path | None,
@@ -52,13 +64,33 @@ def deploy(
     env: Annotated[
         list[str] | None, typer.Option("--env", "-e", help="K=V for the pod (repeatable)")
     ] = None,
+    hf_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--hf-token-file",
+            help="File holding a Hugging Face token (- for stdin) [default: env HF_TOKEN]",
+            show_default=False,
+        ),
+    ] = None,
+    civitai_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--civitai-token-file",
+            help="File holding a Civitai token (- for stdin) [default: env CIVITAI_TOKEN]",
+            show_default=False,
+        ),
+    ] = None,
     detach: Annotated[
         bool, typer.Option("--detach", "-d", help="Return once accepted; do not follow")
     ] = False,
     as_json: JsonOpt = False,
     url: UrlOpt = None,
 ) -> None:
-    """Deploy ComfyUI on a new pod and follow it until ComfyUI is ready (Ctrl-C: keep it running)."""
+    """Deploy ComfyUI on a new pod and follow it until ComfyUI is ready (Ctrl-C: keep it running).
+
+    Tokens for gated models come from HF_TOKEN / CIVITAI_TOKEN or the token file options; for a
+    gated preset with none, a terminal is asked for one (hidden). They are never printed.
+    """
     body: dict[str, Any] = {"name": name, "gpu": {"id": gpu, "count": count}}
     body["cloud"] = cloud.value
     optional = {
@@ -73,9 +105,29 @@ def deploy(
         "env": _parse_env(env) if env else None,
     }
     body.update({k: v for k, v in optional.items() if v is not None})
+    tokens = [
+        t
+        for t in (find_token(HF, hf_token_file), find_token(CIVITAI, civitai_token_file))
+        if t is not None
+    ]
     with session(url, as_json) as client:
+        if preset is not None:
+            chosen = _preset(client, preset)
+            if chosen["needs_hf_token"] and not any(t.kind is HF for t in tokens):
+                gated = sorted({m["source"]["repo"] for m in chosen["models"] if m["gated"]})
+                asked = ask_token(HF, f"{preset} has gated models ({', '.join(gated)})")
+                tokens += [asked] if asked is not None else []
         _gpu_names_to_ids(client, body)
-        created = client.post("/deployments", body)
+        if tokens and not as_json:
+            err().print(
+                Text(
+                    "Using the "
+                    + " and the ".join(f"{t.kind.service} token from {t.source}" for t in tokens)
+                    + ".",
+                    style="dim",
+                )
+            )
+        created = _create(client, {**body, **{t.kind.field: t.value for t in tokens}}, tokens)
         ref = short_id(created["id"])
         if detach:
             if as_json:
@@ -111,6 +163,36 @@ def deploy(
             )
             raise typer.Exit(130) from None
         finish(outcome, target="ready", as_json=as_json, base_url=client.base_url)
+
+
+def _preset(client: HangarClient, preset_id: str) -> dict[str, Any]:
+    """The preset named `preset_id`; an unknown one is a usage error naming the close ones."""
+    presets: list[dict[str, Any]] = client.get("/presets")["presets"]
+    for p in presets:
+        if p["id"] == preset_id:
+            return p
+    ids = [p["id"] for p in presets]
+    raise CliError(
+        f"unknown preset {preset_id!r}{did_you_mean(preset_id, ids) or '.'} The presets are "
+        f"{', '.join(ids)} (`comfyhangar presets` describes them).",
+        exit_code=2,
+    )
+
+
+def _create(client: HangarClient, body: dict[str, Any], tokens: list[Token]) -> dict[str, Any]:
+    """POST the deployment; a preflight refusal over a token says which one and how to give it."""
+    try:
+        created: dict[str, Any] = client.post("/deployments", body)
+    except ApiError as exc:
+        hints = (
+            token_hints(exc.problem, tokens)
+            if exc.problem.get("code") == "preflight_failed"
+            else []
+        )
+        if not hints:
+            raise
+        raise CliError("\n".join([exc.message, *hints])) from None
+    return created
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
