@@ -88,7 +88,9 @@ def rfc3339_ms(ts: str) -> str:
 
 
 def check_complete_run(bodies: list[dict[str, Any]]) -> None:
-    """One whole run: steps in protocol order, growing model bytes, ending ready/done."""
+    """One whole run: steps in protocol order, growing model bytes, ending ready/done, one
+    `run` id on every line."""
+    assert len({b["run"] for b in bodies}) == 1
     step_level = [b for b in bodies if "item" not in b or b["status"] == "running"]
     order = [b["step"] for b in step_level]
     first_seen = sorted(set(order), key=order.index)
@@ -185,6 +187,7 @@ async def test_restart_mid_setup_starts_a_fresh_run(
     assert before
     assert not any(b["step"] == "ready" for b in before)
     check_complete_run(after)
+    assert {b["run"] for b in before}.isdisjoint({b["run"] for b in after}), "a new run id"
 
 
 async def test_sizes_and_names_come_from_the_manifest_in_the_agent_bundle(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from comfyhangar.cli.database import db
 from comfyhangar.cli.deploy import deploy
 from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
 from comfyhangar.cli.gpus import gpus
@@ -39,10 +40,25 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = load_settings(**overrides)  # before heavy imports: a bad value fails fast
+    _refuse_newer_database(settings.effective_database_url)
 
     from comfyhangar.server.serving import serve as serve_forever
 
     serve_forever(settings)
+
+
+def _refuse_newer_database(url: str) -> None:
+    """Stop before listening when a newer ComfyHangar migrated the database (exit 2)."""
+    import asyncio
+
+    from comfyhangar.cli.output import err
+    from comfyhangar.server.db.migrate import DatabaseTooNew, check_revision
+
+    try:
+        asyncio.run(check_revision(url))
+    except DatabaseTooNew as exc:
+        err().print(f"comfyhangar: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -67,3 +83,4 @@ def emulator(
 
 for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm):
     app.command()(command)
+app.add_typer(db)

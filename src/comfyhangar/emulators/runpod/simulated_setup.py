@@ -57,6 +57,12 @@ def progress_line(step: str, status: str, at: datetime, **fields: Any) -> str:
     return f"{PREFIX} {json.dumps(body, separators=(',', ':'), ensure_ascii=True)}"
 
 
+def run_id(running_at: datetime) -> str:
+    """The `run` every line of the simulated run started at `running_at` carries (like the
+    agent's: 16 hex digits, new for each start)."""
+    return hashlib.sha256(rfc3339(running_at).encode()).hexdigest()[:16]
+
+
 def human_line(text: str, source: str = "hangar") -> str:
     """A human-readable line; it can never pass for a progress line."""
     return f"[{source}] {' '.join(text.splitlines()).replace(PREFIX, '#hangar-progress#')}"
@@ -133,6 +139,7 @@ def setup_lines(
     comfyui 6-20 %, custom_nodes 22-32 %, models 34-80 %, start 82-98 %, ready at 100 %.
     """
     out: list[tuple[datetime, str]] = []
+    run = run_id(running_at)
 
     def at(fraction: float) -> datetime:
         return running_at + timedelta(seconds=duration_s * fraction)
@@ -142,7 +149,7 @@ def setup_lines(
 
     def emit(fraction: float, step: str, status: str, **fields: Any) -> None:
         moment = at(fraction)
-        out.append((moment, progress_line(step, status, moment, **fields)))
+        out.append((moment, progress_line(step, status, moment, **fields, run=run)))
 
     total = plan.bytes_total
     say(0.0, "agent starting: root /workspace, ComfyUI /workspace/ComfyUI (simulated run)")
