@@ -87,7 +87,7 @@ def test_serve_command_runs_the_app(tmp_path: Path) -> None:
     assert f"dashboard  http://127.0.0.1:{port}/" in output
     assert "simulated: no HANGAR_RUNPOD_API_KEY" in output
     assert f"data       {tmp_path}" in output
-    assert "GET /api/v1/health 200 " in output
+    assert "GET /api/v1/health 200 " not in output, "passing health probes are DEBUG only"
     assert "GET /api/v1/deployments?token=*** 200 " in output
     assert "leakyToken123" not in output
 

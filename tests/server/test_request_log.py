@@ -34,16 +34,18 @@ async def test_each_request_is_logged_with_query_secrets_redacted(
 ) -> None:
     caplog.set_level(logging.INFO, logger="comfyhangar.requests")
     async with running_hangar(fast_settings(tmp_path)) as hangar:
-        await hangar.http.get(f"/api/v1/health?token={SECRET}&verbose=1")
+        await hangar.http.get(f"/api/v1/gpus?token={SECRET}&cloud=SECURE")
         await hangar.http.get(f"/api/v1/deployments?state=ready&api_key={SECRET}")
+        await hangar.http.get("/api/v1/health")  # a passing probe: DEBUG only
         await hangar.http.get("/api/v1/nope")
-        health = await logged(caplog, "GET /api/v1/health")
-        assert health.startswith("GET /api/v1/health?token=***&verbose=1 200 ")
-        assert health.endswith(" ms")
+        gpus = await logged(caplog, "GET /api/v1/gpus")
+        assert gpus.startswith("GET /api/v1/gpus?token=***&cloud=SECURE 200 ")
+        assert gpus.endswith(" ms")
         assert (await logged(caplog, "/api/v1/deployments")).startswith(
             "GET /api/v1/deployments?state=ready&api_key=*** 200 "
         )
         assert (await logged(caplog, "/api/v1/nope")).startswith("GET /api/v1/nope 404 ")
+        assert not any("/api/v1/health" in r.getMessage() for r in caplog.records)
 
         async with hangar.http.stream("GET", f"/api/v1/events?token={SECRET}") as stream:
             assert stream.status_code == 200

@@ -6,7 +6,8 @@ closes (never one per keepalive).
     GET /api/v1/events stream closed after 724.0 s
 
 Query values that may carry a secret (`?token=`, `?api_key=`, ...) are logged as `***`. Paths
-carry ids only, never secrets; request and response bodies are never logged.
+carry ids only, never secrets; request and response bodies are never logged. A health check that
+passes is logged at DEBUG: container and load-balancer probes would fill the log otherwise.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("comfyhangar.requests")
 
 REDACTED = "***"
+HEALTH_PATH = "/api/v1/health"
 # A query parameter whose name holds one of these words is a secret.
 SECRET_WORDS = ("token", "key", "secret", "password", "passwd", "signature", "sig", "auth")
 
@@ -78,8 +80,13 @@ class RequestLog:
             if stream:
                 log.info("%s stream closed after %.1f s", line, elapsed)
             else:
-                log.info(
-                    "%s %s %.1f ms", line, status if status is not None else "-", elapsed * 1000
+                probe = scope["path"] == HEALTH_PATH and status is not None and status < 400
+                log.log(
+                    logging.DEBUG if probe else logging.INFO,
+                    "%s %s %.1f ms",
+                    line,
+                    status if status is not None else "-",
+                    elapsed * 1000,
                 )
 
 
