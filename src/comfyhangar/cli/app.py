@@ -6,8 +6,12 @@ from typing import Annotated
 
 import typer
 
-from comfyhangar.cli import commands
 from comfyhangar.cli.database import db
+from comfyhangar.cli.deploy import deploy
+from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
+from comfyhangar.cli.gpus import gpus
+from comfyhangar.cli.logs import logs
+from comfyhangar.cli.presets import presets
 
 app = typer.Typer(
     name="comfyhangar",
@@ -37,24 +41,10 @@ def serve(
         overrides["port"] = port
     settings = load_settings(**overrides)  # before heavy imports: a bad value fails fast
     _refuse_newer_database(settings.effective_database_url)
-    if settings.simulated:
-        from comfyhangar.cli.output import err
 
-        err().print(
-            "[yellow]Simulated cloud: no HANGAR_RUNPOD_API_KEY is set, so the built-in RunPod "
-            "emulator plays the cloud and nothing is billed.[/]"
-        )
+    from comfyhangar.server.serving import serve as serve_forever
 
-    import uvicorn
-
-    from comfyhangar.server.app import create_app
-
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-    )
+    serve_forever(settings)
 
 
 def _refuse_newer_database(url: str) -> None:
@@ -91,13 +81,6 @@ def emulator(
     uvicorn.run(emu.app, host=host, port=port, log_level="warning")
 
 
-app.command()(commands.gpus)
-app.command()(commands.deploy)
-app.command()(commands.ls)
-app.command()(commands.show)
-app.command()(commands.logs)
-app.command()(commands.stop)
-app.command()(commands.start)
-app.command()(commands.restart)
-app.command()(commands.rm)
+for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm):
+    app.command()(command)
 app.add_typer(db)

@@ -8,11 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
 import uvicorn
+
+_NESTED = contextvars.ContextVar("nested_uvicorn", default=False)
+
+
+class _NestedChatter(logging.Filter):
+    """Drops what a nested server says below WARNING ("Started server process", "Shutting
+    down"): the host server's log speaks for the process. Its warnings and errors pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not _NESTED.get()
+
+
+_CHATTER = _NestedChatter()
 
 
 class _NestedServer(uvicorn.Server):
@@ -29,18 +44,35 @@ async def serve_on_loopback(
     *,
     port: int = 0,
     lifespan: Literal["auto", "on", "off"] = "auto",
-    log_level: str = "warning",
 ) -> AsyncIterator[str]:
-    """Serve `app` on 127.0.0.1 (a free port when `port` is 0); yield its base URL."""
+    """Serve `app` on 127.0.0.1 (a free port when `port` is 0); yield its base URL.
+
+    The nested server leaves the process's logging alone (no log config, no levels, no
+    access log): uvicorn's own set-up would reset the levels of the host server's loggers,
+    which silenced `comfyhangar serve` after the embedded emulator started. What the nested
+    server says below WARNING is dropped.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, log_level=log_level, lifespan=lifespan, timeout_graceful_shutdown=1
+        app,
+        lifespan=lifespan,
+        timeout_graceful_shutdown=1,
+        log_config=None,
+        log_level=None,
+        access_log=False,
     )
     server = _NestedServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"loopback:{bound_port}")
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if _CHATTER not in uvicorn_log.filters:
+        uvicorn_log.addFilter(_CHATTER)
+    nested = contextvars.copy_context()
+    nested.run(_NESTED.set, True)  # the server task and the connections it starts
+    task = asyncio.create_task(
+        server.serve(sockets=[sock]), name=f"loopback:{bound_port}", context=nested
+    )
     try:
         while not server.started:
             if task.done():

@@ -54,6 +54,27 @@ class ModelCheck:
     file_name: str | None = None
     error: str | None = None
     unreachable: bool = False  # the error is the host not answering, not the model
+    # A token problem, for clients to act on: `token_required` (none was given) or
+    # `token_refused` (it has no access), and the request field of that token.
+    error_code: str | None = None
+    token_field: str | None = None
+
+    def refuse_token(self, token_field: str, given: bool, message: str) -> None:
+        """The model's host refused: no token was given, or the one given has no access."""
+        self.error = message
+        self.error_code = "token_refused" if given else "token_required"
+        self.token_field = token_field
+
+    def error_entry(self) -> dict[str, str]:
+        """The model's entry in a 422's `errors`: field and message, plus `code` and `token`
+        when a token is missing or refused."""
+        entry = {
+            "field": f"manifest.models.{self.index}",
+            "message": f"{self.folder}/{self.name}: {self.error}",
+        }
+        if self.error_code is not None and self.token_field is not None:
+            entry.update(code=self.error_code, token=self.token_field)
+        return entry
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -156,11 +177,7 @@ class Preflight:
                 await asyncio.gather(
                     *(one(s, c) for s, c in zip(manifest.models, checks, strict=True))
                 )
-        errors = [
-            {"field": f"manifest.models.{c.index}", "message": f"{c.folder}/{c.name}: {c.error}"}
-            for c in checks
-            if c.error
-        ]
+        errors = [c.error_entry() for c in checks if c.error]
         total = sum(c.size or 0 for c in checks)
         required = total + COMFYUI_HEADROOM_BYTES
         disk_bytes = disk.gb * GB if disk else None
@@ -214,16 +231,15 @@ class Preflight:
         response = await http.head(url, headers=_bearer(token))
         status = response.status_code
         if status in (401, 403):
-            if token is None:
-                check.error = (
-                    f"Hugging Face repo {spec.repo} is gated: it needs a Hugging Face token "
-                    "(hf_token) with access"
-                )
-            else:
-                check.error = (
-                    f"the Hugging Face token has no access to {spec.repo} (accept its license "
-                    "on the model page, or use a token of an account that did)"
-                )
+            check.refuse_token(
+                "hf_token",
+                token is not None,
+                f"Hugging Face repo {spec.repo} is gated: it needs a Hugging Face token "
+                "(hf_token) with access"
+                if token is None
+                else f"the Hugging Face token has no access to {spec.repo} (accept its license "
+                "on the model page, or use a token of an account that did)",
+            )
             return
         if status == 404:
             check.error = (
@@ -242,10 +258,12 @@ class Preflight:
         response = await http.get(url, headers=_bearer(token))
         status = response.status_code
         if status in (401, 403):
-            check.error = (
+            check.refuse_token(
+                "civitai_token",
+                token is not None,
                 f"Civitai model version {spec.version_id} needs a Civitai token (civitai_token)"
                 if token is None
-                else f"the Civitai token has no access to model version {spec.version_id}"
+                else f"the Civitai token has no access to model version {spec.version_id}",
             )
             return
         if status == 404:
