@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from comfyhangar.emulators.hub import HubEmulator
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
 from comfyhangar.runpod import RunPodClient
-from comfyhangar.server.loopback import serve_on_loopback
+from comfyhangar.server.loopback import serve_apps_on_loopback, serve_on_loopback
 from comfyhangar.server.settings import Settings
 
 # Simulated pods: PROVISIONING 3 s, STARTING 5 s, then the simulated setup runs.
@@ -56,3 +57,13 @@ async def connect_cloud(settings: Settings) -> AsyncIterator[Cloud]:
             yield Cloud(client=client, simulated=True, emulator=emulator)
     finally:
         await emulator.aclose()  # agent mode: end the pods' agent processes
+
+
+@contextlib.asynccontextmanager
+async def serve_hub(hub: HubEmulator) -> AsyncIterator[HubEmulator]:
+    """Serve the Hugging Face, Civitai and CDN stand-ins on three loopback ports (three
+    origins, so a token that follows a redirect to the CDN is seen) and tell `hub` where."""
+    apps = [hub.hf_app, hub.civitai_app, hub.cdn_app]
+    async with serve_apps_on_loopback(apps) as (hf, civitai, cdn):
+        hub.set_origins(hf=hf, civitai=civitai, cdn=cdn)
+        yield hub

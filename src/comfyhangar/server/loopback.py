@@ -1,7 +1,7 @@
 """Serve an ASGI app on a loopback port from inside a running event loop.
 
-Used for the embedded RunPod emulator (and by the tests for every real-socket server). The
-nested uvicorn leaves signal handling to whoever owns the process.
+Used for the embedded RunPod emulator and hub stand-ins (and by the tests for every
+real-socket server). The nested uvicorn leaves signal handling to whoever owns the process.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Literal
 
 import uvicorn
@@ -32,22 +32,50 @@ async def serve_on_loopback(
     log_level: str = "warning",
 ) -> AsyncIterator[str]:
     """Serve `app` on 127.0.0.1 (a free port when `port` is 0); yield its base URL."""
+    async with _serve(app, [_bind(port)], lifespan, log_level) as (url,):
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def serve_apps_on_loopback(
+    apps: Sequence[Any], *, log_level: str = "warning"
+) -> AsyncIterator[list[str]]:
+    """Serve each app on a free loopback port of its own (one origin each) with one server
+    (so they start and stop together); yield their base URLs, in order. No lifespan."""
+    socks = [_bind(0) for _ in apps]
+    by_port = {sock.getsockname()[1]: app for sock, app in zip(socks, apps, strict=True)}
+
+    async def dispatch(scope: Any, receive: Any, send: Any) -> None:
+        await by_port[scope["server"][1]](scope, receive, send)
+
+    async with _serve(dispatch, socks, "off", log_level) as urls:
+        yield urls
+
+
+def _bind(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
-    bound_port = sock.getsockname()[1]
+    return sock
+
+
+@contextlib.asynccontextmanager
+async def _serve(
+    app: Any, socks: list[socket.socket], lifespan: Literal["auto", "on", "off"], log_level: str
+) -> AsyncIterator[list[str]]:
+    ports = [sock.getsockname()[1] for sock in socks]
     config = uvicorn.Config(
         app, log_level=log_level, lifespan=lifespan, timeout_graceful_shutdown=1
     )
     server = _NestedServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"loopback:{bound_port}")
+    task = asyncio.create_task(server.serve(sockets=socks), name=f"loopback:{ports[0]}")
     try:
         while not server.started:
             if task.done():
                 task.result()
                 raise RuntimeError("server exited before it started")
             await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{bound_port}"
+        yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
         server.should_exit = True
         try:
@@ -57,4 +85,5 @@ async def serve_on_loopback(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        sock.close()
+        for sock in socks:
+            sock.close()
