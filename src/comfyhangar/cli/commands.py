@@ -39,6 +39,7 @@ from comfyhangar.cli.output import (
     out,
     pod_status_text,
     print_json,
+    rate,
     short_id,
     size,
     speed,
@@ -411,7 +412,7 @@ def ls(
             gpu_label(d["gpu"]["id"], d["gpu"]["count"]),
             pod_status_text(pod.get("status")),
             duration(pod.get("uptime_s")),
-            money(pod["cost_per_hour"]) if pod else "-",
+            rate(d["cost"]["per_hour_usd"]),  # the server's rate for its state, as the dashboard's
         )
     console.print(table)
 
@@ -467,13 +468,14 @@ def render_detail(d: dict[str, Any], *, base_url: str = "") -> Panel:
         ("disk", _disks(d)),
         ("created", _when(d["created_at"])),
         ("updated", _when(d["updated_at"])),
+        ("rate", rate(d["cost"]["per_hour_usd"])),
+        ("cost so far", money(d["cost"]["so_far_usd"])),
     ]
     pod = d.get("pod")
     if pod:
         rows += [
             ("pod", Text.assemble(pod["id"], "  ", pod_status_text(pod["status"]))),
             ("data center", pod.get("data_center_id") or "-"),
-            ("cost", money(pod["cost_per_hour"], per_hour=True)),
             ("uptime", duration(pod.get("uptime_s"))),
         ]
         if pod.get("gpu_util"):
