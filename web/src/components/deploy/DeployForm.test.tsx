@@ -109,6 +109,20 @@ describe("Deploy form", () => {
     expect((screen.getByLabelText("Civitai token") as HTMLInputElement).value).toBe("");
   }, 20_000);
 
+  it("says at the choice which presets are gated, and what a gated one needs", async () => {
+    const user = userEvent.setup();
+    stubApi();
+    renderWithApp(<DeployForm />);
+    await screen.findByRole("option", { name: /SDXL base 1.0/ });
+    const options = [...(screen.getByLabelText("Model preset") as HTMLSelectElement).options].map((o) => o.textContent);
+    expect(options).toEqual(["No preset", "SDXL base 1.0 · 7.3 GB · no token needed", "FLUX.1-dev · 23.8 GB · gated: needs a Hugging Face token"]);
+    await user.selectOptions(screen.getByLabelText("Model preset"), "flux-dev");
+    expect(screen.getByTestId("preset-gated").textContent).toContain("give a Hugging Face token");
+    expect(screen.getByText("This preset has gated models: give a token with access to them.")).toBeTruthy();
+    await user.selectOptions(screen.getByLabelText("Model preset"), "sdxl-base");
+    expect(screen.queryByTestId("preset-gated")).toBeNull();
+  });
+
   it("offers the model folders GET /presets lists, the folder select disabled until they load", async () => {
     const user = userEvent.setup();
     let loaded!: () => void;

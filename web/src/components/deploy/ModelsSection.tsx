@@ -52,6 +52,7 @@ export function ModelsSection(props: Props) {
           {presets?.map((p) => (
             <option key={p.id} value={p.id}>
               {p.title} · {bytes(p.total_bytes)}
+              {p.needs_hf_token ? " · gated: needs a Hugging Face token" : " · no token needed"}
             </option>
           ))}
           {/* Keep a chosen preset selectable while the list reloads. */}
@@ -135,6 +136,12 @@ function PresetDetails({ preset, kept, errors }: { preset: PresetView; kept: num
   return (
     <div className="mt-3 rounded-lg bg-slate-950/50 p-3 text-sm ring-1 ring-slate-800" data-testid="preset-details">
       <p className="text-slate-300">{preset.description}</p>
+      {preset.needs_hf_token && (
+        <p className="mt-2 text-xs text-amber-300" data-testid="preset-gated">
+          Gated on Hugging Face: give a Hugging Face token (under Tokens) of an account that accepted the model's license, or the
+          deploy is refused. An ungated set, such as FLUX.1-schnell, needs none.
+        </p>
+      )}
       <ul className="mt-2 divide-y divide-slate-800/80">
         {preset.models.map((m, i) => (
           <li key={`${m.folder}/${m.name}`} className="py-1.5">
