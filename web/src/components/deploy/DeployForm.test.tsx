@@ -2,7 +2,7 @@ import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DeployForm } from "./DeployForm";
-import { MODEL_FOLDERS, PRESETS, renderWithApp, stubApi } from "./testing";
+import { MODEL_FOLDERS, PRESETS, problem, renderWithApp, stubApi } from "./testing";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -121,6 +121,12 @@ describe("Deploy form", () => {
     expect(screen.getByText("This preset has gated models: give a token with access to them.")).toBeTruthy();
     await user.selectOptions(screen.getByLabelText("Model preset"), "sdxl-base");
     expect(screen.queryByTestId("preset-gated")).toBeNull();
+    // The custom models and nodes link to the manifest format, in a new tab (the form stays).
+    const links = screen.getAllByRole("link", { name: /The manifest format/ });
+    expect(links.map((a) => [a.getAttribute("href"), a.getAttribute("target")])).toEqual([
+      ["/docs/manifest", "_blank"],
+      ["/docs/manifest", "_blank"],
+    ]);
   });
 
   it("offers the model folders GET /presets lists, the folder select disabled until they load", async () => {
@@ -141,22 +147,13 @@ describe("Deploy form", () => {
 
   it("shows each 422 message at its field, and a budget 409 above the button", async () => {
     const user = userEvent.setup();
-    let reply: { status: number; body: unknown } = {
-      status: 422,
-      body: {
-        title: "Unprocessable Entity",
-        status: 422,
-        code: "invalid_input",
-        detail: "several",
-        errors: [
+    let reply: { status: number; body: unknown } = problem(422, "invalid_input", "several", [
           { field: "name", message: "String should match pattern" },
           { field: "gpu.count", message: "machines have at most 8 GPUs in SECURE" },
           { field: "container_disk_gb", message: "Input should be greater than or equal to 20" },
           { field: "manifest.models.0.source.url", message: "scheme must be https" },
           { field: "body", message: "Value error, hf_token: not a valid token" },
-        ],
-      },
-    };
+        ]);
     const api = stubApi({ create: () => reply });
     renderWithApp(<DeployForm />);
     await user.type(screen.getByLabelText("Name"), "-bad");
@@ -191,7 +188,7 @@ describe("Deploy form", () => {
     await user.click(within(items[4]!).getByRole("button", { name: "Hugging Face token" }));
     expect(document.activeElement).toBe(screen.getByLabelText("Hugging Face token"));
 
-    reply = { status: 409, body: { title: "Conflict", status: 409, code: "budget_exceeded", detail: "The daily budget is spent." } };
+    reply = problem(409, "budget_exceeded", "The daily budget is spent.");
     await user.click(screen.getByRole("button", { name: "Deploy" }));
     expect((await screen.findByTestId("deploy-error")).textContent).toContain("The daily budget is spent.");
     expect(screen.queryByTestId("field-error-name")).toBeNull();
@@ -200,17 +197,7 @@ describe("Deploy form", () => {
   it("puts a preflight error of the merged manifest at the custom row it means", async () => {
     const user = userEvent.setup();
     stubApi({
-      create: () => ({
-        status: 422,
-        body: {
-          title: "Unprocessable Entity",
-          status: 422,
-          code: "preflight_failed",
-          detail: "preflight failed",
-          // The preset's two models come first in the merged manifest: index 2 is custom row 1.
-          errors: [{ field: "manifest.models.2", message: "loras/x.safetensors: not found on Hugging Face" }],
-        },
-      }),
+      create: () => (problem(422, "preflight_failed", "preflight failed", [{ field: "manifest.models.2", message: "loras/x.safetensors: not found on Hugging Face" }])),
     });
     renderWithApp(<DeployForm />);
     await user.type(screen.getByLabelText("Name"), "ok");
@@ -225,20 +212,11 @@ describe("Deploy form", () => {
 
   it("puts preflight's errors at the token and the preset model they name, and a 503 beside the button with its message", async () => {
     const user = userEvent.setup();
-    let reply: { status: number; body: unknown } = {
-      status: 422,
-      body: {
-        title: "Unprocessable Entity",
-        status: 422,
-        code: "preflight_failed",
-        detail: "preflight failed",
-        errors: [
+    let reply: { status: number; body: unknown } = problem(422, "preflight_failed", "preflight failed", [
           { field: "hf_token", message: "the preset's gated models need a Hugging Face token" },
           { field: "manifest.models.1", message: "vae/sdxl_vae.safetensors: not found" },
           { field: "volume_gb", message: "the models need 17.3 GB; ask for at least 18 GB" },
-        ],
-      },
-    };
+        ]);
     stubApi({ create: () => reply });
     renderWithApp(<DeployForm />);
     await user.type(screen.getByLabelText("Name"), "gated");
@@ -259,16 +237,7 @@ describe("Deploy form", () => {
     ]);
 
     // A host that did not answer: nothing is wrong with the form, and the button's box says so.
-    reply = {
-      status: 503,
-      body: {
-        title: "Service Unavailable",
-        status: 503,
-        code: "preflight_unavailable",
-        detail: "preflight could not finish, nothing was created: manifest.models.0: cannot reach huggingface.co: ConnectError; try again",
-        errors: [{ field: "manifest.models.0", message: "checkpoints/sd_xl_base_1.0.safetensors: cannot reach huggingface.co: ConnectError" }],
-      },
-    };
+    reply = problem(503, "preflight_unavailable", "preflight could not finish, nothing was created: manifest.models.0: cannot reach huggingface.co: ConnectError; try again", [{ field: "manifest.models.0", message: "checkpoints/sd_xl_base_1.0.safetensors: cannot reach huggingface.co: ConnectError" }]);
     await user.click(screen.getByRole("button", { name: "Deploy" }));
     await waitFor(() => expect(screen.queryByTestId("field-error-hf_token")).toBeNull());
     const box = screen.getByTestId("deploy-error");
@@ -303,7 +272,7 @@ describe("Deploy form", () => {
     await waitFor(() => expect(button.disabled).toBe(true));
     await user.click(button);
     expect(api.posts()).toHaveLength(1);
-    release({ status: 503, body: { title: "Service Unavailable", status: 503, code: "upstream_unavailable", detail: "RunPod cannot be reached." } });
+    release(problem(503, "upstream_unavailable", "RunPod cannot be reached."));
     expect((await screen.findByTestId("deploy-error")).textContent).toContain("RunPod cannot be reached.");
     expect(button.disabled).toBe(false);
     expect(api.posts()).toHaveLength(1);

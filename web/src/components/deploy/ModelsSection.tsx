@@ -30,6 +30,15 @@ interface Props {
   keptPresetModels: number[];
 }
 
+/** The manifest format (docs/manifest.md), opened beside the form so nothing typed is lost. */
+function ManifestLink() {
+  return (
+    <a href="/docs/manifest" target="_blank" rel="noopener" className="text-sky-400 hover:underline">
+      The manifest format: every field, sources, limits ↗
+    </a>
+  );
+}
+
 export function ModelsSection(props: Props) {
   const { presets, preset: presetId, models, nodes, errors } = props;
   const preset = presets?.find((p) => p.id === presetId);
@@ -69,7 +78,8 @@ export function ModelsSection(props: Props) {
       <fieldset>
         <legend className="text-sm font-medium text-slate-300">Custom models</legend>
         <p className="text-xs text-slate-500">
-          Added to the preset; a model with the same folder and file name replaces the preset's.
+          Added to the preset; a model with the same folder and file name replaces the preset's.{" "}
+          <ManifestLink />
         </p>
         <FieldErrorText field="manifest.models" message={errors["manifest.models"]} />
         <div className="mt-2 space-y-3">
@@ -92,7 +102,9 @@ export function ModelsSection(props: Props) {
 
       <fieldset>
         <legend className="text-sm font-medium text-slate-300">Custom nodes</legend>
-        <p className="text-xs text-slate-500">Git repositories cloned into ComfyUI's custom_nodes (https on an allowed host).</p>
+        <p className="text-xs text-slate-500">
+          Git repositories cloned into ComfyUI's custom_nodes (https on an allowed host). <ManifestLink />
+        </p>
         <FieldErrorText field="manifest.custom_nodes" message={errors["manifest.custom_nodes"]} />
         <div className="mt-2 space-y-3">
           {nodes.map((row, i) => {
