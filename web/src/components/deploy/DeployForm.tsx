@@ -68,12 +68,12 @@ function ProblemList({ problems, onGo }: { problems: Problems; onGo: (field: str
                 <button
                   type="button"
                   onClick={() => onGo(item.field!)}
-                  className="mr-1 rounded font-medium text-white underline decoration-rose-400 underline-offset-2 hover:decoration-white focus-visible:outline-2 focus-visible:outline-sky-400"
+                  className="rounded font-medium text-white underline decoration-rose-400 underline-offset-2 hover:decoration-white focus-visible:outline-2 focus-visible:outline-sky-400"
                 >
                   {item.label}
                 </button>
               ) : (
-                item.label && <span className="mr-1 font-medium text-white">{item.label}</span>
+                item.label && <span className="font-medium text-white">{item.label}</span>
               )}
               {item.label ? `: ${item.message}` : item.message}
             </li>
@@ -492,24 +492,34 @@ export function DeployForm() {
         </Section>
       </div>
 
-      <aside className="lg:sticky lg:top-20">
-        <section aria-labelledby="deploy-summary" className="rounded-xl bg-slate-900 p-4 ring-1 ring-slate-800 sm:p-5">
-          <h2 id="deploy-summary" className="text-base font-semibold text-white">
-            Estimate
-          </h2>
-          <p className="mt-0.5 truncate text-sm text-slate-400" data-testid="deploy-summary-gpu">
-            {gpu ? `${form.count} × ${gpu.name} · ${CLOUD_NAME[form.cloud]} cloud` : "No GPU chosen"}
-            {gpu && priceIn(gpu, form.cloud) === null ? " (not offered)" : ""}
-          </p>
-          <div className="mt-4">
+      {/* On a phone the estimate and the button stay in view at the bottom while the form
+          scrolls; from lg up they sit beside the form. */}
+      <aside
+        data-testid="deploy-summary-bar"
+        className="max-lg:sticky max-lg:bottom-0 max-lg:z-20 max-lg:-mx-4 max-lg:-mb-6 lg:sticky lg:top-20"
+      >
+        <section
+          aria-labelledby="deploy-summary"
+          className="bg-slate-900 p-4 ring-1 ring-slate-800 max-lg:rounded-t-xl max-lg:pb-[max(1rem,env(safe-area-inset-bottom))] max-lg:shadow-[0_-8px_24px_rgba(2,6,23,0.7)] sm:p-5 lg:rounded-xl"
+        >
+          <div className="flex items-baseline justify-between gap-3 lg:block">
+            <h2 id="deploy-summary" className="text-base font-semibold text-white">
+              Estimate
+            </h2>
+            <p className="min-w-0 truncate text-sm text-slate-400 lg:mt-0.5" data-testid="deploy-summary-gpu">
+              {gpu ? `${form.count} × ${gpu.name} · ${CLOUD_NAME[form.cloud]} cloud` : "No GPU chosen"}
+              {gpu && priceIn(gpu, form.cloud) === null ? " (not offered)" : ""}
+            </p>
+          </div>
+          <div className="mt-2 lg:mt-4">
             <EstimatePanel request={estimate} unpriced={unpriced} />
           </div>
           {problems && <ProblemList problems={problems} onGo={(field) => goToField(formRef.current, field)} />}
-          <Button type="submit" variant="primary" className="mt-4 w-full py-2.5 text-base" disabled={mutation.isPending} aria-busy={mutation.isPending}>
+          <Button type="submit" variant="primary" className="mt-3 w-full py-2.5 text-base lg:mt-4" disabled={mutation.isPending} aria-busy={mutation.isPending}>
             {mutation.isPending && <span aria-hidden className="h-4 w-4 animate-spin rounded-full border-2 border-slate-500 border-t-slate-200" />}
             Deploy
           </Button>
-          <p className="mt-2 text-center text-xs text-slate-500">Billing starts when the pod is created.</p>
+          <p className="mt-2 text-center text-xs text-slate-500 max-lg:hidden">Billing starts when the pod is created.</p>
         </section>
       </aside>
     </form>

@@ -70,6 +70,13 @@ export const ESTIMATE = {
   for_hours: "0.710548",
 };
 
+const TITLES: Record<number, string> = { 409: "Conflict", 422: "Unprocessable Entity", 503: "Service Unavailable" };
+
+/** A problem+json answer as the server sends it (with `errors` when it names fields). */
+export function problem(status: number, code: string, detail: string, errors?: { field: string; message: string }[]) {
+  return { status, body: { title: TITLES[status] ?? "Error", status, code, detail, ...(errors ? { errors } : {}) } };
+}
+
 export interface Call {
   method: string;
   path: string;
