@@ -194,7 +194,9 @@ def _wait_for_log_lines_to_match(page: Any, hangar: Hangar, deployment_id: str) 
     deadline = time.monotonic() + WAIT / 1000
     shown = kept = -1
     while time.monotonic() < deadline:
-        response = hangar.api.get(f"/api/v1/deployments/{deployment_id}/logs", params={"lines": 500})
+        response = hangar.api.get(
+            f"/api/v1/deployments/{deployment_id}/logs", params={"lines": 500}
+        )
         kept = len(response.json()["lines"])
         shown = page.get_by_test_id("log-viewer").get_by_test_id("log-line").count()
         if kept > 0 and shown == kept:
