@@ -23,24 +23,25 @@ the recording stores the sha256 of the `/object_info` it ran against, and the te
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import shutil
 import sys
-from datetime import UTC, datetime
-from importlib import resources
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
 import httpx
 from playwright.sync_api import Page, sync_playwright
 
-HERE = Path(__file__).resolve().parent
-FIXTURES = HERE / "fixtures"
-TRAPS_DIR = FIXTURES / "traps"
-OUT_DIR = FIXTURES / "frontend"
-RECORDED_AT = datetime(2025, 10, 11, 12, 34, 56, tzinfo=UTC)
+from tests.comfyui.references import (
+    LAYOUTS,
+    RECORDED_AT,
+    TRAPS_DIR,
+    canonical_sha256,
+    template_files,
+)
+from tests.comfyui.references import RECORDINGS as OUT_DIR
+
 RANDOM_SEED = 11
 RANDOM_DRAWS = 256
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -123,28 +124,13 @@ LAYOUTS_JS = """
 """
 
 
-def canonical_sha256(document: Any) -> str:
-    """sha256 of a JSON document with sorted keys: the same for the same data, however sent."""
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def random_draws(seed: int = RANDOM_SEED, count: int = RANDOM_DRAWS) -> list[float]:
     """The fixed sequence `Math.random` returns during a recording."""
     rng = random.Random(seed)
     return [rng.random() for _ in range(count)]
 
 
-def template_files() -> list[Path]:
-    """The UI workflows shipped by the installed `comfyui-workflow-templates` package."""
-    root = resources.files("comfyui_workflow_templates") / "templates"
-    files = [Path(str(p)) for p in root.iterdir() if p.name.endswith(".json")]
-    return sorted(p for p in files if p.name != "index.json" and not p.name.startswith("index."))
-
-
 def templates_version() -> str:
-    from importlib.metadata import version
-
     return version("comfyui-workflow-templates")
 
 
@@ -190,7 +176,7 @@ def record(url: str, names: list[str] | None) -> int:
         if not names:
             layouts = json.loads(page.evaluate(LAYOUTS_JS))
             document = {**meta, "layouts": layouts}
-            (OUT_DIR / "node_layouts.json").write_text(
+            LAYOUTS.write_text(
                 json.dumps(document, indent=0, sort_keys=True, ensure_ascii=False) + "\n"
             )
             written += 1
