@@ -28,3 +28,17 @@ class ConversionError(InvalidInput):
         self.reason = reason
         self.node_id = node_id
         self.node_type = node_type
+
+
+class EmbeddedMetadataError(InvalidInput):
+    """An image whose embedded workflow cannot be read.
+
+    `reason`: `not_an_image`, `corrupt_image`, `invalid_json`, `too_large` (nothing over the
+    limits is read whole).
+    """
+
+    code = "invalid_workflow_image"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message, details={"reason": reason})
+        self.reason = reason
