@@ -438,7 +438,7 @@ def _migrate(layout: NodeLayout, values: Any) -> Any:
     """`migrateWidgetsValues`: old files also stored a value for each `forceInput` input."""
     if not isinstance(values, list):
         return values
-    if sum(count for count, _forced in layout.migration_counts) != len(values):
+    if layout.migration_total != len(values):
         return values
     # Zipped one value per input, not per widget (the frontend's quirk, kept): a value past the
     # last input always stays.

@@ -137,6 +137,8 @@ class NodeLayout:
     migration_counts: tuple[tuple[int, bool], ...]
     """Per original widget input (definition order): values it stored, and whether it is a
     `forceInput` (a socket whose stale value old files still carry)."""
+    migration_total: int = 0
+    """The number of values an old file stored: the sum of `migration_counts`."""
 
     def widget(self, name: str) -> Widget | None:
         return next((w for w in self.widgets if w.name == name), None)
@@ -336,7 +338,13 @@ def build_layout(class_type: str, definition: Mapping[str, Any]) -> NodeLayout:
         or class_type
     )
     return NodeLayout(
-        class_type, str(title), tuple(sockets), tuple(widgets), outputs, tuple(migration)
+        class_type,
+        str(title),
+        tuple(sockets),
+        tuple(widgets),
+        outputs,
+        tuple(migration),
+        sum(count for count, _forced in migration),
     )
 
 
