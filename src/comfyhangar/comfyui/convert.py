@@ -245,24 +245,23 @@ class _Loader:
             raise ConversionError("invalid_workflow", "a UI workflow needs a `nodes` list")
         self.workflow = workflow
         self.catalog = catalog
-        definitions = workflow.get("definitions") or {}
-        subgraphs = definitions.get("subgraphs") if isinstance(definitions, Mapping) else None
+        subgraphs = _list(_mapping(workflow.get("definitions")).get("subgraphs"))
         self.definitions: dict[str, Mapping[str, Any]] = {}
-        for item in subgraphs or []:
+        for item in subgraphs:
             if isinstance(item, Mapping) and isinstance(item.get("id"), str):
                 self.definitions[item["id"]] = item
         self.subgraphs: dict[str, _Graph] = {}
         self.count = 0
 
     def load(self) -> _Graph:
-        if self.workflow.get("extra", {}) and (self.workflow.get("extra") or {}).get("groupNodes"):
+        if _mapping(self.workflow.get("extra")).get("groupNodes"):
             self._refuse_group_nodes()
         root = _Graph(None, "")
         self._fill(root, self.workflow, ())
         return root
 
     def _refuse_group_nodes(self) -> None:
-        groups = (self.workflow.get("extra") or {}).get("groupNodes") or {}
+        groups = _mapping(_mapping(self.workflow.get("extra")).get("groupNodes"))
         for raw in self.workflow["nodes"]:
             kind = raw.get("type") if isinstance(raw, Mapping) else None
             if isinstance(kind, str) and kind.split(">", 1)[-1] in groups:
@@ -286,20 +285,21 @@ class _Loader:
             definition = self.definitions[definition_id]
             found = _Graph(definition_id, str(definition.get("name") or definition_id))
             for slot_list, target in (("inputs", found.inputs), ("outputs", found.outputs)):
-                for slot in definition.get(slot_list) or []:
-                    ids = [_key(i) for i in slot.get("linkIds") or []]
+                for slot in _list(definition.get(slot_list)):
+                    slot = _mapping(slot)
+                    ids = [_key(i) for i in _list(slot.get("linkIds"))]
                     target.append((str(slot.get("name", "")), slot.get("type"), ids))
             self.subgraphs[definition_id] = found
             self._fill(found, definition, (*stack, definition_id))
         return found
 
     def _fill(self, graph: _Graph, data: Mapping[str, Any], stack: tuple[str, ...]) -> None:
-        for raw in data.get("links") or []:
+        for raw in _list(data.get("links")):
             if raw is None:
                 continue
             link = _parse_link(raw)
             graph.links[link.id] = link
-        raws = data.get("nodes") or []
+        raws = _list(data.get("nodes"))
         self.count += len(raws)
         if self.count > MAX_NODES:
             raise ConversionError("too_large", f"more than {MAX_NODES} nodes")
@@ -321,9 +321,9 @@ class _Loader:
         kind = RENAMED_TYPES.get(kind, kind)
         mode = raw.get("mode")
         mode = mode if isinstance(mode, int) and not isinstance(mode, bool) else MODE_ALWAYS
-        properties = dict(raw.get("properties") or {})
-        saved_inputs = [i for i in raw.get("inputs") or [] if isinstance(i, Mapping)]
-        saved_outputs = [o for o in raw.get("outputs") or [] if isinstance(o, Mapping)]
+        properties = dict(_mapping(raw.get("properties")))
+        saved_inputs = [i for i in _list(raw.get("inputs")) if isinstance(i, Mapping)]
+        saved_outputs = [o for o in _list(raw.get("outputs")) if isinstance(o, Mapping)]
         values = raw.get("widgets_values")
         node = _Node(node_id, kind, mode, "", graph, None, [], [], [], properties)
         node.saved_values = values
@@ -371,6 +371,16 @@ class _Loader:
         _assign_values(node, values)
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """`value` if it is an object, else an empty one (what the editor makes of junk)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """`value` if it is a list, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
 def _title(raw: Mapping[str, Any], default: str) -> str:
     title = raw.get("title")
     return title if isinstance(title, str) and title else default
@@ -393,12 +403,12 @@ def _saved_input(raw: Mapping[str, Any]) -> _Input:
 
 
 def _saved_output(raw: Mapping[str, Any]) -> tuple[Any, list[str]]:
-    return raw.get("type"), [_key(i) for i in raw.get("links") or []]
+    return raw.get("type"), [_key(i) for i in _list(raw.get("links"))]
 
 
 def _output_links(saved_outputs: list[Mapping[str, Any]], index: int) -> list[str]:
     if index < len(saved_outputs):
-        return [_key(i) for i in saved_outputs[index].get("links") or []]
+        return [_key(i) for i in _list(saved_outputs[index].get("links"))]
     return []
 
 
