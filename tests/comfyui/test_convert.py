@@ -345,6 +345,75 @@ def test_a_subgraph_that_contains_itself_is_refused(catalog: NodeCatalog) -> Non
     assert caught.value.reason == "cycle"
 
 
+def _reroute_chain(length: int) -> dict[str, Any]:
+    nodes: list[dict[str, Any]] = [
+        {
+            "id": 1,
+            "type": "LoadImage",
+            "mode": 0,
+            "widgets_values": ["example.png", "image"],
+            "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": [1]}],
+        },
+    ]
+    links = []
+    for index in range(2, length + 2):
+        nodes.append(
+            {
+                "id": index,
+                "type": "Reroute",
+                "mode": 0,
+                "inputs": [{"name": "", "type": "*", "link": index - 1}],
+                "outputs": [{"name": "", "type": "IMAGE", "links": [index]}],
+            }
+        )
+        links.append([index - 1, index - 1, 0, index, 0, "IMAGE"])
+    save = length + 2
+    nodes.append(
+        {
+            "id": save,
+            "type": "SaveImage",
+            "mode": 0,
+            "widgets_values": ["x"],
+            "inputs": [{"name": "images", "type": "IMAGE", "link": save - 1}],
+        }
+    )
+    links.append([save - 1, save - 1, 0, save, 0, "IMAGE"])
+    return {"nodes": nodes, "links": links}
+
+
+def test_long_reroute_chains_convert_and_endless_ones_are_refused(catalog: NodeCatalog) -> None:
+    prompt = ui_to_api(_reroute_chain(100), catalog)
+    assert prompt["102"]["inputs"]["images"] == ["1", 0]
+    with pytest.raises(ConversionError) as caught:
+        ui_to_api(_reroute_chain(5000), catalog)
+    assert caught.value.reason == "too_large"
+
+
+def test_subgraphs_that_multiply_past_the_limit_are_refused(catalog: NodeCatalog) -> None:
+    definitions = []
+    for level in range(6):  # 10 instances of the next level at each level: 10^6 nodes
+        inner = f"00000000-0000-4000-8000-00000000000{level + 1}" if level < 5 else None
+        nodes = [{"id": i, "type": inner or "ImageInvert", "mode": 0} for i in range(1, 11)]
+        definitions.append(
+            {
+                "id": f"00000000-0000-4000-8000-00000000000{level}",
+                "name": f"level {level}",
+                "inputs": [],
+                "outputs": [],
+                "links": [],
+                "nodes": nodes,
+            }
+        )
+    workflow = {
+        "nodes": [{"id": 1, "type": definitions[0]["id"], "mode": 0}],
+        "links": [],
+        "definitions": {"subgraphs": definitions},
+    }
+    with pytest.raises(ConversionError) as caught:
+        ui_to_api(workflow, catalog)
+    assert caught.value.reason == "too_large"
+
+
 # -- queue-time widget values ------------------------------------------------------------------
 
 

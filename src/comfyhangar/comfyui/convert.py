@@ -77,7 +77,13 @@ def ui_to_api(
     draw = random if random is not None else _random.Random().random  # noqa: S311 (not security)
     when = now if now is not None else datetime.now().astimezone()
     loaded = _Loader(workflow, catalog).load()
-    return _Flattener(loaded, draw, when).prompt()
+    try:
+        return _Flattener(loaded, draw, when).prompt()
+    except RecursionError:
+        # Resolution recurses once per Reroute, bypassed node or subgraph boundary on a path.
+        raise ConversionError(
+            "too_large", "links run through too many Reroutes, bypassed nodes or subgraphs"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -570,6 +576,10 @@ class _Flattener:
         for inner in subgraph.nodes:
             dto = _Dto(":".join((*path, inner.id)), inner, path, instance)
             self.dtos[dto.id] = dto
+            if len(self.dtos) > MAX_NODES:
+                raise ConversionError(
+                    "too_large", f"subgraph instances expand to more than {MAX_NODES} nodes"
+                )
             if inner.subgraph is not None:
                 self._expand(dto, inner.subgraph)
 
