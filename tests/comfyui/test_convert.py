@@ -234,6 +234,19 @@ def test_nested_subgraphs_expand_with_the_frontend_ids(catalog: NodeCatalog) -> 
     assert prompt["2:11"]["inputs"] == {}  # its input came from a muted inner node
 
 
+def test_muted_or_bypassed_subgraph_instances_still_run_their_inner_nodes(
+    catalog: NodeCatalog,
+) -> None:
+    # The frontend mutes or bypasses the instance, not what it contains.
+    prompt = _trap("subgraph-instance-modes", catalog)
+    assert prompt["3"]["inputs"]["images"] == ["2:1", 0]
+    assert prompt["5"]["inputs"]["images"] == ["1", 0]  # bypassed: passed through
+    assert prompt["7"]["inputs"]["images"] == ["6:1", 0]  # muted: still wired inside
+    # A PrimitiveNode inside a subgraph writes through the root graph's link of the same id
+    # (here one into a socket without a widget): the inner text keeps its own value.
+    assert prompt["2:3"]["inputs"]["text"] == "stale inner text"
+
+
 def test_dynamic_prompts_are_resolved_with_the_given_draws(catalog: NodeCatalog) -> None:
     first = _trap("dynamic-prompts", catalog, random=random.Random(5).random)
     again = _trap("dynamic-prompts", catalog, random=random.Random(5).random)
@@ -268,6 +281,7 @@ def test_file_name_prefixes_get_dates_and_widget_values(catalog: NodeCatalog) ->
         ("refuse-missing-link-record", "missing_link", "1", "InvalidLinkError"),
         ("refuse-bypass-cycle", "cycle", "2", "RecursionError"),
         ("refuse-file-prefix-not-text", "invalid_widget_value", "1", "TypeError"),
+        ("refuse-primitive-in-subgraph", "primitive_in_subgraph", "2:2", "TypeError"),
         ("refuse-unknown-node-type", "unknown_node_type", "2", None),
         ("refuse-cycle", "cycle", "1", None),
     ],

@@ -36,6 +36,7 @@ REASONS = {
     "missing_slot",
     "cycle",
     "invalid_widget_value",
+    "primitive_in_subgraph",
     "needs_browser",
     "group_node_unsupported",
     "too_large",

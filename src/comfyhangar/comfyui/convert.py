@@ -546,7 +546,7 @@ class _Flattener:
         self.dtos: dict[str, _Dto] = {}
 
     def prompt(self) -> ApiPrompt:
-        self._apply_primitives(self.root)
+        self._apply_primitives(self.root, ())
         for node in _execution_order(self.root):
             dto = _Dto(node.id, node, (), None)
             self.dtos[dto.id] = dto
@@ -583,19 +583,45 @@ class _Flattener:
             if inner.subgraph is not None:
                 self._expand(dto, inner.subgraph)
 
-    def _apply_primitives(self, graph: _Graph) -> None:
+    def _apply_primitives(self, graph: _Graph, path: tuple[str, ...]) -> None:
         for node in graph.nodes:
             if node.type == "PrimitiveNode" and node.widgets:
                 value = node.widgets[0].value
                 if value and node.properties.get(TEXT_REPLACE_PROPERTY) and isinstance(value, str):
                     value = apply_text_replacements(value, _all_nodes(self.root), self.now)
                 for link_id in node.outputs[0][1] if node.outputs else []:
-                    link = graph.links.get(link_id)
-                    found = _target_input(graph, link) if link else None
+                    found = self._primitive_target(":".join((*path, node.id)), graph, link_id)
                     if found is not None and (their := found[0].find_widget(found[1].widget)):
                         their.value = value
             if node.subgraph is not None:
-                self._apply_primitives(node.subgraph)
+                self._apply_primitives(node.subgraph, (*path, node.id))
+
+    def _primitive_target(
+        self, node_id: str, graph: _Graph, link_id: str
+    ) -> tuple[_Node, _Input] | None:
+        """The input a PrimitiveNode writes through one of its links, as the frontend finds it.
+
+        The frontend looks the link up in the root graph's links even for a PrimitiveNode inside
+        a subgraph, then the target by that link's node id and slot index in the subgraph: it
+        writes to whatever that names (often nothing), and fails when the root has no such link.
+        """
+        if graph is self.root:
+            link = graph.links.get(link_id)
+            return _target_input(graph, link) if link else None
+        link = self.root.links.get(link_id)
+        if link is None:
+            raise ConversionError(
+                "primitive_in_subgraph",
+                f"node {node_id} (PrimitiveNode) inside subgraph {graph.name!r} cannot be queued "
+                "by the ComfyUI frontend either: replace it with a subgraph input or a "
+                "Primitive* node",
+                node_id=node_id,
+                node_type="PrimitiveNode",
+            )
+        target = graph.by_id.get(link.target_id)
+        if target is None or not 0 <= link.target_slot < len(target.inputs):
+            return None
+        return target, target.inputs[link.target_slot]
 
     def _check_convertible(self, dto: _Dto) -> None:
         node = dto.node

@@ -9,8 +9,9 @@ class ConversionError(InvalidInput):
     """A UI workflow that cannot become an API prompt; names the node when one is at fault.
 
     `reason` is a stable code: `invalid_workflow`, `unknown_node_type`, `missing_link`,
-    `missing_link_origin`, `missing_slot`, `cycle`, `needs_browser`, `group_node_unsupported`,
-    `too_large`. The server answers it with a 422.
+    `missing_link_origin`, `missing_slot`, `cycle`, `invalid_widget_value`, `needs_browser`,
+    `primitive_in_subgraph`, `group_node_unsupported`, `too_large`. The server answers it
+    with a 422.
     """
 
     code = "workflow_not_convertible"
