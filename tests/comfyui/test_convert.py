@@ -208,6 +208,16 @@ def test_reroute_and_bypass_chains_collapse_to_the_real_source(catalog: NodeCata
     assert not kinds & {"Reroute", "Note", "MarkdownNote", "NotInstalledNode", "ImageBlur"}
 
 
+def test_bypassed_nodes_pass_through_only_the_input_that_fits(catalog: NodeCatalog) -> None:
+    prompt = _trap("bypass-type-matching", catalog)
+    assert prompt["4"]["inputs"]["source"] == ["1", 0]  # any-type pin: the same slot
+    assert "images" not in prompt["6"]["inputs"]  # slot 0 fits but is not linked
+    assert "images" not in prompt["8"]["inputs"]  # no IMAGE input on a VAEDecode
+    assert "positive" not in prompt["12"]["inputs"]  # passes to a bypassed text encoder
+    assert prompt["12"]["inputs"]["negative"] == ["10", 0]
+    assert prompt["15"]["inputs"] == {"image1": ["1", 0], "image3": ["1", 0]}  # extra input
+
+
 def test_primitive_nodes_write_their_value_into_every_target(catalog: NodeCatalog) -> None:
     prompt = _trap("primitive-nodes", catalog, random=random.Random(1).random)
     assert prompt["2"]["inputs"]["seed"] == 777
