@@ -14,6 +14,8 @@ class HangarError(Exception):
 
     code: ClassVar[str] = "internal_error"
     http_status: ClassVar[int] = 500
+    # Seconds a client should wait before sending the same request again (`Retry-After`).
+    retry_after_s: ClassVar[int | None] = None
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -48,6 +50,15 @@ class UpstreamUnavailable(HangarError):
 
     code = "upstream_unavailable"
     http_status = 503
+    retry_after_s = 5
+
+
+class DatabaseBusy(HangarError):
+    """The database could not take the request in time (load): nothing was changed."""
+
+    code = "database_busy"
+    http_status = 503
+    retry_after_s = 1
 
 
 class BudgetExceeded(HangarError):

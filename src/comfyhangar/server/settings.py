@@ -42,6 +42,19 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy async URL; default: SQLite file in the data directory.",
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Database connections kept open per process (as many again may open "
+        "under load)",
+    )
+    database_pool_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="How long a request waits for a database connection before a 503",
+    )
     runpod_api_key: SecretStr | None = None
     runpod_api_url: str = DEFAULT_RUNPOD_API_URL
     host: str = "127.0.0.1"
