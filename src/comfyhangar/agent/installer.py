@@ -23,7 +23,7 @@ from .manifest import GitSource
 from .protocol import Reporter
 
 PINNED = ("torch", "torchvision", "torchaudio", "numpy")
-_SHA = re.compile(r"^[0-9a-f]{40}$")
+_SHA = re.compile(r"[0-9a-f]{40}")  # applied with fullmatch
 _VERSIONS_CODE = (
     "import json, importlib.metadata as m\n"
     "out = {}\n"
@@ -169,7 +169,7 @@ class Installer:
                 out = self._git(dest, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}")
             except InstallError:
                 continue
-            if _SHA.match(out.strip()):
+            if _SHA.fullmatch(out.strip()):
                 return out.strip()
         raise InstallError(f"ref {ref} not found in the repository")
 

@@ -49,7 +49,7 @@ from comfyhangar.server.services.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
-DEPLOYMENT_ID = re.compile(r"^[0-9a-f]{32}$")
+DEPLOYMENT_ID = re.compile(r"[0-9a-f]{32}")  # fullmatch: a tag "…\n" is not ours
 GONE = (PodStatus.TERMINATED,)
 
 
@@ -149,7 +149,7 @@ class Reconciler:
         untagged: list[Pod] = []
         for pod in listing:
             tag = pod.env.get(DEPLOYMENT_ENV, "")
-            if DEPLOYMENT_ID.match(tag) and pod.status not in GONE:
+            if DEPLOYMENT_ID.fullmatch(tag) and pod.status not in GONE:
                 tagged.setdefault(tag, []).append(pod)
             elif pod.status not in GONE:
                 untagged.append(pod)
