@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from comfyhangar import __version__
 from comfyhangar.server.api_docs import install_api_docs
+from comfyhangar.server.body_limit import BodySizeLimit
 from comfyhangar.server.dashboard import install_dashboard
 from comfyhangar.server.errors import install_error_handlers
 from comfyhangar.server.routers import (
@@ -24,6 +25,7 @@ from comfyhangar.server.routers import (
     presets,
 )
 from comfyhangar.server.runtime import Runtime
+from comfyhangar.server.schemas.limits import MAX_BODY_BYTES
 from comfyhangar.server.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
@@ -66,4 +68,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     install_api_docs(app, prefix=API_PREFIX)
     install_dashboard(app, api_prefix=API_PREFIX)  # last: its catch-all must not shadow the API
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     return app

@@ -4,7 +4,9 @@ For each model: a Hugging Face file is asked for with the user's token (HEAD on
 `{hf}/{repo}/resolve/{revision}/{file}`: 401/403 mean "needs a token" or "the token has no
 access"), a Civitai model version is resolved to its file name and size
 (`{civitai}/api/v1/model-versions/{id}`), an https URL is asked for its Content-Length. The
-total, plus headroom for ComfyUI itself, is held against the disk the models go to. Tokens are
+total, plus headroom for ComfyUI itself, is held against the disk the models go to. The whole
+check has a deadline (`DEADLINE_S`): a deploy never waits on slow hosts longer than that, and a
+manifest holds at most `MAX_MODELS` models (the parser refuses more). Tokens are
 sent only to their own service (httpx drops `Authorization` on a redirect to another origin)
 and never appear in a result or a message.
 """
@@ -26,6 +28,8 @@ GB = 1_000_000_000
 COMFYUI_HEADROOM_BYTES = 10 * GB
 TIMEOUT_S = 15.0
 PARALLEL = 8
+# The most one preflight may take, all models together; then it answers 503 saying so.
+DEADLINE_S = 60.0
 
 
 class PreflightFailed(HangarError):
@@ -40,6 +44,7 @@ class PreflightUnavailable(HangarError):
 
     code = "preflight_unavailable"
     http_status = 503
+    retry_after_s = 10
 
 
 @dataclass
@@ -122,11 +127,13 @@ class Preflight:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout_s: float = TIMEOUT_S,
+        deadline_s: float = DEADLINE_S,
     ) -> None:
         self.hf_endpoint = hf_endpoint.rstrip("/")
         self.civitai_endpoint = civitai_endpoint.rstrip("/")
         self._transport = transport
         self._timeout = timeout_s
+        self.deadline_s = deadline_s
 
     async def run(
         self,
@@ -136,7 +143,10 @@ class Preflight:
         civitai_token: str | None = None,
         disk: Disk | None = None,
     ) -> PreflightResult:
-        """Check every model and the disk; the result lists every problem found."""
+        """Check every model and the disk; the result lists every problem found.
+
+        Raises `PreflightUnavailable` (503) when the checks take longer than the deadline.
+        """
         checks = [
             ModelCheck(i, m.name, m.folder, _describe(m)) for i, m in enumerate(manifest.models)
         ]
@@ -148,14 +158,25 @@ class Preflight:
                 follow_redirects=True,
                 headers={"User-Agent": "comfyhangar-preflight"},
             ) as http:
+                done: list[ModelCheck] = []
 
                 async def one(spec: ModelSpec, check: ModelCheck) -> None:
                     async with gate:
                         await self._check(http, spec, check, hf_token, civitai_token)
+                    done.append(check)
 
-                await asyncio.gather(
-                    *(one(s, c) for s, c in zip(manifest.models, checks, strict=True))
-                )
+                try:
+                    async with asyncio.timeout(self.deadline_s):
+                        await asyncio.gather(
+                            *(one(s, c) for s, c in zip(manifest.models, checks, strict=True))
+                        )
+                except TimeoutError:
+                    raise PreflightUnavailable(
+                        f"preflight time limit: checking the models took more than "
+                        f"{self.deadline_s:g} s ({len(done)} of {len(checks)} checked), so "
+                        "nothing was created; try again, or deploy with fewer models",
+                        details={"limit": "preflight_deadline_s", "limit_value": self.deadline_s},
+                    ) from None
         errors = [
             {"field": f"manifest.models.{c.index}", "message": f"{c.folder}/{c.name}: {c.error}"}
             for c in checks

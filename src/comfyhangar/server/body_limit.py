@@ -1,0 +1,51 @@
+"""A cap on the size of request bodies, enforced as they arrive.
+
+A body announced (`Content-Length`) as larger than the limit is refused at once, unread; one
+sent in chunks is counted as it arrives and refused as soon as it passes the limit, so no
+request makes the server hold more than `max_bytes` of it. Either way the answer is a 413
+problem+json `payload_too_large` (FastAPI's own limit answers plain text when the route does
+not read the body).
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from comfyhangar.server.errors import problem
+
+
+def too_large(max_bytes: int) -> str:
+    return f"the request body is larger than the limit of {max_bytes:,} bytes; nothing was done"
+
+
+class BodySizeLimit:
+    """ASGI middleware: HTTP request bodies larger than `max_bytes` get a 413."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            response = problem(413, "payload_too_large", too_large(self.max_bytes))
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised where the app reads the body; the error handlers answer it.
+                    raise HTTPException(413, too_large(self.max_bytes))
+            return message
+
+        await self.app(scope, limited, send)
