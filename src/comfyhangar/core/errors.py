@@ -33,6 +33,28 @@ class Conflict(HangarError):
     http_status = 409
 
 
+class NameTaken(Conflict):
+    """Another deployment that is not terminated has this name."""
+
+    code = "name_taken"
+
+    @classmethod
+    def by(cls, name: str, deployment_id: str, state: str) -> NameTaken:
+        """The 409 for `name`, naming the deployment that has it (`deployment_id`)."""
+        message = (
+            f"a deployment named {name!r} already exists ({deployment_id}, {state}); pick "
+            "another name, or terminate that one first"
+        )
+        return cls(
+            message,
+            details={
+                "deployment_id": deployment_id,
+                "state": state,
+                "errors": [{"field": "name", "message": message}],
+            },
+        )
+
+
 class InvalidInput(HangarError):
     code = "invalid_input"
     http_status = 422

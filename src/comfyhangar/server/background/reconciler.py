@@ -36,6 +36,7 @@ from comfyhangar.core.lifecycle import (
     PodAction,
     decide,
 )
+from comfyhangar.core.names import MAX_NAME_CHARS, unique_name
 from comfyhangar.runpod import NotFoundError, RateLimitedError, RunPodClient, RunPodError
 from comfyhangar.runpod.models import Pod, PodStatus
 from comfyhangar.runpod.provisioning import DEPLOYMENT_ENV
@@ -354,8 +355,14 @@ class Reconciler:
         pod = min(pods, key=lambda p: (p.created_at is None, p.created_at))
         running = pod.status in (PodStatus.PROVISIONING, PodStatus.STARTING, PodStatus.RUNNING)
         mounts = pod.mounts
+        # Not a name a live deployment has (the database would refuse it, and the cycle).
+        live_names = set(
+            await session.scalars(
+                select(Deployment.name).where(Deployment.state != DeploymentState.TERMINATED.value)
+            )
+        )
         spec: dict[str, Any] = {
-            "name": pod.name[:40] or dep_id[:8],
+            "name": unique_name(pod.name[:MAX_NAME_CHARS] or dep_id[:8], live_names),
             "gpu": {"id": pod.gpu_type_id or "unknown", "count": pod.gpu.count if pod.gpu else 1},
             "fallback_gpu_ids": [],
             "cloud": pod.cloud.value,
