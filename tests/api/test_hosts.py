@@ -1,7 +1,7 @@
 """The Host header check (DNS rebinding): a request that names another host is refused with
 a 421 problem+json before any route runs, the API, the event stream and the dashboard alike;
-the server's own loopback names at its port, its bound address and `HANGAR_ALLOWED_HOSTS`
-are served."""
+the server's loopback names (at any port: tunnels and local proxies), its bound address and
+`HANGAR_ALLOWED_HOSTS` are served."""
 
 from __future__ import annotations
 
@@ -51,10 +51,11 @@ async def test_another_host_is_refused_before_any_route(
 async def test_a_served_server_answers_its_own_names_only(tmp_path: Path) -> None:
     async with running_hangar(fast_settings(tmp_path)) as hangar:
         port = int(hangar.base_url.rsplit(":", 1)[1])
-        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+        own = (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}", "localhost:9000")
+        for host in (*own, "127.0.0.1", f"[::1]:{port}"):
             response = await hangar.http.get("/api/v1/health", headers={"Host": host})
             assert response.status_code == 200, (host, response.text)
-        for host in (*REBOUND, f"127.0.0.1:{port + 1}", "127.0.0.1", f"[::2]:{port}"):
+        for host in (*REBOUND, f"[::2]:{port}", f"127.0.0.1:{port}:1", f"127.0.0.1:{port}/x"):
             _assert_refused(await hangar.http.get("/api/v1/health", headers={"Host": host}))
             refused = await hangar.http.post(
                 "/api/v1/deployments", json=FLUX_DEPLOY, headers={"Host": host}
@@ -85,6 +86,7 @@ def test_the_bound_address_is_one_of_the_names() -> None:
         return guard.allows({**scope, "headers": [(b"host", host.encode())]})
 
     assert allows("192.168.1.5:8000")
+    assert allows("192.168.1.5:9000")  # through a proxy or a tunnel
     assert allows("localhost:8000")
     assert not allows("192.168.1.6:8000")
     wildcard = AllowedHosts(app=None, rules=host_rules("0.0.0.0", []))  # type: ignore[arg-type]  # noqa: S104

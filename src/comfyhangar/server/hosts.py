@@ -7,9 +7,14 @@ whose Host header is not one of its own names, before any route runs (the API, t
 stream and the dashboard alike), with a 421 problem+json `host_not_allowed`.
 
 Its own names are, by default, the loopback names `localhost`, `127.0.0.1` and `[::1]` and
-the address it is bound to (`HANGAR_HOST`, unless that is a wildcard such as `0.0.0.0`), each
-at the port the request came in on; plus the entries of `HANGAR_ALLOWED_HOSTS`: `name` (any
-port), `name:port`, `*.domain` (its subdomains) or `*` (anything: the check is off).
+the address it is bound to (`HANGAR_HOST`, unless that is a wildcard such as `0.0.0.0`), at any
+port; plus the entries of `HANGAR_ALLOWED_HOSTS`: `name` (any port), `name:port`, `*.domain`
+(its subdomains) or `*` (anything: the check is off).
+
+Any port, for the default names: a rebinding page can only send its own name, never
+`localhost`, so a port check would stop no attack, and it would refuse what is common and
+safe: an SSH tunnel (`ssh -L 9000:127.0.0.1:8000`, then http://localhost:9000) or a local
+proxy in front of the server.
 """
 
 from __future__ import annotations
@@ -31,14 +36,11 @@ ECHO_CHARS = 100
 
 @dataclass(frozen=True)
 class HostRule:
-    """One allowed host: a name (`*.domain` for subdomains, `*` for any) and, optionally, a port.
-
-    `port=None` allows any port; `bound_port=True` allows only the port the server is bound at.
-    """
+    """One allowed host: a name (`*.domain` for subdomains, `*` for any) and, optionally, a port
+    (`None`: any)."""
 
     name: str
     port: int | None = None
-    bound_port: bool = False
 
     @classmethod
     def parse(cls, entry: str) -> HostRule:
@@ -46,15 +48,13 @@ class HostRule:
         name, port = split_host(entry)
         return cls(name, port)
 
-    def allows(self, name: str, port: int, bound: int | None) -> bool:
+    def allows(self, name: str, port: int) -> bool:
         if self.name == "*":
             return True
         # `*.domain` allows the subdomains (a name ending in ".domain"), not the domain itself.
         wildcard = self.name.startswith("*.")
         if not (name.endswith(self.name[1:]) if wildcard else name == self.name):
             return False
-        if self.bound_port:
-            return bound is None or port == bound
         return self.port is None or port == self.port
 
 
@@ -87,7 +87,7 @@ def host_rules(bind_host: str, allowed: Iterable[str]) -> list[HostRule]:
         bound = f"[{bound}]"  # an IPv6 address appears bracketed in Host
     if bound not in WILDCARD_ADDRESSES and bound not in names:
         names.append(bound)
-    return [HostRule(n, bound_port=True) for n in names] + [HostRule.parse(e) for e in allowed]
+    return [HostRule(n) for n in names] + [HostRule.parse(e) for e in allowed]
 
 
 class AllowedHosts:
@@ -104,9 +104,7 @@ class AllowedHosts:
         name, port = split_host(host)
         if port is None:
             port = DEFAULT_PORTS.get(scope.get("scheme", "http"), 80)
-        server = scope.get("server")
-        bound = server[1] if server and server[1] is not None else None
-        return any(rule.allows(name, port, bound) for rule in self.rules)
+        return any(rule.allows(name, port) for rule in self.rules)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self.allows(scope):
