@@ -17,7 +17,7 @@ from comfyhangar.core.errors import DatabaseBusy
 from comfyhangar.server.db import Event, append_event, make_engine, make_sessionmaker
 from comfyhangar.server.db import engine as db_engine
 from comfyhangar.server.db import migrate as migrate_db
-from comfyhangar.server.db.engine import write_gate
+from comfyhangar.server.db.engine import bounded_write_wait, write_gate
 from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, running_hangar
 from tests.support.databases import sqlite_url
 
@@ -54,26 +54,31 @@ async def test_sqlite_writers_queue_instead_of_failing(tmp_path: Path) -> None:
         await db.dispose()
 
 
-async def test_a_write_that_waits_too_long_for_its_turn_is_busy_not_a_failure(
+async def test_a_request_waits_for_its_turn_to_write_within_its_bound_background_work_longer(
     tmp_path: Path,
 ) -> None:
     url = sqlite_url(tmp_path)
     await migrate_db(url)
     db = make_engine(url)
     sessions = make_sessionmaker(db)
-    gate = write_gate(db)
-    assert gate is not None
-    gate.timeout_s = 0.1
+    assert write_gate(db) is not None
     try:
         async with sessions() as holder, holder.begin():
             await append_event(holder, "held")
-            with pytest.raises(DatabaseBusy):
-                await asyncio.create_task(_one_write(sessions))
+            with bounded_write_wait(0.1), pytest.raises(DatabaseBusy):
+                await asyncio.create_task(_one_write(sessions))  # a request: 503
+            background = asyncio.create_task(_one_write(sessions))
+            await asyncio.sleep(0.3)  # longer than the request's bound
+            assert not background.done()
             # The same task opening a second write transaction would wait for itself.
             with pytest.raises(RuntimeError, match="inside another"):
                 async with sessions() as nested, nested.begin():
                     pass
-        await _one_write(sessions)  # the gate is free again
+        await background  # queued, not failed: it commits once the gate is free
+        await _one_write(sessions)
+        async with sessions() as session:
+            types = list(await session.scalars(select(Event.type).order_by(Event.id)))
+        assert types == ["held", "queued", "queued"]
     finally:
         await db.dispose()
 

@@ -9,10 +9,10 @@ from fastapi import FastAPI
 
 from comfyhangar import __version__
 from comfyhangar.server.api_docs import install_api_docs
-from comfyhangar.server.body_limit import BodySizeLimit
 from comfyhangar.server.dashboard import install_dashboard
 from comfyhangar.server.errors import install_error_handlers
 from comfyhangar.server.hosts import AllowedHosts, host_rules
+from comfyhangar.server.request_limits import BodySizeLimit, RequestWriteWait
 from comfyhangar.server.routers import (
     budgets,
     cost_reports,
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api_docs(app, prefix=API_PREFIX)
     install_dashboard(app, api_prefix=API_PREFIX)  # last: its catch-all must not shadow the API
     # Outermost last: the Host check runs before anything else, then the body limit.
+    app.add_middleware(RequestWriteWait)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AllowedHosts, rules=host_rules(settings.host, settings.allowed_host_list))
     return app

@@ -8,15 +8,18 @@ found the pool empty. Here each SQLite engine has a `WriteGate`: a write transac
 alone in this process; readers (WAL) never wait for it. PostgreSQL needs no gate (row locks);
 its pool is sized by the settings, and a request that waits for a connection longer than
 the pool timeout gets a 503 with Retry-After (`database_busy`), as does one that queued for
-the gate longer than `WRITE_QUEUE_TIMEOUT_S`.
+the gate longer than its bound (`bounded_write_wait`, set for HTTP requests); background work
+queues without a bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +39,25 @@ from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 from comfyhangar.core.errors import DatabaseBusy
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-# A write transaction waits at most this long for its turn before the request gets a 503.
-WRITE_QUEUE_TIMEOUT_S = 30.0
 # SQLSTATEs after which the same request can simply be sent again: too many connections,
 # the server starting up or shutting down, a deadlock or a serialization failure.
 RETRYABLE_SQLSTATES = frozenset({"53300", "57P03", "40P01", "40001"})
 _WRITE_GATE = "hangar.write_gate"  # session.info: the gate of the session's engine
+# How long a write transaction may queue for the gate in this context; None: as long as it
+# takes (background work). HTTP requests set a bound, so that they can answer 503 instead.
+_write_wait_limit: ContextVar[float | None] = ContextVar("hangar_write_wait", default=None)
+
+
+@contextlib.contextmanager
+def bounded_write_wait(seconds: float | None) -> Iterator[None]:
+    """Within the block, a write transaction queues at most `seconds`, then `DatabaseBusy`."""
+    token = _write_wait_limit.set(seconds)
+    try:
+        yield
+    finally:
+        _write_wait_limit.reset(token)
+
+
 # Set in `session.info` when a transaction appends events, so its commit can wake live streams.
 EVENTS_APPENDED = "hangar.events_appended"
 # Connection option: start this SQLite transaction with a plain (deferred) BEGIN. Sessions set
@@ -73,32 +89,27 @@ def quiet_driver_logs() -> None:
 class WriteGate:
     """One write transaction at a time in this process, the others queued in order.
 
-    Held from the start of `session.begin()` to its commit or rollback. A task that opens a
-    write transaction while it holds one would wait for itself: that is a bug, and raises.
+    Held from the start of `session.begin()` to its commit or rollback. A writer waits as long
+    as `bounded_write_wait` allows (unbounded by default). A task that opens a write
+    transaction while it holds one would wait for itself: that is a bug, and raises.
     """
 
-    def __init__(self, timeout_s: float = WRITE_QUEUE_TIMEOUT_S) -> None:
-        self.timeout_s = timeout_s
+    def __init__(self) -> None:
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
-
-    @property
-    def waiting(self) -> int:
-        """How many write transactions are queued (for logs and tests)."""
-        waiters = getattr(self._lock, "_waiters", None)
-        return len(waiters) if waiters else 0
 
     async def acquire(self) -> None:
         task = asyncio.current_task()
         if task is not None and task is self._owner:
             raise RuntimeError("a write transaction inside another one of the same task")
+        limit = _write_wait_limit.get()
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout(limit):
                 await self._lock.acquire()
         except TimeoutError:
             raise DatabaseBusy(
-                f"the database is busy: this change waited {self.timeout_s:g} s for its turn "
-                "and was not made; send it again"
+                f"the database is busy: this change waited {limit:g} s for its turn and was "
+                "not made; send it again"
             ) from None
         self._owner = task
 
