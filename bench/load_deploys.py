@@ -143,7 +143,11 @@ async def main() -> None:
     with data_directory(keep=args.keep) as data_dir:
         url = database_url(data_dir)
         with server_process(data_dir, url) as base:
-            limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+            # Idle connections expire before the server's 5 s keep-alive does: a request sent on a
+            # connection the server is closing would fail on the client's side of the race.
+            limits = httpx.Limits(
+                max_connections=n + 10, max_keepalive_connections=n + 10, keepalive_expiry=2.0
+            )
             async with (
                 httpx.AsyncClient(base_url=base, timeout=300, limits=limits) as http,
                 httpx.AsyncClient(base_url=base, timeout=300) as probe,
