@@ -26,7 +26,7 @@ async def test_wrong_method_is_405_with_the_full_allow_header(
 ) -> None:
     app = create_app(fast_settings(tmp_path))  # routing fails before anything needs the runtime
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hangar") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         response = await http.request(method, path)
     assert response.status_code == 405
     assert response.headers["allow"] == allow

@@ -139,13 +139,19 @@ async def test_unreachable_server_is_one_clear_line() -> None:
 
 
 async def test_deployments_resolve_by_id_prefix_or_name(hangar: Hangar, cli: Cli) -> None:
-    ids = []
-    for name in ("flux-dev", "flux-dev-2"):
-        response = await hangar.http.post("/api/v1/deployments", json={**FLUX_DEPLOY, "name": name})
-        ids.append(response.json()["id"])
+    first = (await hangar.http.post("/api/v1/deployments", json=FLUX_DEPLOY)).json()
+    taken = await cli("deploy", "flux-dev", "--gpu", RTX_4090, "--detach")
+    assert taken.exit_code == 1
+    assert f"a deployment named 'flux-dev' already exists ({first['id']}" in taken.stderr
     other = (
         await hangar.http.post("/api/v1/deployments", json={**FLUX_DEPLOY, "name": "other"})
     ).json()
+
+    # once the first is terminated, its name is free, and it then means the live one
+    assert (await cli("rm", "flux-dev", "--yes", "--wait")).exit_code == 0
+    second = (await hangar.http.post("/api/v1/deployments", json=FLUX_DEPLOY)).json()
+    ids = [first["id"], second["id"]]
+    assert json.loads((await cli("show", "flux-dev", "--json")).stdout)["id"] == ids[1]
 
     by_name = json.loads((await cli("show", "other", "--json")).stdout)
     assert by_name["id"] == other["id"]
@@ -157,7 +163,7 @@ async def test_deployments_resolve_by_id_prefix_or_name(hangar: Hangar, cli: Cli
     assert too_short.exit_code == 1
     assert "4+ characters" in too_short.stderr
 
-    refused = await cli("rm", "flux-dev-2", input="n\n")
+    refused = await cli("rm", "flux-dev", input="n\n")
     assert refused.exit_code == 1
     assert "Terminate flux-dev-2" in refused.stderr
     assert (await hangar.http.get(f"/api/v1/deployments/{ids[1]}")).json()["desired_state"] != (
@@ -167,6 +173,13 @@ async def test_deployments_resolve_by_id_prefix_or_name(hangar: Hangar, cli: Cli
     conflict = await cli("start", ids[0])
     assert conflict.exit_code == 1
     assert "is terminated; deploy a new one" in conflict.stderr
+
+    # two terminated deployments share the name: only an id says which
+    assert (await cli("rm", ids[1], "--yes", "--wait")).exit_code == 0
+    ambiguous = await cli("show", "flux-dev")
+    assert ambiguous.exit_code == 1
+    assert "2 deployments are named 'flux-dev'" in ambiguous.stderr
+    assert all(i in ambiguous.stderr for i in ids)
 
 
 async def test_gpus_table_lists_the_catalog_with_filters(hangar: Hangar, cli: Cli) -> None:

@@ -135,6 +135,19 @@ async def frozen_runtime(tmp_path: Path, **overrides: Any) -> AsyncIterator[Runt
         yield runtime
 
 
+@contextlib.asynccontextmanager
+async def api(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP API of `runtime`, served in-process (no lifespan: the runtime is already up).
+
+    The base URL is the loopback address, which the Host check allows (port 80 is what the
+    in-process transport reports as both the server's port and the Host's)."""
+    app = create_app(runtime.settings)
+    app.state.runtime = runtime
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        yield client
+
+
 async def settle(runtime: Runtime, cycles: int = 2) -> None:
     """Run `cycles` reconcile cycles and wait for the pod actions they started."""
     for _ in range(cycles):

@@ -27,7 +27,7 @@ def _app(build: Path) -> FastAPI:
 
 
 def _client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
 
 
 async def test_client_routes_assets_and_api_errors(tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import Connection, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 
 from comfyhangar.server.db import (
     Base,
@@ -25,9 +27,10 @@ from comfyhangar.server.db import (
     make_sessionmaker,
     migrate,
 )
-from comfyhangar.server.db.migrate import current_revision, head_revision
+from comfyhangar.server.db.migrate import alembic_config, current_revision, head_revision
 
 pytestmark = pytest.mark.asyncio
+LIVE = {"desired_state": "running", "state": "pending"}
 
 
 async def test_migrate_creates_schema_at_head_and_is_idempotent(database_url: str) -> None:
@@ -187,5 +190,91 @@ async def test_naive_datetimes_are_refused(database_url: str) -> None:
                         created_at=datetime(2026, 1, 1),  # noqa: DTZ001
                     )
                 )
+    finally:
+        await engine.dispose()
+
+
+async def _upgrade_to(url: str, revision: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+
+            def upgrade(sync: Connection) -> None:
+                config = alembic_config()
+                config.attributes["connection"] = sync
+                command.upgrade(config, revision)
+
+            await conn.run_sync(upgrade)
+            await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_a_database_with_duplicate_live_names_renames_the_later_ones(
+    database_url: str,
+) -> None:
+    """Before names were unique, two live deployments could share one: the upgrade keeps the
+    oldest's, renames the others (with an event that says why) and never fails."""
+    await _upgrade_to(database_url, "0006")
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    rows = [
+        ("a" * 32, "flux", "ready", 0),
+        ("b" * 32, "flux", "stopped", 1),
+        ("c" * 32, "flux", "terminated", 2),  # terminated: keeps its name, frees it
+        ("d" * 32, "flux", "failed", 3),
+        ("e" * 32, "flux-2", "ready", 4),  # the first suffix is taken: the next is used
+        ("f" * 32, "x" * 40, "ready", 5),
+        ("0" * 32, "x" * 40, "pending", 6),  # a long name is cut to fit its suffix
+    ]
+    try:
+        async with sessions() as session, session.begin():
+            for dep_id, name, state, minutes in rows:
+                session.add(
+                    Deployment(
+                        id=dep_id,
+                        name=name,
+                        spec={"name": name},
+                        desired_state="terminated" if state == "terminated" else "running",
+                        state=state,
+                        created_at=start + timedelta(minutes=minutes),
+                    )
+                )
+        await migrate(database_url)
+        async with sessions() as session:
+            names = dict((await session.execute(select(Deployment.id, Deployment.name))).all())
+            specs = {d.id: d.spec["name"] for d in await session.scalars(select(Deployment))}
+            renamed = list(
+                await session.scalars(
+                    select(Event).where(Event.type == "deployment_renamed").order_by(Event.id)
+                )
+            )
+        assert names == {
+            "a" * 32: "flux",
+            "b" * 32: "flux-3",
+            "c" * 32: "flux",
+            "d" * 32: "flux-4",
+            "e" * 32: "flux-2",
+            "f" * 32: "x" * 40,
+            "0" * 32: "x" * 38 + "-2",
+        }
+        assert specs == names
+        assert [(e.deployment_id, e.data["previous"], e.data["name"]) for e in renamed] == [
+            ("b" * 32, "flux", "flux-3"),
+            ("d" * 32, "flux", "flux-4"),
+            ("0" * 32, "x" * 40, "x" * 38 + "-2"),
+        ]
+        assert "unique" in renamed[0].data["reason"]
+        # From now on the database itself refuses a second live "flux" ...
+        with pytest.raises(IntegrityError):
+            async with sessions() as session, session.begin():
+                session.add(Deployment(id="9" * 32, name="flux", spec={}, **LIVE))
+        # ... and takes one once the others are terminated.
+        async with sessions() as session, session.begin():
+            await session.execute(
+                update(Deployment).where(Deployment.name == "flux").values(state="terminated")
+            )
+            session.add(Deployment(id="9" * 32, name="flux", spec={}, **LIVE))
     finally:
         await engine.dispose()

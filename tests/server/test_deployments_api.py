@@ -36,7 +36,7 @@ async def test_gpu_catalog_has_prices_stock_and_tiers(hangar: Hangar) -> None:
         ({"container_disk_gb": 5}, "container_disk_gb"),
         ({"volume_gb": 60, "network_volume_id": "abcdefgh"}, "body"),
         ({"data_center_ids": ["XX-NO-9"]}, "data_center_ids.0"),
-        ({"env": {"HANGAR_DEPLOYMENT_ID": "x"}}, "body"),
+        ({"env": {"HANGAR_DEPLOYMENT_ID": "x"}}, "env.HANGAR_DEPLOYMENT_ID"),
         ({"env": {"BAD NAME": "x"}}, "env.BAD NAME"),
         ({"image": "evil; rm -rf /"}, "image"),
         ({"bogus": 1}, "bogus"),

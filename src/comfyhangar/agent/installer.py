@@ -43,7 +43,7 @@ GIT_GUARDS = (
     "fetch.recurseSubmodules=false", "protocol.allow=never", "protocol.https.allow=always",
     "advice.detachedHead=false",
 )  # fmt: skip
-_SHA = re.compile(r"^[0-9a-f]{40}$")
+_SHA = re.compile(r"[0-9a-f]{40}")  # applied with fullmatch
 _VERSIONS_CODE = (
     "import json, importlib.metadata as m\n"
     "out = {}\n"
@@ -186,7 +186,7 @@ class Installer:
                 out = self._git(dest, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}")
             except InstallError:
                 continue
-            if _SHA.match(out.strip()):
+            if _SHA.fullmatch(out.strip()):
                 return out.strip()
         raise InstallError(f"ref {ref} not found in the repository")
 

@@ -55,16 +55,30 @@ KNOWN_FOLDERS = (
     "model_patches",
     "audio_encoders",
 )
-_REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}$")
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]{0,99}$")
-_PATH_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9 ._+()\[\],=@-]{0,199}$")
-_FOLDER_PART = re.compile(r"^[a-z0-9_][a-z0-9_.-]{0,63}$")
-_HF_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_PIP_REQ = re.compile(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[[A-Za-z0-9._,-]{1,100}\])?"
-    r"((==|>=|<=|~=|!=|<|>)[A-Za-z0-9.*+!]{1,50})?(,(==|>=|<=|~=|!=|<|>)[A-Za-z0-9.*+!]{1,50}){0,4}$"
+# Applied with `fullmatch` (a `$` in Python's re also matches before a final newline: "main\n"
+# would pass `match(r"^...$")` and become a folder named "main\n").
+_REF = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]{0,99}")
+# A file or folder name; spaces inside, never at the end.
+_PATH_PART = re.compile(
+    r"[A-Za-z0-9_](?:[A-Za-z0-9 ._+()\[\],=@-]{0,198}[A-Za-z0-9._+()\[\],=@-])?"
 )
+_FOLDER_PART = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,63}")
+_HF_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_PIP_REQ = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[[A-Za-z0-9._,-]{1,100}\])?"
+    r"((==|>=|<=|~=|!=|<|>)[A-Za-z0-9.*+!]{1,50})?(,(==|>=|<=|~=|!=|<|>)[A-Za-z0-9.*+!]{1,50}){0,4}"
+)
+
+# How much one manifest may ask for. Each model is checked by preflight and downloaded by the
+# agent, each node cloned and installed: these bound the work (and the time before a deploy
+# answers) whatever a client sends. Sizes above 2**53 cannot be read exactly by JSON clients.
+MAX_MODELS = 256
+MAX_CUSTOM_NODES = 128
+MAX_PIP_REQUIREMENTS = 128
+MAX_MODEL_BYTES = 2**53 - 1
+MAX_CIVITAI_VERSION_ID = 2**31 - 1
 
 MANIFEST_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -78,33 +92,63 @@ MANIFEST_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "required": ["ref"],
-            "properties": {"repo": {"type": "string"}, "ref": {"type": "string"}},
+            "properties": {
+                "repo": {"type": "string", "examples": [DEFAULT_COMFYUI_REPO]},
+                "ref": {"type": "string", "examples": ["v0.3.60"]},
+            },
         },
         "custom_nodes": {
             "type": "array",
+            "maxItems": MAX_CUSTOM_NODES,
             "items": {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["repo", "ref"],
                 "properties": {
-                    "name": {"type": "string"},
-                    "repo": {"type": "string"},
-                    "ref": {"type": "string"},
+                    "name": {"type": "string", "examples": ["ComfyUI-Custom-Scripts"]},
+                    "repo": {
+                        "type": "string",
+                        "examples": ["https://github.com/pythongosssss/ComfyUI-Custom-Scripts"],
+                    },
+                    "ref": {"type": "string", "examples": ["main"]},
                     "requirements": {"type": "boolean"},
                 },
             },
         },
         "models": {
             "type": "array",
+            "maxItems": MAX_MODELS,
             "items": {
                 "type": "object",
+                "examples": [
+                    {
+                        "folder": "vae",
+                        "name": "ae.safetensors",
+                        "source": {
+                            "type": "huggingface",
+                            "repo": "black-forest-labs/FLUX.1-schnell",
+                            "file": "ae.safetensors",
+                        },
+                    }
+                ],
                 "additionalProperties": False,
                 "required": ["folder", "source"],
                 "properties": {
-                    "name": {"type": "string"},
-                    "folder": {"type": "string"},
-                    "size": {"type": "integer", "minimum": 0},
-                    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "name": {"type": "string", "examples": ["ae.safetensors"]},
+                    "folder": {"type": "string", "examples": ["vae"]},
+                    "size": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": MAX_MODEL_BYTES,
+                        "examples": [335304388],
+                    },
+                    "sha256": {
+                        "type": "string",
+                        "pattern": "^[0-9a-f]{64}$",
+                        "examples": [
+                            "afc8e28272cd15db3919bacdb6918ce9c1ed22e96cb12c4d5ed0fba823529e38"
+                        ],
+                    },
                     "source": {
                         "oneOf": [
                             {
@@ -113,9 +157,12 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                                 "required": ["type", "repo", "file"],
                                 "properties": {
                                     "type": {"const": "huggingface"},
-                                    "repo": {"type": "string"},
-                                    "file": {"type": "string"},
-                                    "revision": {"type": "string"},
+                                    "repo": {
+                                        "type": "string",
+                                        "examples": ["black-forest-labs/FLUX.1-schnell"],
+                                    },
+                                    "file": {"type": "string", "examples": ["ae.safetensors"]},
+                                    "revision": {"type": "string", "examples": ["main"]},
                                 },
                             },
                             {
@@ -124,7 +171,12 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                                 "required": ["type", "version_id"],
                                 "properties": {
                                     "type": {"const": "civitai"},
-                                    "version_id": {"type": "integer", "minimum": 1},
+                                    "version_id": {
+                                        "type": "integer",
+                                        "minimum": 1,
+                                        "maximum": MAX_CIVITAI_VERSION_ID,
+                                        "examples": [128713],
+                                    },
                                 },
                             },
                             {
@@ -133,7 +185,12 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                                 "required": ["type", "url"],
                                 "properties": {
                                     "type": {"const": "url"},
-                                    "url": {"type": "string"},
+                                    "url": {
+                                        "type": "string",
+                                        "examples": [
+                                            "https://huggingface.co/org/repo/resolve/main/x.safetensors"
+                                        ],
+                                    },
                                 },
                             },
                         ]
@@ -141,7 +198,11 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "pip": {"type": "array", "items": {"type": "string"}},
+        "pip": {
+            "type": "array",
+            "maxItems": MAX_PIP_REQUIREMENTS,
+            "items": {"type": "string", "examples": ["some-package==1.2"]},
+        },
     },
 }
 
@@ -237,7 +298,7 @@ def parse_manifest(data: Any, policy: Policy | None = None) -> Manifest:
         ref=check_ref(comfy.get("ref"), "comfyui.ref"),
     )
     nodes: list[GitSource] = []
-    for i, item in enumerate(_list(doc.get("custom_nodes", []), "custom_nodes")):
+    for i, item in enumerate(_list(doc.get("custom_nodes", []), "custom_nodes", MAX_CUSTOM_NODES)):
         where = f"custom_nodes[{i}]"
         node = _obj(item, where, {"name", "repo", "ref", "requirements"})
         repo = check_git_url(node.get("repo"), policy, f"{where}.repo")
@@ -251,13 +312,13 @@ def parse_manifest(data: Any, policy: Policy | None = None) -> Manifest:
         raise ManifestError("custom_nodes: two nodes share a name")
     models = [
         _model(item, f"models[{i}]", policy)
-        for i, item in enumerate(_list(doc.get("models", []), "models"))
+        for i, item in enumerate(_list(doc.get("models", []), "models", MAX_MODELS))
     ]
     if len({m.relpath.lower() for m in models}) != len(models):
         raise ManifestError("models: two models share a folder and name")
     pip = []
-    for i, req in enumerate(_list(doc.get("pip", []), "pip")):
-        if not isinstance(req, str) or not _PIP_REQ.match(req):
+    for i, req in enumerate(_list(doc.get("pip", []), "pip", MAX_PIP_REQUIREMENTS)):
+        if not isinstance(req, str) or not _PIP_REQ.fullmatch(req):
             raise ManifestError(f"pip[{i}]: not a plain requirement like 'name==1.0'")
         pip.append(req)
     return Manifest(comfyui, tuple(nodes), tuple(models), tuple(pip), raw=doc)
@@ -265,7 +326,7 @@ def parse_manifest(data: Any, policy: Policy | None = None) -> Manifest:
 
 def check_ref(value: Any, where: str) -> str:
     """A git ref or commit: letters, digits and `._/+-`, no leading `-`, no `..`."""
-    if not isinstance(value, str) or not _REF.match(value):
+    if not isinstance(value, str) or not _REF.fullmatch(value):
         raise ManifestError(f"{where}: not a valid git ref")
     if ".." in value or "//" in value or value.endswith((".lock", "/", ".")) or "@{" in value:
         raise ManifestError(f"{where}: not a valid git ref")
@@ -274,7 +335,7 @@ def check_ref(value: Any, where: str) -> str:
 
 def check_name(value: Any, where: str) -> str:
     """A plain directory name (no separators, no leading `-` or `.`)."""
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise ManifestError(f"{where}: not a valid name")
     return value
 
@@ -306,13 +367,13 @@ def check_git_url(value: Any, policy: Policy, where: str) -> str:
 def _model(item: Any, where: str, policy: Policy) -> ModelSpec:
     model = _obj(item, where, {"name", "folder", "source", "size", "sha256"})
     folder = model.get("folder")
-    if not isinstance(folder, str) or not all(_FOLDER_PART.match(p) for p in folder.split("/")):
+    if not isinstance(folder, str) or not all(_FOLDER_PART.fullmatch(p) for p in folder.split("/")):
         raise ManifestError(f"{where}.folder: not a valid folder")
     size = model.get("size")
-    if size is not None and (type(size) is not int or size < 0):
-        raise ManifestError(f"{where}.size: must be a non-negative integer")
+    if size is not None and (type(size) is not int or not 0 <= size <= MAX_MODEL_BYTES):
+        raise ManifestError(f"{where}.size: must be an integer from 0 to {MAX_MODEL_BYTES}")
     sha = model.get("sha256")
-    if sha is not None and (not isinstance(sha, str) or not _SHA256.match(sha)):
+    if sha is not None and (not isinstance(sha, str) or not _SHA256.fullmatch(sha)):
         raise ManifestError(f"{where}.sha256: must be 64 lowercase hex digits")
     source = model.get("source")
     kind = source.get("type") if isinstance(source, dict) else None
@@ -321,7 +382,7 @@ def _model(item: Any, where: str, policy: Policy) -> ModelSpec:
     if kind == "huggingface":
         src = _obj(source, f"{where}.source", {"type", "repo", "file", "revision"})
         repo = src.get("repo")
-        if not isinstance(repo, str) or not _HF_REPO.match(repo) or ".." in repo:
+        if not isinstance(repo, str) or not _HF_REPO.fullmatch(repo) or ".." in repo:
             raise ManifestError(f"{where}.source.repo: not a valid repo id")
         file = check_relpath(src.get("file"), f"{where}.source.file")
         revision = check_ref(src.get("revision", "main"), f"{where}.source.revision")
@@ -330,8 +391,10 @@ def _model(item: Any, where: str, policy: Policy) -> ModelSpec:
     elif kind == "civitai":
         src = _obj(source, f"{where}.source", {"type", "version_id"})
         vid = src.get("version_id")
-        if type(vid) is not int or vid < 1:
-            raise ManifestError(f"{where}.source.version_id: must be a positive integer")
+        if type(vid) is not int or not 1 <= vid <= MAX_CIVITAI_VERSION_ID:
+            raise ManifestError(
+                f"{where}.source.version_id: must be an integer from 1 to {MAX_CIVITAI_VERSION_ID}"
+            )
         fields = {"version_id": vid}
     elif kind == "url":
         src = _obj(source, f"{where}.source", {"type", "url"})
@@ -349,7 +412,7 @@ def check_relpath(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value or len(value) > 400:
         raise ManifestError(f"{where}: not a valid file name")
     parts = value.split("/")
-    if not all(_PATH_PART.match(p) and p not in (".", "..") for p in parts):
+    if not all(_PATH_PART.fullmatch(p) and p not in (".", "..") for p in parts):
         raise ManifestError(f"{where}: not a valid file name")
     return value
 
@@ -363,7 +426,9 @@ def _obj(value: Any, where: str, keys: set[str]) -> dict[str, Any]:
     return value
 
 
-def _list(value: Any, where: str) -> list[Any]:
+def _list(value: Any, where: str, max_items: int) -> list[Any]:
     if not isinstance(value, list):
         raise ManifestError(f"{where}: must be an array")
+    if len(value) > max_items:
+        raise ManifestError(f"{where}: at most {max_items} entries (this one has {len(value)})")
     return value

@@ -22,13 +22,13 @@ from urllib.parse import parse_qsl, urlencode
 COOKIE = "hangar_token"
 HEAD_LIMIT = 64 * 1024
 HEAD_TIMEOUT_S = 60.0
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{16,256}$")
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9._~-]{16,256}")  # applied with fullmatch
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer"}
 
 
 def valid_token(token: str) -> bool:
     """True if `token` is usable: 16 to 256 URL- and cookie-safe characters."""
-    return bool(TOKEN_PATTERN.match(token))
+    return bool(TOKEN_PATTERN.fullmatch(token))
 
 
 class TokenProxy:

@@ -139,7 +139,6 @@ class PromptLost(ComfyUIError):
         )
 
 
-
 class ConversionError(InvalidInput):
     """A UI workflow that cannot become an API prompt; names the node when one is at fault.
 

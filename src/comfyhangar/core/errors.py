@@ -14,6 +14,8 @@ class HangarError(Exception):
 
     code: ClassVar[str] = "internal_error"
     http_status: ClassVar[int] = 500
+    # Seconds a client should wait before sending the same request again (`Retry-After`).
+    retry_after_s: ClassVar[int | None] = None
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -29,6 +31,28 @@ class NotFound(HangarError):
 class Conflict(HangarError):
     code = "conflict"
     http_status = 409
+
+
+class NameTaken(Conflict):
+    """Another deployment that is not terminated has this name."""
+
+    code = "name_taken"
+
+    @classmethod
+    def by(cls, name: str, deployment_id: str, state: str) -> NameTaken:
+        """The 409 for `name`, naming the deployment that has it (`deployment_id`)."""
+        message = (
+            f"a deployment named {name!r} already exists ({deployment_id}, {state}); pick "
+            "another name, or terminate that one first"
+        )
+        return cls(
+            message,
+            details={
+                "deployment_id": deployment_id,
+                "state": state,
+                "errors": [{"field": "name", "message": message}],
+            },
+        )
 
 
 class InvalidInput(HangarError):
@@ -48,6 +72,15 @@ class UpstreamUnavailable(HangarError):
 
     code = "upstream_unavailable"
     http_status = 503
+    retry_after_s = 5
+
+
+class DatabaseBusy(HangarError):
+    """The database could not take the request in time (load): nothing was changed."""
+
+    code = "database_busy"
+    http_status = 503
+    retry_after_s = 1
 
 
 class BudgetExceeded(HangarError):

@@ -11,6 +11,8 @@ from comfyhangar import __version__
 from comfyhangar.server.api_docs import install_api_docs
 from comfyhangar.server.dashboard import install_dashboard
 from comfyhangar.server.errors import install_error_handlers
+from comfyhangar.server.hosts import AllowedHosts, host_rules
+from comfyhangar.server.request_limits import BodySizeLimit, RequestWriteWait
 from comfyhangar.server.request_log import RequestLog
 from comfyhangar.server.routers import (
     budgets,
@@ -25,6 +27,7 @@ from comfyhangar.server.routers import (
     presets,
 )
 from comfyhangar.server.runtime import Runtime
+from comfyhangar.server.schemas.limits import MAX_BODY_BYTES
 from comfyhangar.server.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
@@ -52,7 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     install_error_handlers(app)
-    app.add_middleware(RequestLog)
     for module in (
         health,
         gpus,
@@ -68,4 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     install_api_docs(app, prefix=API_PREFIX)
     install_dashboard(app, api_prefix=API_PREFIX)  # last: its catch-all must not shadow the API
+    # Outermost last: every request is logged (refused ones too); the Host check runs before
+    # anything else is done with it, then the body limit.
+    app.add_middleware(RequestWriteWait)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(AllowedHosts, rules=host_rules(settings.host, settings.allowed_host_list))
+    app.add_middleware(RequestLog)
     return app

@@ -2,8 +2,11 @@
 
 Every error body is RFC 9457 problem+json with a stable `code`:
 `{"type": "about:blank", "title", "status", "code", "detail", ...details}`.
-Request validation failures are 422 `invalid_input` with one entry per bad field; anything
-unexpected is a 500 `internal_error` that says nothing about internals (the log has it).
+Request validation failures are 422 `invalid_input` with one entry per bad field; a database
+too busy to take the request in time (no pooled connection, a queued write that waited too
+long, a lock held by another process) is a 503 `database_busy` with `Retry-After`, as is every
+503; anything unexpected is a 500 `internal_error` that says nothing about internals (the log
+has it).
 """
 
 from __future__ import annotations
@@ -15,15 +18,18 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from comfyhangar.core.errors import HangarError
+from comfyhangar.core.errors import DatabaseBusy, HangarError
+from comfyhangar.server.db.engine import is_retryable
 from comfyhangar.server.schemas.patterns import pattern_hint
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
@@ -39,12 +45,27 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def hangar_problem(exc: HangarError) -> JSONResponse:
+    """The problem response of a `HangarError`; a 503 always says when to try again."""
+    response = problem(exc.http_status, exc.code, exc.message, **exc.details)
+    if exc.http_status == 503:
+        response.headers["Retry-After"] = str(exc.retry_after_s or 5)
+    return response
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     fields = []
     for err in exc.errors():
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path")]
+        # A bad dict key is reported at the key itself (`env.GIT_DIR`), not at `env.GIT_DIR.[key]`.
+        loc = [
+            str(part)
+            for part in err.get("loc", ())
+            if part not in ("body", "query", "path", "header", "[key]")
+        ]
         message = str(err.get("msg", ""))
-        if err.get("type") == "string_pattern_mismatch":
+        if err.get("type") == "value_error" and "error" in err.get("ctx", {}):
+            message = str(err["ctx"]["error"])  # our own sentence, without "Value error, "
+        elif err.get("type") == "string_pattern_mismatch":
             message = pattern_hint(str(err.get("ctx", {}).get("pattern", ""))) or message
         fields.append({"field": ".".join(loc) or "body", "message": message})
     return fields
@@ -76,7 +97,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HangarError)
     async def _hangar_error(_request: Request, exc: HangarError) -> JSONResponse:
-        return problem(exc.http_status, exc.code, exc.message, **exc.details)
+        return hangar_problem(exc)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database_error(_request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        if is_retryable(exc):
+            log.warning("database busy: %s", type(exc).__name__)
+            return hangar_problem(
+                DatabaseBusy("the database is busy; nothing was changed, send the request again")
+            )
+        log.exception("unhandled database error", exc_info=exc)
+        return problem(500, "internal_error", "an unexpected error happened; see the server log")
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -86,7 +117,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = HTTP_CODES.get(exc.status_code, "http_error")
         response = problem(exc.status_code, code, str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,9 @@ from comfyhangar.server.services.preflight import Preflight
 from comfyhangar.server.settings import Settings
 
 RUNPOD_CHECK_TTL_S = 15.0
+# The database check of /health: answered from a cache this fresh, within this timeout.
+DATABASE_CHECK_TTL_S = 1.0
+DATABASE_CHECK_TIMEOUT_S = 2.0
 
 
 def preflight_for(settings: Settings, hosts: ModelHosts) -> Preflight | None:
@@ -55,6 +58,37 @@ def preflight_for(settings: Settings, hosts: ModelHosts) -> Preflight | None:
 
 # The health check answers within this even when RunPod hangs or the client is retrying.
 RUNPOD_CHECK_TIMEOUT_S = 3.0
+
+
+Probe = Callable[[], Awaitable[tuple[bool, str | None]]]
+
+
+class CachedCheck:
+    """A health probe answered from its last result for `ttl_s` seconds; a crowd of callers
+    after that waits for one probe rather than each running its own."""
+
+    def __init__(self, probe: Probe, ttl_s: float) -> None:
+        self._probe = probe
+        self._ttl_s = ttl_s
+        self._last: tuple[float, bool, str | None] | None = None
+        self._lock = asyncio.Lock()
+
+    def _fresh(self) -> tuple[bool, str | None] | None:
+        last = self._last
+        if last is not None and time.monotonic() - last[0] < self._ttl_s:
+            return last[1], last[2]
+        return None
+
+    async def __call__(self) -> tuple[bool, str | None]:
+        """(ok, detail)."""
+        if (fresh := self._fresh()) is not None:
+            return fresh
+        async with self._lock:
+            if (fresh := self._fresh()) is not None:
+                return fresh
+            ok, detail = await self._probe()
+            self._last = (time.monotonic(), ok, detail)
+        return ok, detail
 
 
 @dataclass
@@ -72,8 +106,14 @@ class Runtime:
     costs: CostService
     budgets: BudgetService
     model_hosts: ModelHosts
-    _runpod_check: tuple[float, bool, str | None] = field(default=(0.0, False, None))
     billing_check: BillingCheck | None = None
+    # /health's own database connection.
+    probe_engine: AsyncEngine | None = None
+
+    def __post_init__(self) -> None:
+        # `await check_database()`, `await check_runpod()`: (ok, detail) for /health.
+        self.check_database = CachedCheck(self._probe_database, DATABASE_CHECK_TTL_S)
+        self.check_runpod = CachedCheck(self._probe_runpod, RUNPOD_CHECK_TTL_S)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -91,7 +131,15 @@ class Runtime:
         """
         url = settings.effective_database_url
         await migrate(url)
-        engine = make_engine(url)
+        engine = make_engine(
+            url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_pool_size,
+            pool_timeout=settings.database_pool_timeout_s,
+        )
+        probe_engine = make_engine(
+            url, pool_size=1, max_overflow=0, pool_timeout=DATABASE_CHECK_TIMEOUT_S
+        )
         hub_ref: list[EventHub] = []
         sessions = make_sessionmaker(
             engine, on_events_committed=lambda: hub_ref[0].notify_committed()
@@ -165,6 +213,7 @@ class Runtime:
                     budgets,
                     hosts,
                     billing_check=check,
+                    probe_engine=probe_engine,
                 )
                 if background:
                     reconciler.start()
@@ -178,22 +227,26 @@ class Runtime:
                     await reconciler.stop()
         finally:
             await hub.stop()
+            await probe_engine.dispose()
             await engine.dispose()
 
-    async def check_database(self) -> tuple[bool, str | None]:
-        """(ok, detail): can the database answer a trivial query?"""
+    async def _probe_database(self) -> tuple[bool, str | None]:
+        """(ok, detail): can the database answer a trivial query? On a connection of its
+        own, so a busy request pool does not hold it up."""
         try:
-            async with self.engine.connect() as conn:
+            async with (
+                asyncio.timeout(DATABASE_CHECK_TIMEOUT_S),
+                (self.probe_engine or self.engine).connect() as conn,
+            ):
                 await conn.execute(text("SELECT 1"))
+        except TimeoutError:
+            return False, f"the database did not answer within {DATABASE_CHECK_TIMEOUT_S:g} s"
         except (SQLAlchemyError, OSError) as exc:
             return False, f"{type(exc).__name__}: {exc}"
         return True, None
 
-    async def check_runpod(self) -> tuple[bool, str | None]:
-        """(ok, detail): does RunPod (or the emulator) answer with our key? Cached briefly."""
-        checked_at, ok, detail = self._runpod_check
-        if time.monotonic() - checked_at < RUNPOD_CHECK_TTL_S:
-            return ok, detail
+    async def _probe_runpod(self) -> tuple[bool, str | None]:
+        """(ok, detail): does RunPod (or the emulator) answer with our key?"""
         try:
             async with asyncio.timeout(RUNPOD_CHECK_TIMEOUT_S):
                 await self.cloud.client.list_data_centers()
@@ -202,5 +255,4 @@ class Runtime:
             ok, detail = False, str(exc)
         except TimeoutError:
             ok, detail = False, f"RunPod did not answer within {RUNPOD_CHECK_TIMEOUT_S:g} s"
-        self._runpod_check = (time.monotonic(), ok, detail)
         return ok, detail

@@ -8,6 +8,7 @@ folder with one variable. A bad value stops start-up with a message that names t
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "HANGAR_"
 DEFAULT_RUNPOD_API_URL = "https://api.runpod.io/v2"
+# One entry of HANGAR_ALLOWED_HOSTS: `*`, or a host name (optionally `*.` for its subdomains),
+# an IPv4 address or a bracketed IPv6 address, with an optional `:port`.
+_ALLOWED_HOST = re.compile(
+    r"\*|(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+    r"(?::\d{1,5})?|\[[0-9a-f:.]+\](?::\d{1,5})?"
+)
 
 
 def default_data_dir() -> Path:
@@ -42,10 +49,28 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy async URL; default: SQLite file in the data directory.",
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Database connections kept open per process (as many again may open "
+        "under load)",
+    )
+    database_pool_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="How long a request waits for a database connection before a 503",
+    )
     runpod_api_key: SecretStr | None = None
     runpod_api_url: str = DEFAULT_RUNPOD_API_URL
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    allowed_hosts: str = Field(
+        default="",
+        description="Host header values served besides this machine's loopback names (comma "
+        "separated: name, name:port, *.domain, or * for any)",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     reconcile_interval_s: float = Field(
         default=5.0, gt=0, description="Seconds between reconcile cycles"
@@ -91,6 +116,23 @@ class Settings(BaseSettings):
                 "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (async drivers only)"
             )
         return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_entries(cls, value: str) -> str:
+        entries = [e.strip().lower() for e in value.split(",") if e.strip()]
+        bad = [e for e in entries if not _ALLOWED_HOST.fullmatch(e)]
+        if bad:
+            raise ValueError(
+                f"{bad[0]!r} is not a host: give names such as hangar.example.com, "
+                "hangar.example.com:8443, *.example.com or 192.168.1.5, comma separated"
+            )
+        return ",".join(entries)
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        """`allowed_hosts` as its entries (lower case)."""
+        return [e for e in self.allowed_hosts.split(",") if e]
 
     @field_validator("runpod_api_url")
     @classmethod

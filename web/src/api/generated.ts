@@ -155,6 +155,7 @@ export interface DeploymentCreate {
   preset?: string | null;
   /** What to install (schema: the pod agent's manifest); with a preset, what to add to it */
   manifest?: Record<string, unknown>;
+  /** Environment variables for the pod; names that steer git, pip, Python, the loader or downloads are refused (docs/api.md) */
   env?: Record<string, unknown>;
   /** Write-only: Hugging Face token for gated models (never shown again) */
   hf_token?: string | null;

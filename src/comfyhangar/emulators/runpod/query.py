@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from starlette.requests import Request
 
 from comfyhangar.emulators.runpod.problems import invalid
+from comfyhangar.emulators.runpod.schema import ecma_pattern
 
 
 def csv(request: Request, name: str, allowed: Sequence[str] | None = None) -> list[str] | None:
@@ -26,7 +27,7 @@ def csv(request: Request, name: str, allowed: Sequence[str] | None = None) -> li
 def pattern_list(request: Request, name: str, pattern: str) -> list[str] | None:
     items = csv(request, name)
     if items is not None:
-        wrong = [item for item in items if not re.match(pattern, item)]
+        wrong = [item for item in items if not ecma_pattern(pattern).search(item)]
         if wrong:
             raise invalid([f"$.{name}: {wrong[0]!r} must match pattern {pattern}"])
     return items

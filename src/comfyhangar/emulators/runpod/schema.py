@@ -7,10 +7,40 @@ read like RunPod's (`"$: additional properties 'bogus' not allowed"`, `"$.gpu.co
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+
+@functools.cache
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """An OpenAPI (ECMAScript) pattern compiled for Python's `re`, with ECMAScript's `$`.
+
+    Without the multi-line flag, ECMAScript's `$` matches only at the very end of the input;
+    Python's also matches before a final newline, so "12.8\n" would pass `^\\d+\\.\\d+$`.
+    Each `$` outside a character class becomes `\\Z`. Apply the result with `search`, as
+    JSON Schema does.
+    """
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            char = r"\Z"
+        out.append(char)
+        i += 1
+    return re.compile("".join(out))
 
 
 class Rule(Protocol):
@@ -37,7 +67,7 @@ class Str:
             return [f"{path}: expected string{' or null' if self.nullable else ''}"]
         if len(value) < self.min_length:
             return [f"{path}: length must be >= {self.min_length}"]
-        if self.pattern is not None and not re.search(self.pattern, value):
+        if self.pattern is not None and not ecma_pattern(self.pattern).search(value):
             return [f"{path}: must match pattern {self.pattern}"]
         if self.enum is not None and value not in self.enum:
             return [f"{path}: must be one of {', '.join(self.enum)}"]

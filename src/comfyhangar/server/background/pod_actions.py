@@ -4,11 +4,20 @@ Each action is: take the lease (only if the deployment is unchanged since the cy
 it), call RunPod with no transaction open, then record the outcome and its events in one
 transaction under the lease. A create first records its intent, so a server killed in the
 middle never creates blindly again: the next attempt lists pods and matches the tag first.
+
+At most `ActionSettings.max_concurrent` actions run at once in a process; the others wait, with
+no lease held, terminates and stops first (they end billing), then in the order planned. A
+thousand deploys at once thus make a steady stream of RunPod calls and database writes rather
+than a thousand leases renewed while they all wait for the database; an action that waited
+past a change of its deployment (a terminate asked meanwhile) does not take the lease and is
+dropped, so a create nobody wants any more is never sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +54,43 @@ class ActionSettings:
     provisioning: ProvisioningPolicy = field(default_factory=ProvisioningPolicy)
     # Extra `agent run` arguments (the operator's download policy and endpoints).
     agent_args: tuple[str, ...] = ()
+    # Actions running at once (RunPod calls in flight, leases held); the rest wait their turn.
+    max_concurrent: int = 16
+
+
+# Which waiting action goes first: those that end billing.
+_PRIORITY = {PodAction.TERMINATE: 0, PodAction.STOP: 1}
+
+
+class ActionSlots:
+    """At most `size` holders at a time; waiters get a slot by priority (lower first), then
+    in the order they came."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # the slot came as we were cancelled: pass it on
+            raise  # (a cancelled waiter left in the heap is skipped by release)
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, turn = heapq.heappop(self._waiters)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._free += 1
 
 
 @dataclass(frozen=True)
@@ -74,6 +120,7 @@ class PodActions:
         self._catalog = catalog
         self._settings = settings
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._slots = ActionSlots(settings.max_concurrent)
         self._last_error: dict[str, str] = {}  # per deployment, to report each error once
 
     def busy(self, deployment_id: str) -> bool:
@@ -100,6 +147,13 @@ class PodActions:
         await asyncio.gather(*self._running.values(), return_exceptions=True)
 
     async def _run(self, planned: Planned) -> None:
+        await self._slots.acquire(_PRIORITY.get(planned.action, 2))
+        try:
+            await self._act_under_lease(planned)
+        finally:
+            self._slots.release()
+
+    async def _act_under_lease(self, planned: Planned) -> None:
         settings = self._settings
         intent: dict[str, Any] = {}
         if planned.action is PodAction.CREATE:

@@ -37,6 +37,7 @@ from comfyhangar.core.lifecycle import (
     PodAction,
     decide,
 )
+from comfyhangar.core.names import MAX_NAME_CHARS, unique_name
 from comfyhangar.core.setup_progress import setup_failure
 from comfyhangar.runpod import NotFoundError, RateLimitedError, RunPodClient, RunPodError
 from comfyhangar.runpod.models import Pod, PodStatus
@@ -52,7 +53,7 @@ from comfyhangar.server.services.costs import cost_in, current_rate
 
 log = logging.getLogger(__name__)
 
-DEPLOYMENT_ID = re.compile(r"^[0-9a-f]{32}$")
+DEPLOYMENT_ID = re.compile(r"[0-9a-f]{32}")  # fullmatch: a tag "…\n" is not ours
 GONE = (PodStatus.TERMINATED,)
 
 
@@ -152,7 +153,7 @@ class Reconciler:
         untagged: list[Pod] = []
         for pod in listing:
             tag = pod.env.get(DEPLOYMENT_ENV, "")
-            if DEPLOYMENT_ID.match(tag) and pod.status not in GONE:
+            if DEPLOYMENT_ID.fullmatch(tag) and pod.status not in GONE:
                 tagged.setdefault(tag, []).append(pod)
             elif pod.status not in GONE:
                 untagged.append(pod)
@@ -366,8 +367,14 @@ class Reconciler:
         pod = min(pods, key=lambda p: (p.created_at is None, p.created_at))
         running = pod.status in (PodStatus.PROVISIONING, PodStatus.STARTING, PodStatus.RUNNING)
         mounts = pod.mounts
+        # Not a name a live deployment has (the database would refuse it, and the cycle).
+        live_names = set(
+            await session.scalars(
+                select(Deployment.name).where(Deployment.state != DeploymentState.TERMINATED.value)
+            )
+        )
         spec: dict[str, Any] = {
-            "name": pod.name[:40] or dep_id[:8],
+            "name": unique_name(pod.name[:MAX_NAME_CHARS] or dep_id[:8], live_names),
             "gpu": {"id": pod.gpu_type_id or "unknown", "count": pod.gpu.count if pod.gpu else 1},
             "fallback_gpu_ids": [],
             "cloud": pod.cloud.value,

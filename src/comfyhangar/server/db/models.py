@@ -21,6 +21,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -50,10 +51,28 @@ class Base(DeclarativeBase):
     }
 
 
+# A deployment holds its name until it is terminated: the database refuses a second live one.
+LIVE_NAME_WHERE = "state != 'terminated'"
+LIVE_NAME_INDEX = "uq_deployments_live_name"
+
+
 class Deployment(Base):
-    """One ComfyUI deployment as the user asked for it, and where it stands."""
+    """One ComfyUI deployment as the user asked for it, and where it stands.
+
+    Names are unique among deployments that are not terminated (a partial unique index), so
+    concurrent creates with one name make one deployment.
+    """
 
     __tablename__ = "deployments"
+    __table_args__ = (
+        Index(
+            LIVE_NAME_INDEX,
+            "name",
+            unique=True,
+            sqlite_where=text(LIVE_NAME_WHERE),
+            postgresql_where=text(LIVE_NAME_WHERE),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))

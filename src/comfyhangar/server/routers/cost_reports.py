@@ -24,12 +24,12 @@ from comfyhangar.server.services.cost_history import MICRO, Amounts, CostHistory
 
 router = APIRouter(prefix="/costs", tags=["costs"])
 
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]|$)")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ].*)?")  # fullmatch: no trailing newline
 
 
 def _rfc3339(value: object) -> object:
     """Only date-times (or dates) in ISO form: no Unix timestamps, which pydantic would take."""
-    if isinstance(value, str) and not _DATE_TIME.match(value):
+    if isinstance(value, str) and not _DATE_TIME.fullmatch(value):
         raise ValueError("must be an RFC 3339 date-time such as 2026-11-01T00:00:00Z")
     return value
 

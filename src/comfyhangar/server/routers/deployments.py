@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -28,6 +28,7 @@ from comfyhangar.server.schemas.deployments import (
     LogLineView,
     LogTail,
 )
+from comfyhangar.server.schemas.limits import MAX_INT64, LastEventId, ResumeAfter
 from comfyhangar.server.services.pod_spec import comfyui_url
 from comfyhangar.server.views import deployment_detail, deployment_view, render_list
 
@@ -57,7 +58,9 @@ async def list_deployments(
     limit: Annotated[
         int | None, Query(ge=1, le=1000, description="At most this many (default: all)")
     ] = None,
-    offset: Annotated[int, Query(ge=0, description="Skip this many first")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_INT64, description="Skip this many first (0 to 2^63-1)")
+    ] = 0,
 ) -> Response:
     """Every deployment, newest first; `state` filters; `limit` and `offset` page."""
     # Serialised once, here (a returned Response skips FastAPI's own validation and
@@ -154,10 +157,8 @@ async def deployment_logs(
     runtime: RuntimeDep,
     lines: Annotated[int, Query(ge=1, le=2000)] = 200,
     follow: Annotated[bool, Query()] = False,
-    after: Annotated[
-        int | None, Query(ge=0, description="Only lines after this line id (resume)")
-    ] = None,
-    last_event_id: Annotated[str | None, Header()] = None,
+    after: ResumeAfter = None,
+    last_event_id: LastEventId = None,
 ) -> LogTail | EventSourceResponse:
     """The last `lines` lines of the pod log; `follow=1` streams them, then new ones, as SSE.
 
@@ -165,8 +166,8 @@ async def deployment_logs(
     `Last-Event-ID` header its EventSource sends): it gets the lines after that one (the
     first `lines` of them without `follow`), so a reconnect neither repeats nor skips any.
     """
-    if last_event_id is not None and last_event_id.isdigit():
-        after = int(last_event_id)
+    if last_event_id is not None:
+        after = last_event_id
     if after is not None:
         if follow:
             await runtime.deployments.get(deployment_id)  # 404 before the stream starts

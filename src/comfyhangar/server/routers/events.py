@@ -6,10 +6,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from comfyhangar.server.deps import RuntimeDep
+from comfyhangar.server.schemas.limits import LastEventId, ResumeAfter
 from comfyhangar.server.services.event_hub import EventHub, SubscriberTooSlowError
 
 router = APIRouter(tags=["events"])
@@ -19,14 +20,14 @@ KEEPALIVE_S = 15
 @router.get("/events", response_class=EventSourceResponse)
 async def stream_events(
     runtime: RuntimeDep,
-    last_event_id: Annotated[str | None, Header()] = None,
-    after: Annotated[int | None, Query(ge=0, description="Resume after this id")] = None,
+    last_event_id: LastEventId = None,
+    after: ResumeAfter = None,
     deployment_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> EventSourceResponse:
     """Every event after `Last-Event-ID` (or `after`), then live ones. Without either, only new
     events. Each has an `id`; `event` is its type; `data` is JSON. Comments keep the line alive."""
-    if last_event_id is not None and last_event_id.isdigit():
-        start = int(last_event_id)
+    if last_event_id is not None:
+        start = last_event_id
     elif after is not None:
         start = after
     else:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from comfyhangar.server.deps import RuntimeDep
-from comfyhangar.server.schemas.deployments import MAX_DISK_GB, MIN_CONTAINER_DISK_GB
+from comfyhangar.server.schemas.deployments import (
+    MIN_CONTAINER_DISK_GB,
+    DiskGb,
+    PresetId,
+    Token,
+)
 from comfyhangar.server.services.manifests import validate_manifest
 from comfyhangar.server.services.preflight import Disk, Preflight
 
@@ -20,12 +25,12 @@ class PreflightRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    preset: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = None
+    preset: PresetId | None = None
     manifest: dict[str, Any] = Field(default_factory=dict)
-    hf_token: SecretStr | None = Field(default=None, description="Write-only")
-    civitai_token: SecretStr | None = Field(default=None, description="Write-only")
-    container_disk_gb: int | None = Field(default=None, ge=MIN_CONTAINER_DISK_GB, le=MAX_DISK_GB)
-    volume_gb: int | None = Field(default=None, ge=10, le=MAX_DISK_GB)
+    hf_token: Token | None = Field(default=None, description="Write-only")
+    civitai_token: Token | None = Field(default=None, description="Write-only")
+    container_disk_gb: DiskGb | None = Field(default=None, ge=MIN_CONTAINER_DISK_GB)
+    volume_gb: DiskGb | None = Field(default=None, ge=10)
 
 
 class ModelResult(BaseModel):

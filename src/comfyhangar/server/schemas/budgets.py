@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from comfyhangar.server.schemas.patterns import LABEL_REGEX, pattern
+
+BudgetName = Annotated[
+    str,
+    pattern(LABEL_REGEX, "printable characters, no leading or trailing space", max_length=64),
+    Field(examples=["monthly cap"]),
+]
+DeploymentId = Annotated[
+    str,
+    pattern(r"^[0-9a-f]{32}$", "a deployment id: 32 lowercase hex digits"),
+    Field(examples=["6f1c2a9e0b8d4e7fa3c5d1b2e4f60718"]),
+]
 Period = Literal["daily", "monthly"]
 OnExceed = Literal["warn", "stop", "terminate"]
 
@@ -21,12 +33,12 @@ def _thresholds(value: list[float]) -> list[float]:
 class BudgetCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=64)
-    deployment_id: str | None = Field(
-        default=None, max_length=32, description="Omit for a budget over every deployment"
+    name: BudgetName
+    deployment_id: DeploymentId | None = Field(
+        default=None, description="Omit for a budget over every deployment"
     )
     period: Period = "monthly"
-    limit_usd: Decimal = Field(gt=0, le=1_000_000)
+    limit_usd: Decimal = Field(gt=0, le=1_000_000, examples=["50.00"])
     warn_at: list[float] = Field(default_factory=lambda: [0.5, 0.8, 0.9], max_length=10)
     on_exceed: OnExceed = Field(
         default="stop", description="What the cap does: only warn, stop, or terminate the pods"
@@ -41,7 +53,7 @@ class BudgetCreate(BaseModel):
 class BudgetUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=64)
+    name: BudgetName | None = None
     limit_usd: Decimal | None = Field(default=None, gt=0, le=1_000_000)
     warn_at: list[float] | None = Field(default=None, max_length=10)
     on_exceed: OnExceed | None = None

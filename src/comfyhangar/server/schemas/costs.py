@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from comfyhangar.server.schemas.deployments import MAX_DISK_GB, CostProjections, GpuRequest
+from comfyhangar.server.schemas.deployments import CostProjections, DiskGb, GpuRequest
 
 
 class EstimateRequest(BaseModel):
@@ -15,9 +15,9 @@ class EstimateRequest(BaseModel):
 
     gpu: GpuRequest
     cloud: Literal["SECURE", "COMMUNITY"] = "SECURE"
-    container_disk_gb: int = Field(default=50, ge=1, le=MAX_DISK_GB)
-    volume_gb: int = Field(default=0, ge=0, le=MAX_DISK_GB)
-    network_volume_gb: int = Field(default=0, ge=0, le=MAX_DISK_GB)
+    container_disk_gb: DiskGb = Field(default=50, ge=1)
+    volume_gb: DiskGb = Field(default=0, ge=0)
+    network_volume_gb: DiskGb = Field(default=0, ge=0)
     hours: Decimal = Field(default=Decimal(1), gt=0, le=24 * 366)
 
     @model_validator(mode="after")

@@ -14,25 +14,29 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
 from comfyhangar.core.lifecycle import DeploymentState, Desired
-from comfyhangar.server.schemas.patterns import pattern
+from comfyhangar.server.schemas.env_names import env_name_refusal
+from comfyhangar.server.schemas.patterns import LABEL_REGEX, pattern
 
 DEFAULT_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404"
 MIN_CONTAINER_DISK_GB = 20
 MAX_DISK_GB = 4096
+MAX_GPU_COUNT = 16
 DEFAULT_VOLUME_GB = 100
-RESERVED_ENV_PREFIXES = ("HANGAR_", "RUNPOD_")
-# Tokens the server sets for the agent: set them with `hf_token` / `civitai_token` instead.
-RESERVED_ENV_NAMES = ("HF_TOKEN", "CIVITAI_TOKEN", "HUGGING_FACE_HUB_TOKEN")
-TOKEN_CHARS = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
+MAX_ENV_VARS = 64
+MAX_ENV_VALUE_CHARS = 32_768
+TOKEN_REGEX = r"^[A-Za-z0-9._~+/=-]{1,512}$"  # noqa: S105 - a pattern, not a token
+TOKEN_CHARS = re.compile(TOKEN_REGEX)
 SECRET_FIELDS = frozenset({"hf_token", "civitai_token"})
 
 Name = Annotated[
@@ -41,23 +45,45 @@ Name = Annotated[
         r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
         "use 1 to 40 letters, digits, '.', '_' or '-', starting with a letter or digit",
     ),
-    Field(description="1-40 characters: letters, digits, '.', '_', '-'; starts alphanumeric"),
+    Field(
+        description="1-40 characters: letters, digits, '.', '_', '-'; starts alphanumeric",
+        examples=["flux-dev"],
+    ),
 ]
 GpuTypeId = Annotated[
     str,
-    pattern(r"^[^\x00-\x1f]+$", "control characters are not allowed", min_length=1, max_length=128),
+    pattern(LABEL_REGEX, "printable characters, no leading or trailing space", max_length=128),
+    Field(examples=["NVIDIA GeForce RTX 4090"]),
 ]
 DataCenterId = Annotated[
-    str, pattern(r"^[A-Z]{2,3}-[A-Z]{2}-\d{1,2}$", "a RunPod data center id such as EU-RO-1")
+    str,
+    pattern(r"^[A-Z]{2,3}-[A-Z]{2}-\d{1,2}$", "a RunPod data center id such as EU-RO-1"),
+    Field(examples=["EU-RO-1"]),
 ]
+PresetId = Annotated[
+    str,
+    pattern(r"^[a-z0-9][a-z0-9-]{0,63}$", "a preset id from GET /api/v1/presets"),
+    Field(examples=["flux-schnell"]),
+]
+
+
+def _allowed_env_name(name: str) -> str:
+    refusal = env_name_refusal(name)
+    if refusal is not None:
+        raise ValueError(refusal)
+    return name
+
+
 EnvName = Annotated[
     str,
     pattern(
         r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
         "a variable name: letters, digits and '_', not starting with a digit",
     ),
+    AfterValidator(_allowed_env_name),
+    Field(examples=["COMFYUI_ARGS"]),
 ]
-EnvValue = Annotated[str, StringConstraints(max_length=32_768)]
+EnvValue = Annotated[str, StringConstraints(max_length=MAX_ENV_VALUE_CHARS)]
 Image = Annotated[
     str,
     pattern(
@@ -66,7 +92,33 @@ Image = Annotated[
         "or @sha256 digest)",
         max_length=255,
     ),
+    Field(examples=[DEFAULT_IMAGE]),
 ]
+
+
+def _token_chars(token: SecretStr) -> SecretStr:
+    # `fullmatch`: a `$` in Python's re also matches before a final newline.
+    if not TOKEN_CHARS.fullmatch(token.get_secret_value()):
+        raise ValueError("not a valid token: 1-512 letters, digits and . _ ~ + / = -")
+    return token
+
+
+# Write-only: kept server-side, never shown again. The schema states the characters allowed.
+Token = Annotated[
+    SecretStr,
+    AfterValidator(_token_chars),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "password",
+            "writeOnly": True,
+            "pattern": TOKEN_REGEX,
+            "examples": ["hf_0123456789abcdefghijklmnopqrstuv"],
+        }
+    ),
+]
+# Integers are strict: a boolean is not a count (`true` is not 1), nor is `1.0` or "1".
+DiskGb = Annotated[int, Field(strict=True, le=MAX_DISK_GB)]
 
 
 class _Strict(BaseModel):
@@ -75,7 +127,7 @@ class _Strict(BaseModel):
 
 class GpuRequest(_Strict):
     id: GpuTypeId = Field(description="RunPod GPU type id, e.g. 'NVIDIA GeForce RTX 4090'")
-    count: int = Field(default=1, ge=1, le=16)
+    count: int = Field(default=1, ge=1, le=MAX_GPU_COUNT, strict=True)
 
 
 class DeploymentCreate(_Strict):
@@ -86,33 +138,36 @@ class DeploymentCreate(_Strict):
     fallback_gpu_ids: list[GpuTypeId] = Field(default_factory=list, max_length=8)
     cloud: Literal["SECURE", "COMMUNITY"] = "SECURE"
     data_center_ids: list[DataCenterId] = Field(default_factory=list, max_length=32)
-    container_disk_gb: int = Field(default=50, ge=MIN_CONTAINER_DISK_GB, le=MAX_DISK_GB)
-    volume_gb: int | None = Field(default=None, ge=10, le=MAX_DISK_GB)
+    container_disk_gb: DiskGb = Field(default=50, ge=MIN_CONTAINER_DISK_GB)
+    volume_gb: DiskGb | None = Field(default=None, ge=10)
     network_volume_id: (
         Annotated[
             str,
             pattern(r"^[a-z0-9]{6,32}$", "a network volume id: 6-32 lowercase letters and digits"),
+            Field(examples=["agv6w2qcg7"]),
         ]
         | None
     ) = None
     image: Image = DEFAULT_IMAGE
-    preset: (
-        Annotated[
-            str, pattern(r"^[a-z0-9][a-z0-9-]{0,63}$", "a preset id from GET /api/v1/presets")
-        ]
-        | None
-    ) = Field(default=None, description="Start from this preset (GET /api/v1/presets)")
+    preset: PresetId | None = Field(
+        default=None, description="Start from this preset (GET /api/v1/presets)"
+    )
     manifest: dict[str, Any] = Field(
         default_factory=dict,
         description="What to install (schema: the pod agent's manifest); with a preset, "
         "what to add to it",
     )
-    env: dict[EnvName, EnvValue] = Field(default_factory=dict, max_length=64)
-    hf_token: SecretStr | None = Field(
+    env: dict[EnvName, EnvValue] = Field(
+        default_factory=dict,
+        max_length=MAX_ENV_VARS,
+        description="Environment variables for the pod; names that steer git, pip, Python, "
+        "the loader or downloads are refused (docs/api.md)",
+    )
+    hf_token: Token | None = Field(
         default=None,
         description="Write-only: Hugging Face token for gated models (never shown again)",
     )
-    civitai_token: SecretStr | None = Field(
+    civitai_token: Token | None = Field(
         default=None, description="Write-only: Civitai API token (never shown again)"
     )
 
@@ -122,17 +177,6 @@ class DeploymentCreate(_Strict):
             raise ValueError("give volume_gb or network_volume_id, not both")
         if self.network_volume_id is None and self.volume_gb is None:
             self.volume_gb = DEFAULT_VOLUME_GB
-        for name in self.env:
-            if name.upper() in RESERVED_ENV_NAMES:
-                raise ValueError(f"env: {name} is reserved (give hf_token or civitai_token)")
-            if name.upper().startswith(RESERVED_ENV_PREFIXES):
-                raise ValueError(f"env: {name} is reserved (HANGAR_* and RUNPOD_* are set for you)")
-        for token_field in ("hf_token", "civitai_token"):
-            token: SecretStr | None = getattr(self, token_field)
-            if token is not None:
-                value = token.get_secret_value()
-                if not value or len(value) > 512 or not TOKEN_CHARS.match(value):
-                    raise ValueError(f"{token_field}: not a valid token")
         if self.gpu.id in self.fallback_gpu_ids:
             raise ValueError("fallback_gpu_ids must not repeat gpu.id")
         if self.network_volume_id is not None and self.cloud != "SECURE":

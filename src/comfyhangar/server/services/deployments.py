@@ -4,6 +4,10 @@ The service never calls RunPod to change anything: it records what the user want
 event that says so) in one transaction, then wakes the reconciler, which acts under a lease.
 It reads RunPod only to validate a new deployment against the live catalog, so a bad GPU or an
 impossible count is refused before anything is stored.
+
+Names are unique among deployments that are not terminated: a create whose name is taken is a
+409 `name_taken` naming the deployment that has it, checked first (before the catalog and
+preflight) and enforced by the database's partial unique index when creates race.
 """
 
 from __future__ import annotations
@@ -16,11 +20,18 @@ from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import event, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, defer
 
 from comfyhangar.agent.manifest import MANIFEST_VERSION, Policy
-from comfyhangar.core.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
+from comfyhangar.core.errors import (
+    Conflict,
+    InvalidInput,
+    NameTaken,
+    NotFound,
+    UpstreamUnavailable,
+)
 from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.runpod import NotFoundError, RunPodClient, RunPodError
 from comfyhangar.runpod.models import Cloud
@@ -79,6 +90,7 @@ class DeploymentService:
     async def create(self, body: DeploymentCreate) -> Deployment:
         """Validate the manifest and against the catalog, store the deployment and its event."""
         manifest = self.resolve_manifest(body.preset, body.manifest)
+        await self._check_name_free(body.name)
         await self._validate(body)
         if self.preflight is not None and manifest:
             # A network volume may already hold the models (the agent skips complete files):
@@ -107,21 +119,39 @@ class DeploymentService:
             desired_state=Desired.RUNNING.value,
             state=DeploymentState.PENDING.value,
         )
-        async with self._sessions() as session, session.begin():
-            session.add(deployment)
-            await session.flush()
-            session.add_all(
-                DeploymentSecret(deployment_id=deployment.id, name=name, value=value)
-                for name, value in secret_values.items()
-            )
-            await append_event(
-                session,
-                "deployment_created",
-                deployment_id=deployment.id,
-                data={"name": body.name, "gpu": body.gpu.id, "gpu_count": body.gpu.count},
-            )
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(deployment)
+                await session.flush()  # the live-name index refuses a taken name here
+                session.add_all(
+                    DeploymentSecret(deployment_id=deployment.id, name=name, value=value)
+                    for name, value in secret_values.items()
+                )
+                await append_event(
+                    session,
+                    "deployment_created",
+                    deployment_id=deployment.id,
+                    data={"name": body.name, "gpu": body.gpu.id, "gpu_count": body.gpu.count},
+                )
+        except IntegrityError:
+            await self._check_name_free(body.name)  # another create took it meanwhile: 409
+            raise
         self._wake()
         return deployment
+
+    async def _check_name_free(self, name: str) -> None:
+        """NameTaken (409) when a deployment that is not terminated has `name`."""
+        async with self._sessions() as session:
+            holder = (
+                await session.execute(
+                    select(Deployment.id, Deployment.state).where(
+                        Deployment.name == name,
+                        Deployment.state != DeploymentState.TERMINATED.value,
+                    )
+                )
+            ).first()
+        if holder is not None:
+            raise NameTaken.by(name, holder.id, holder.state)
 
     def resolve_manifest(self, preset_id: str | None, manifest: dict[str, Any]) -> dict[str, Any]:
         """The deployment's own manifest checked, then merged into its preset; 422 if bad."""

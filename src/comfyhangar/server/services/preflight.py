@@ -11,6 +11,9 @@ against the disk the models go to. Tokens are sent only to their own service (ht
 
 In the simulated cloud (`simulated=True`: the endpoints are the built-in stand-ins) a plain URL
 source is refused: nothing simulates its host, and a simulated pod could not fetch it.
+
+The whole check has a deadline (`DEADLINE_S`): a deploy never waits on slow hosts longer than
+that, and a manifest holds at most `MAX_MODELS` models (the parser refuses more).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ GB = 1_000_000_000
 COMFYUI_HEADROOM_BYTES = 10 * GB
 TIMEOUT_S = 15.0
 PARALLEL = 8
+# The most one preflight may take, all models together; then it answers 503 saying so.
+DEADLINE_S = 60.0
 
 
 class PreflightFailed(HangarError):
@@ -45,6 +50,7 @@ class PreflightUnavailable(HangarError):
 
     code = "preflight_unavailable"
     http_status = 503
+    retry_after_s = 10
 
 
 @dataclass
@@ -149,12 +155,14 @@ class Preflight:
         simulated: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout_s: float = TIMEOUT_S,
+        deadline_s: float = DEADLINE_S,
     ) -> None:
         self.hf_endpoint = hf_endpoint.rstrip("/")
         self.civitai_endpoint = civitai_endpoint.rstrip("/")
         self.simulated = simulated
         self._transport = transport
         self._timeout = timeout_s
+        self.deadline_s = deadline_s
 
     @classmethod
     def for_hosts(cls, hosts: ModelHosts) -> Preflight:
@@ -169,7 +177,10 @@ class Preflight:
         civitai_token: str | None = None,
         disk: Disk | None = None,
     ) -> PreflightResult:
-        """Check every model and the disk; the result lists every problem found."""
+        """Check every model and the disk; the result lists every problem found.
+
+        Raises `PreflightUnavailable` (503) when the checks take longer than the deadline.
+        """
         checks = [
             ModelCheck(i, m.name, m.folder, _describe(m)) for i, m in enumerate(manifest.models)
         ]
@@ -181,14 +192,25 @@ class Preflight:
                 follow_redirects=True,
                 headers={"User-Agent": "comfyhangar-preflight"},
             ) as http:
+                done: list[ModelCheck] = []
 
                 async def one(spec: ModelSpec, check: ModelCheck) -> None:
                     async with gate:
                         await self._check(http, spec, check, hf_token, civitai_token)
+                    done.append(check)
 
-                await asyncio.gather(
-                    *(one(s, c) for s, c in zip(manifest.models, checks, strict=True))
-                )
+                try:
+                    async with asyncio.timeout(self.deadline_s):
+                        await asyncio.gather(
+                            *(one(s, c) for s, c in zip(manifest.models, checks, strict=True))
+                        )
+                except TimeoutError:
+                    raise PreflightUnavailable(
+                        f"preflight time limit: checking the models took more than "
+                        f"{self.deadline_s:g} s ({len(done)} of {len(checks)} checked), so "
+                        "nothing was created; try again, or deploy with fewer models",
+                        details={"limit": "preflight_deadline_s", "limit_value": self.deadline_s},
+                    ) from None
         errors = [c.error_entry() for c in checks if c.error]
         total = sum(c.size or 0 for c in checks)
         required = total + COMFYUI_HEADROOM_BYTES
