@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from comfyhangar.emulators.runpod.agent_runs import AgentSandbox
@@ -33,6 +34,9 @@ class EmulatorConfig:
       (see `SetupMode`); `simulated_setup_s`: simulated seconds its simulated agent run takes
       from RUNNING to `ready`.
     - `agent_sandbox`: where and how `setup="agent"` runs the agent (required by that mode).
+    - `state_path`: a SQLite file that keeps the account (pods, logs, volumes, templates,
+      money, stock, clock) across restarts (`store.py`); None (the default) keeps it in memory.
+      When the file holds an account, it wins over `balance` and `seed`.
     """
 
     api_key: str | None = None
@@ -51,6 +55,7 @@ class EmulatorConfig:
     setup: SetupMode = "simulated"
     simulated_setup_s: float = 15.0
     agent_sandbox: AgentSandbox | None = None
+    state_path: Path | None = None
 
     def __post_init__(self) -> None:
         if self.setup not in SETUP_MODES:
