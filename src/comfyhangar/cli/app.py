@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -42,6 +43,14 @@ def serve(
             "[yellow]Simulated cloud: no HANGAR_RUNPOD_API_KEY is set, so the built-in RunPod "
             "emulator plays the cloud and nothing is billed.[/]"
         )
+        from comfyhangar.emulators.runpod import StateFileError
+        from comfyhangar.server.cloud import check_simulated_cloud
+
+        try:
+            check_simulated_cloud(settings)
+        except StateFileError as exc:
+            typer.echo(f"comfyhangar: {exc}", err=True)
+            raise typer.Exit(2) from None
 
     import uvicorn
 
@@ -64,15 +73,33 @@ def emulator(
         typer.Option(help="Accept only this bearer key [default: accept any non-empty key]"),
     ] = None,
     speed: Annotated[float, typer.Option(help="Simulated seconds per real second")] = 1.0,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the account in this file and continue from it on the next start "
+            "[default: in memory]",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the RunPod REST v2 emulator under /v2, for any RunPod client to talk to."""
     import uvicorn
 
-    from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
+    from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator, StateFileError
 
-    emu = RunPodEmulator(EmulatorConfig(api_key=api_key, speed=speed))
-    typer.echo(f"RunPod v2 emulator on http://{host}:{port}/v2 (simulated: nothing is billed)")
-    uvicorn.run(emu.app, host=host, port=port, log_level="warning")
+    try:
+        emu = RunPodEmulator(EmulatorConfig(api_key=api_key, speed=speed, state_path=state))
+    except StateFileError as exc:
+        typer.echo(f"comfyhangar: {exc}", err=True)
+        raise typer.Exit(2) from None
+    kept = f"; account kept in {state}" if state is not None else ""
+    typer.echo(
+        f"RunPod v2 emulator on http://{host}:{port}/v2 (simulated: nothing is billed{kept})"
+    )
+    try:
+        uvicorn.run(emu.app, host=host, port=port, log_level="warning")
+    finally:
+        emu.close()
 
 
 app.command()(commands.gpus)
