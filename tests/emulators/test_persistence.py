@@ -57,6 +57,16 @@ def down_for(monkeypatch: pytest.MonkeyPatch, seconds: float) -> Iterator[None]:
         yield
 
 
+async def our_pod(client: httpx.AsyncClient) -> str:
+    """A pod carrying ComfyHangar's marker: the emulator prints a simulated setup once it runs."""
+    pod_id: str = (await client.post("/pods", json=pod_body(env=OURS))).json()["id"]
+    return pod_id
+
+
+def says_ready(event: Event) -> bool:
+    return '"step":"ready"' in (event.data or {}).get("line", "")
+
+
 async def due_lines(emu: RunPodEmulator, client: httpx.AsyncClient, pod_id: str) -> list[Event]:
     """Every line the pod's log stream has now, as a client reads it from the start."""
     emu.materialize_logs(emu.pod_record(pod_id))
@@ -159,7 +169,7 @@ async def test_time_ran_on_while_down_and_due_lines_arrive_once(
     path = tmp_path / "cloud.sqlite3"
     async with served(path, speed=2.0) as (handle, client):
         emu = handle.emu
-        pod_id = (await client.post("/pods", json=pod_body(env=OURS))).json()["id"]
+        pod_id = await our_pod(client)
         emu.clock.advance(12)  # RUNNING at 8 s; 4 s into a 15 s simulated setup
         first = await due_lines(emu, client, pod_id)
         pod = (await client.get(f"/pods/{pod_id}")).json()
@@ -190,7 +200,7 @@ async def test_time_ran_on_while_down_and_due_lines_arrive_once(
     assert [int((e.id or "").rsplit("/", 1)[1]) for e in first + rest] == list(
         range(1, len(lines) + 1)
     )
-    assert '"step":"ready"' in (rest[-1].data or {})["line"]
+    assert says_ready(rest[-1])
     # Lines that fell due while the emulator was down carry the time they were printed.
     times = [parse_rfc3339((e.data or {})["ts"]) for e in first + rest]
     assert all(t is not None and t < stopped_at + timedelta(seconds=20) for t in times)
@@ -203,13 +213,13 @@ async def test_a_wall_clock_set_back_takes_neither_pods_nor_sent_lines_back(
     path = tmp_path / "cloud.sqlite3"
     async with served(path, speed=100.0) as (handle, client):
         emu = handle.emu
-        pod_id = (await client.post("/pods", json=pod_body(env=OURS))).json()["id"]
+        pod_id = await our_pod(client)
         done = emu.now() + timedelta(seconds=25)  # RUNNING at 8 s, set up 15 s later
         async with asyncio.timeout(10):
             while emu.now() < done:  # real time runs the pod, with no request to record it
                 await asyncio.sleep(0.01)
         sent = await due_lines(emu, client, pod_id)
-        assert '"step":"ready"' in (sent[-1].data or {})["line"]
+        assert says_ready(sent[-1])
 
     with down_for(monkeypatch, -3600):  # the wall clock went back an hour while down
         async with served(path, speed=100.0) as (handle, client):
@@ -348,6 +358,17 @@ def test_a_file_killed_before_its_first_account_is_a_new_account(tmp_path: Path)
     emu = RunPodEmulator(config(path, balance=42.0))
     try:
         assert emu.balance == 42.0
+    finally:
+        emu.close()
+
+
+def test_the_state_file_is_for_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "cloud" / "cloud.sqlite3"
+    emu = RunPodEmulator(config(path))
+    emu.create_pod(pod_body(env={"HF_TOKEN": "hf_secret"}))  # pods' env can hold tokens
+    try:
+        assert path.stat().st_mode & 0o077 == 0
+        assert (tmp_path / "cloud").stat().st_mode & 0o077 == 0
     finally:
         emu.close()
 

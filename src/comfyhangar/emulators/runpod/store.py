@@ -30,6 +30,7 @@ of another format, of an unknown (newer) version, or damaged stops the start wit
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -176,7 +177,10 @@ class SqliteStore(Store):
                 self.path, f"{wal} is left from a deleted state file", "delete it too"
             )
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self.path.exists():
+                # Pods' env can hold tokens: owner only (SQLite gives the -wal the same mode).
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             db = sqlite3.connect(self.path, timeout=LOCK_WAIT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StateFileError(self.path, f"cannot be opened ({exc})", "check the path") from None
