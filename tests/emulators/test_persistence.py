@@ -114,6 +114,9 @@ async def test_every_kind_of_state_survives_a_restart(tmp_path: Path) -> None:
         ).json()["id"]
         failing = (await client.post("/pods", json=pod_body(name="failing"))).json()["id"]
         gone = (await client.post("/pods", json=pod_body(name="gone"))).json()["id"]
+        early = (await client.post("/pods", json=pod_body(name="early"))).json()["id"]
+        # Stopped while PROVISIONING: its STARTING and RUNNING, already stored, are dropped.
+        assert (await client.post(f"/pods/{early}/action", json={"action": "stop"})).is_success
         emu.clock.advance(10)  # RUNNING since 8 s; the simulated setup of `ours` is under way
         streamed = await due_lines(emu, client, ours)
         assert emu.pod_record(ours).logs.pending, "some setup lines are still to come"
@@ -152,6 +155,7 @@ async def test_every_kind_of_state_survives_a_restart(tmp_path: Path) -> None:
         assert record.name == "renamed"
         assert record.global_networking_next is True, "a PATCH waiting for the next start"
         assert [p.status for p in again.pod_record(network).phases][-1] == "EXITED"
+        assert [p.status for p in again.pod_record(early).phases] == ["PROVISIONING", "EXITED"]
         assert again.free_gpus(RTX_4090, "US-KS-2") == 3
         assert [e.id for e in streamed] == [
             ln.event_id for ln in record.logs.lines[: len(streamed)]

@@ -126,8 +126,8 @@ class RunPodEmulator:
         self._credit = account.credit
         self._stock_set = dict(account.stock)
         self._capacity.update(self._stock_set)
-        self._held = dict(account.held)
         self._pods = {pod.id: pod for pod in state.pods}
+        self._held = {pod.id: self._holding(pod) for pod in state.pods if pod.holds_gpus}
         self._volumes = {volume.id: volume for volume in state.volumes}
         for template in state.templates:
             self._templates[template["id"]] = template
@@ -138,7 +138,6 @@ class RunPodEmulator:
             credit=self._credit,
             seed_text=self.seed_text,
             rng_state=cast(RngState, self.rng.getstate()),
-            held=dict(self._held),
             stock=list(self._stock_set.items()),
         )
 
@@ -549,12 +548,18 @@ class RunPodEmulator:
         return max(p.at for p in pod.phases if p.at <= self.clock.now())
 
     def _hold(self, pod: Pod) -> None:
-        self._held[pod.id] = ((pod.gpu_id, pod.data_center_id, pod.cloud), pod.gpu_count)
-        self._store.stage_account()
+        pod.holds_gpus = True
+        self._held[pod.id] = self._holding(pod)
+        self._store.stage_pod(pod)
 
     def _release(self, pod: Pod) -> None:
-        if self._held.pop(pod.id, None) is not None:
-            self._store.stage_account()
+        pod.holds_gpus = False
+        self._held.pop(pod.id, None)
+        self._store.stage_pod(pod)
+
+    @staticmethod
+    def _holding(pod: Pod) -> tuple[StockKey, int]:
+        return (pod.gpu_id, pod.data_center_id, pod.cloud), pod.gpu_count
 
     # ---- network volumes ------------------------------------------------------------------
 

@@ -68,8 +68,10 @@ class Pod:
     ssh_token: str
     locked: bool = False
     global_networking_next: bool | None = None  # a PATCH waiting for the next (re)start
-    phases: list[Phase] = field(default_factory=list)
-    logs: LogBook = field(default_factory=LogBook, metadata=STORED_APART)  # its own table
+    holds_gpus: bool = False  # its GPUs are taken from the stock (from create or start on)
+    # Stored as rows of their own (append-mostly), so a commit does not rewrite the history.
+    phases: list[Phase] = field(default_factory=list, metadata=STORED_APART)
+    logs: LogBook = field(default_factory=LogBook, metadata=STORED_APART)
 
     @property
     def volume_gb(self) -> int:

@@ -3,8 +3,8 @@
 The emulator stages what an operation changed (`stage_pod`, `stage_logs`, `stage_volume`,
 `stage_template`, `stage_account`) and calls `commit()` once, before it answers the request.
 `SqliteStore` writes the staged changes in one transaction: a pod's record only when the pod
-changed, its new log lines (append-only, never the old ones again), its scheduled lines when
-they changed, and the clock anchor on every commit. So the cost of a commit follows what changed,
+changed, its phases from the first changed one on, its new log lines (append-only, never the
+old ones again), its scheduled lines when they changed, and the clock anchor on every commit. So the cost of a commit follows what changed,
 not what the account holds.
 
 The file (`STATE_VERSION` 1):
@@ -12,7 +12,8 @@ The file (`STATE_VERSION` 1):
 | table | rows |
 | --- | --- |
 | `meta(key, value)` | `format`, `version`, `account` (JSON), `clock` (JSON) |
-| `pods(id, seq, record)` | one pod each: its record (`codec.py`) without its log |
+| `pods(id, seq, record)` | one pod each: its record (`codec.py`) without phases and log |
+| `phases(pod_id, position, record)` | each pod's status timeline, rewritten from the first change |
 | `log_lines(pod_id, seq, ts, source, line)` | numbered lines, as the log stream sent them |
 | `pending_lines(pod_id, position, ts, source, line)` | lines scheduled for later |
 | `volumes(id, record)`, `templates(id, record)` | network volumes; the account's own templates |
@@ -42,7 +43,7 @@ from typing import Any, Final
 from comfyhangar.emulators.runpod.clock import ClockAnchor
 from comfyhangar.emulators.runpod.codec import PlainError, from_plain, to_plain
 from comfyhangar.emulators.runpod.logs import LogLine
-from comfyhangar.emulators.runpod.model import NetworkVolume, Pod
+from comfyhangar.emulators.runpod.model import NetworkVolume, Phase, Pod
 
 STATE_FORMAT: Final = "comfyhangar-runpod-emulator"
 STATE_VERSION: Final = 1
@@ -54,6 +55,10 @@ Pending = tuple[datetime, str, str]
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE pods (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, record TEXT NOT NULL);
+CREATE TABLE phases (
+    pod_id TEXT NOT NULL, position INTEGER NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (pod_id, position)
+) WITHOUT ROWID;
 CREATE TABLE log_lines (
     pod_id TEXT NOT NULL, seq INTEGER NOT NULL, ts TEXT NOT NULL,
     source TEXT NOT NULL, line TEXT NOT NULL, PRIMARY KEY (pod_id, seq)
@@ -65,7 +70,9 @@ CREATE TABLE pending_lines (
 CREATE TABLE volumes (id TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE templates (id TEXT PRIMARY KEY, record TEXT NOT NULL);
 """
-_TABLES = frozenset({"meta", "pods", "log_lines", "pending_lines", "volumes", "templates"})
+_TABLES = frozenset(
+    {"meta", "pods", "phases", "log_lines", "pending_lines", "volumes", "templates"}
+)
 _FRESH_START = "move the file away to start a fresh simulated cloud (its pods are then lost)"
 
 
@@ -82,14 +89,14 @@ class AccountRecord:
     """The account apart from its pods, volumes and templates.
 
     `stock` lists the GPU capacities set away from `locations.default_stock()` (by `set_stock`
-    and `clear_stock`; the others follow the code's default); `held` is what each pod holds of them; `rng_state` is the
-    id generator's (`random.Random.getstate()`), so ids and secrets never repeat.
+    and `clear_stock`; the others follow the code's default; what pods hold of them is in the
+    pods, `Pod.holds_gpus`); `rng_state` is the id generator's (`random.Random.getstate()`), so
+    ids and secrets never repeat.
     """
 
     credit: Decimal
     seed_text: str
     rng_state: tuple[int, tuple[int, ...], float | None]
-    held: dict[str, tuple[StockKey, int]] = field(default_factory=dict)
     stock: list[tuple[StockKey, int]] = field(default_factory=list)
 
 
@@ -120,7 +127,7 @@ class Store:
         """An account template was saved, or deleted (`None`)."""
 
     def stage_account(self) -> None:
-        """Credit, stock, held GPUs or the id generator changed."""
+        """Credit, stock or the id generator changed."""
 
     def stage_clock(self) -> None:
         """The simulated clock jumped (`SimClock.advance`)."""
@@ -163,6 +170,7 @@ class SqliteStore(Store):
         self._account = False
         self._clock = False
         self._saved_lines: dict[str, int] = {}
+        self._saved_phases: dict[str, list[Phase]] = {}
         self._saved_pending: dict[str, list[Pending]] = {}
         self._fresh = False
         self._db = self._open()
@@ -265,6 +273,7 @@ class SqliteStore(Store):
             raise self._damaged(exc) from None
         for pod in state.pods:
             self._saved_lines[pod.id] = len(pod.logs.lines)
+            self._saved_phases[pod.id] = list(pod.phases)
             self._saved_pending[pod.id] = list(pod.logs.pending)
         return state
 
@@ -276,6 +285,16 @@ class SqliteStore(Store):
             for pod_id, record in db.execute("SELECT id, record FROM pods ORDER BY seq")
         ]
         by_id = {pod.id: pod for pod in pods}
+        for pod_id, position, record in db.execute(
+            "SELECT pod_id, position, record FROM phases ORDER BY pod_id, position"
+        ):
+            phases = by_id[pod_id].phases
+            where = f"pod {pod_id} phase {position}"
+            if position != len(phases):
+                raise PlainError(where, f"phase {len(phases)} is missing")
+            phases.append(from_plain(Phase, json.loads(record), where))
+        if not all(pod.phases for pod in pods):
+            raise PlainError("pods", "a pod has no status timeline")
         lines: list[LogLine] = []
         current = None
         for pod_id, seq, ts, source, line in db.execute(
@@ -336,6 +355,7 @@ class SqliteStore(Store):
         db = self._db
         saved_lines: dict[str, int] = {}
         saved_pending: dict[str, list[Pending]] = {}
+        saved_phases: dict[str, list[Phase]] = {}
         db.execute("BEGIN IMMEDIATE")
         try:
             for pod in self._pods.values():
@@ -344,6 +364,7 @@ class SqliteStore(Store):
                     "ON CONFLICT(id) DO UPDATE SET record = excluded.record",
                     (pod.id, pod.seq, _json(pod)),
                 )
+                saved_phases[pod.id] = self._write_phases(pod)
             for pod in self._logs.values():
                 lines = pod.logs.lines
                 db.executemany(
@@ -379,12 +400,30 @@ class SqliteStore(Store):
                 db.execute("ROLLBACK")
             raise
         self._saved_lines.update(saved_lines)
+        self._saved_phases.update(saved_phases)
         self._saved_pending.update(saved_pending)
         self._pods.clear()
         self._logs.clear()
         self._volumes.clear()
         self._templates.clear()
         self._account = self._clock = False
+
+    def _write_phases(self, pod: Pod) -> list[Phase]:
+        """Rewrite the pod's timeline from its first changed phase on (usually the last few)."""
+        saved, phases = self._saved_phases.get(pod.id, []), pod.phases
+        keep = next(
+            (i for i, (old, new) in enumerate(zip(saved, phases, strict=False)) if old != new),
+            min(len(saved), len(phases)),
+        )
+        if keep < len(saved):
+            self._db.execute(
+                "DELETE FROM phases WHERE pod_id = ? AND position >= ?", (pod.id, keep)
+            )
+        self._db.executemany(
+            "INSERT INTO phases(pod_id, position, record) VALUES (?, ?, ?)",
+            [(pod.id, i, _json(phases[i])) for i in range(keep, len(phases))],
+        )
+        return list(phases)
 
     def close(self) -> None:
         self._db.close()
