@@ -1,8 +1,9 @@
 """Hatch build hook: builds the dashboard in web/ into the package.
 
-A no-op while web/package.json does not exist (the dashboard arrives in a later issue),
-or when HANGAR_SKIP_WEB_BUILD is set (the escape hatch when a front-end error would
-otherwise block every `uv run`).
+A no-op while web/package.json does not exist. With HANGAR_SKIP_WEB_BUILD set, npm is not
+run (the escape hatch when a front-end error would otherwise block every `uv run`, and how the
+container image installs a dashboard its Node stage already built); a build already in place is
+still shipped.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ class WebBuildHook(BuildHookInterface):  # type: ignore[type-arg]
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         web = Path(self.root) / "web"
-        if os.environ.get("HANGAR_SKIP_WEB_BUILD") or not (web / "package.json").exists():
+        if os.environ.get("HANGAR_SKIP_WEB_BUILD"):
+            if (Path(self.root) / WEB_OUTPUT / "index.html").is_file():
+                build_data["artifacts"].append(WEB_OUTPUT + "/")
+            return
+        if not (web / "package.json").exists():
             return
         npm = shutil.which("npm")
         if npm is None:

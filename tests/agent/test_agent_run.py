@@ -15,6 +15,7 @@ import pytest
 
 from comfyhangar.agent.protocol import parse_progress_line
 from comfyhangar.agent.service import _alive
+from comfyhangar.core.setup_progress import fold_progress
 from tests.agent.conftest import (
     POD_TOKEN,
     Repos,
@@ -59,6 +60,20 @@ def _progress(out: str) -> list[dict[str, Any]]:
 
 def _status(lines: list[dict[str, Any]], step: str, item: str | None = None) -> list[str]:
     return [p["status"] for p in lines if p["step"] == step and p.get("item") == item]
+
+
+def _assert_one_forward_run_each(*runs: list[dict[str, Any]]) -> None:
+    """Each run of the agent carries one run id of its own and moves every step forward only
+    (the server, folding the lines, refuses none of them)."""
+    ids = [{p["run"] for p in lines} for lines in runs]
+    assert all(len(i) == 1 for i in ids), ids
+    assert len(set().union(*ids)) == len(runs)
+    setup = None
+    for lines in runs:
+        fold = fold_progress(setup, lines)
+        assert fold.accepted == lines
+        assert fold.new_run is (setup is not None)
+        setup = fold.setup
 
 
 def _assert_no_secrets(out: str, hub: FakeHub) -> None:
@@ -137,6 +152,7 @@ class TestAgentRun:
         rest, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0
         everything = "".join(seen) + rest
+        _assert_one_forward_run_each(_progress(out), _progress(everything))
         broken = _status(_progress(everything), "custom_nodes", "node-broken")
         assert "failed" in broken  # ComfyUI's "(IMPORT FAILED)" line, reported by name
         _assert_no_secrets(everything, hub)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from comfyhangar.agent.installer import Installer, InstallError
+from comfyhangar.agent.installer import Installer, InstallError, tool_env
 from comfyhangar.agent.manifest import GitSource
 from comfyhangar.agent.protocol import Reporter
-from tests.agent.conftest import Repos
+from tests.agent.conftest import Repos, installed_version
 
 
 def _installer(tmp_path: Path, python: str = "python3") -> Installer:
@@ -72,3 +72,58 @@ class TestConstraints:
     def test_pins_installed_versions(self, tmp_path: Path, pod_python: str) -> None:
         path = _installer(tmp_path, pod_python).constraints()
         assert "numpy==1.0.0\n" in path.read_text()
+
+
+class TestCleanEnvironment:
+    """Env a deployment sets never reaches git or pip: none of it can run a command."""
+
+    @pytest.mark.parametrize("vector", ["fsmonitor", "hooks", "pythonpath"])
+    def test_injection_env_runs_nothing_in_clone_fetch_checkout_and_pip(
+        self, vector: str, tmp_path: Path, repos: Repos, pod_python: str, wheels: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:  # fmt: skip
+        marker = tmp_path / "PWNED"
+        hooks, site = tmp_path / "hooks", tmp_path / "site"
+        hooks.mkdir()
+        site.mkdir()
+        (hooks / "post-checkout").write_text(f"#!/bin/sh\ntouch {marker}\n")
+        (hooks / "post-checkout").chmod(0o755)
+        (site / "sitecustomize.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+        injected = {  # git runs core.fsmonitor in fetch and checkout, hooks in checkout
+            "fsmonitor": {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.fsmonitor",
+                          "GIT_CONFIG_VALUE_0": f"touch {marker}"},
+            "hooks": {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.hooksPath",
+                      "GIT_CONFIG_VALUE_0": str(hooks)},
+            "pythonpath": {"PYTHONPATH": str(site)},  # pip and the constraints' python
+        }[vector]  # fmt: skip
+        for name, value in injected.items():
+            monkeypatch.setenv(name, value)
+        inst = Installer(
+            Reporter(io.StringIO()), pod_python, tmp_path / "state",
+            pip_args=["--no-index", f"--find-links={wheels}"], allow_file_repos=True,
+        )  # fmt: skip
+        dest = tmp_path / "node"
+        first = inst.checkout(GitSource("n", repos.good, "main"), dest)  # init, fetch, checkout
+        assert inst.checkout(GitSource("n", repos.good, first), dest) == first  # on a checkout
+        inst.pip_packages(["hangar-extra==2.0"])
+        assert not marker.exists()
+        assert installed_version(pod_python, "hangar_extra") == "2.0"
+
+    def test_only_the_images_basics_pass(self) -> None:
+        image = {
+            "PATH": "/opt/venv/bin:/usr/bin", "HOME": "/root", "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8", "https_proxy": "http://proxy:3128", "NO_PROXY": "localhost",
+            "SSL_CERT_FILE": "/etc/ssl/ca.pem", "VIRTUAL_ENV": "/opt/venv", "TMPDIR": "/scratch",
+        }  # fmt: skip
+        user = {
+            "GIT_CONFIG_COUNT": "1", "GIT_EXEC_PATH": "/x", "GIT_SSH_COMMAND": "x",
+            "PIP_INDEX_URL": "https://evil", "PYTHONPATH": "/x", "LD_PRELOAD": "/x.so",
+            "HF_TOKEN": "hf_secret", "HANGAR_POD_TOKEN": "pod", "MY_SETTING": "1",
+        }  # fmt: skip
+        env = tool_env({**image, **user})
+        assert {k: env[k] for k in image} == image
+        assert not set(user) & set(env)
+        assert env["GIT_CONFIG_NOSYSTEM"] == "1"
+        assert env["GIT_TERMINAL_PROMPT"] == "0"
+        assert env["GIT_ALLOW_PROTOCOL"] == "https"
+        assert tool_env({}, allow_file_repos=True)["GIT_ALLOW_PROTOCOL"] == "https:file"

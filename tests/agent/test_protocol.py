@@ -35,6 +35,7 @@ class TestParseProgressLine:
             f'{PREFIX} {{"v":1,"step":"models","status":"done","bytes_done":-1}}',
             f'{PREFIX} {{"v":1,"step":"models","status":"done","message":3}}',
             f'{PREFIX} {{"v":1,"step":"models","status":"done","eta_s":true}}',
+            f'{PREFIX} {{"v":1,"step":"models","status":"done","run":7}}',
         ]
         assert [parse_progress_line(b) for b in bad] == [None] * len(bad)
 
@@ -67,3 +68,26 @@ class TestReporter:
         assert out.getvalue().count("\n") == 1
         assert out.getvalue().startswith("[hangar] ")
         assert parse_progress_line(out.getvalue()) is None
+
+
+class TestRunId:
+    def test_every_line_of_one_reporter_carries_its_run_and_another_reporter_another(
+        self,
+    ) -> None:
+        runs = []
+        for _ in range(2):
+            out = io.StringIO()
+            rep = Reporter(out)
+            rep.progress("preflight", "started")
+            rep.progress("models", "running", bytes_done=1)
+            rep.progress("ready", "done")
+            bodies = [parse_progress_line(line) for line in out.getvalue().splitlines()]
+            assert {b["run"] for b in bodies if b} == {rep.run}
+            runs.append(rep.run)
+        assert runs[0] != runs[1]
+        assert all(len(r) == 16 and int(r, 16) >= 0 for r in runs)
+
+    def test_lines_without_a_run_still_parse(self) -> None:
+        body = parse_progress_line(f'{PREFIX} {{"v":1,"step":"models","status":"done"}}')
+        assert body is not None
+        assert "run" not in body

@@ -141,17 +141,12 @@ async def test_unreachable_server_is_one_clear_line() -> None:
 
 async def test_deployments_resolve_by_id_prefix_or_name(hangar: Hangar, cli: Cli) -> None:
     ids = []
-    for _ in range(2):
-        response = await hangar.http.post("/api/v1/deployments", json=FLUX_DEPLOY)
+    for name in ("flux-dev", "flux-dev-2"):
+        response = await hangar.http.post("/api/v1/deployments", json={**FLUX_DEPLOY, "name": name})
         ids.append(response.json()["id"])
     other = (
         await hangar.http.post("/api/v1/deployments", json={**FLUX_DEPLOY, "name": "other"})
     ).json()
-
-    ambiguous = await cli("show", "flux-dev")
-    assert ambiguous.exit_code == 1
-    assert "2 deployments are named 'flux-dev'" in ambiguous.stderr
-    assert all(i in ambiguous.stderr for i in ids)
 
     by_name = json.loads((await cli("show", "other", "--json")).stdout)
     assert by_name["id"] == other["id"]
@@ -163,15 +158,13 @@ async def test_deployments_resolve_by_id_prefix_or_name(hangar: Hangar, cli: Cli
     assert too_short.exit_code == 1
     assert "4+ characters" in too_short.stderr
 
-    # once one of the two is terminated, the name means the other
-    assert (await cli("rm", ids[0], "--yes", "--wait")).exit_code == 0
-    assert json.loads((await cli("show", "flux-dev", "--json")).stdout)["id"] == ids[1]
-    refused = await cli("rm", "flux-dev", input="n\n")
+    refused = await cli("rm", "flux-dev-2", input="n\n")
     assert refused.exit_code == 1
-    assert "Terminate flux-dev" in refused.stderr
+    assert "Terminate flux-dev-2" in refused.stderr
     assert (await hangar.http.get(f"/api/v1/deployments/{ids[1]}")).json()["desired_state"] != (
         "terminated"
     )
+    assert (await cli("rm", ids[0], "--yes", "--wait")).exit_code == 0
     conflict = await cli("start", ids[0])
     assert conflict.exit_code == 1
     assert "is terminated; deploy a new one" in conflict.stderr
@@ -181,8 +174,12 @@ async def test_gpus_table_lists_the_catalog_with_filters(hangar: Hangar, cli: Cl
     catalog: list[dict[str, Any]] = (await hangar.http.get("/api/v1/gpus")).json()["gpus"]
     table = await cli("gpus")
     assert table.exit_code == 0, table.both
-    rows = [g for g in catalog if f"│ {g['id']} " in table.stdout]
-    assert len(rows) >= 30
+    rows = [
+        g
+        for g in catalog
+        if any(line.startswith(f"{g['id']}  ") for line in table.stdout.splitlines())
+    ]
+    assert len(rows) == len(catalog) >= 30
     assert "Simulated cloud" in table.stderr
 
     premium = json.loads((await cli("gpus", "--tier", "premium", "--json")).stdout)["gpus"]

@@ -16,8 +16,8 @@ def event(type: str, **data: Any) -> dict[str, Any]:
     return {"type": type, "deployment_id": "d1", "pod_id": "pod1", "data": data}
 
 
-def render(tracker: Tracker) -> str:
-    console = Console(file=io.StringIO(), width=120, force_terminal=True, color_system=None)
+def render(tracker: Tracker, width: int = 120) -> str:
+    console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=None)
     console.print(tracker.render())
     output = console.file.getvalue()  # type: ignore[attr-defined]
     assert isinstance(output, str)
@@ -75,7 +75,7 @@ def test_states_setup_steps_and_download_progress() -> None:
     live = render(tracker)
     assert "flux pending → creating → installing" in live
     assert "pod pod1  EU-RO-1  $0.44/h" in live
-    assert "2.0 GB / 8.0 GB  1.0 GB/s ETA 6s" in live
+    assert "2.0 GB / 8.0 GB  1.0 GB/s  ETA 6s" in live
     assert "flux1-dev.safetensors" in live
     assert "━" in live, "a progress bar"
 
@@ -100,3 +100,42 @@ def test_a_failure_keeps_its_reason_and_a_restart_clears_old_steps() -> None:
     assert "error: setup failed" in render(tracker)
     tracker.apply(event("deployment_state", state="restarting"))
     assert tracker.steps == {}
+
+
+def downloading(eta_s: float) -> Tracker:
+    tracker = Tracker({"id": "d1", "name": "flux-schnell"})
+    tracker.snapshot({"state": "installing", "reason": None, "pod": None, "setup": []})
+    tracker.apply(
+        event("setup_progress", step="comfyui", status="done", message="ComfyUI at v0.3.60")
+    )
+    tracker.apply(
+        event(
+            "setup_progress",
+            step="models",
+            status="running",
+            bytes_done=12 * GB,
+            bytes_total=34 * GB,
+            speed_bps=98_000_000,
+            eta_s=eta_s,
+            item="flux1-schnell.safetensors",
+        )
+    )
+    return tracker
+
+
+def test_the_download_bar_keeps_bytes_speed_eta_and_file_whole_at_80_columns() -> None:
+    live = render(downloading(242.0), width=80)
+    lines = live.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    (bar_line,) = [line for line in lines if "━" in line]
+    assert bar_line.startswith("● models ")
+    assert bar_line.rstrip().endswith("12.0 GB / 34.0 GB  98.0 MB/s  ETA 4m 02s"), bar_line
+    assert any(line.strip() == "flux1-schnell.safetensors" for line in lines)
+    assert "…" not in live
+
+
+def test_on_a_narrower_terminal_the_amounts_go_under_the_bar() -> None:
+    lines = render(downloading(242.0), width=60).splitlines()
+    at = next(i for i, line in enumerate(lines) if "━" in line)
+    assert lines[at + 1].strip() == "12.0 GB / 34.0 GB  98.0 MB/s  ETA 4m 02s"
+    assert lines[at + 2].strip() == "flux1-schnell.safetensors"

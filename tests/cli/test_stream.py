@@ -63,7 +63,7 @@ async def test_stream_resumes_from_the_last_event_id_without_repeats() -> None:
             stream.close()
         return seen
 
-    async with running_server(app, lifespan="off", log_level="critical") as base:
+    async with running_server(app, lifespan="off") as base:
         seen = await asyncio.wait_for(asyncio.to_thread(read, base), 20)
     events = [e for e in seen if isinstance(e, SseEvent)]
     assert [e.id for e in events] == ["1", "2", "3", "4"]

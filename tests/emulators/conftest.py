@@ -40,3 +40,12 @@ async def handle() -> AsyncIterator[EmulatorHandle]:
 async def client(handle: EmulatorHandle) -> AsyncIterator[httpx.AsyncClient]:
     async with handle.client() as http:
         yield http
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[Any]:
+    """`tests.emulators.simworld.simulated_world()`: (handle, client, hub)."""
+    from tests.emulators.simworld import simulated_world
+
+    async with simulated_world() as running:
+        yield running

@@ -12,11 +12,15 @@ import pytest
 from comfyhangar.agent.pack import pod_launch
 from comfyhangar.agent.protocol import PREFIX, STEPS, parse_progress_line
 from comfyhangar.emulators.runpod import EmulatorConfig
+from comfyhangar.emulators.runpod.simulated_setup import DEFAULT_MODELS
 from tests.emulators.conftest import FROZEN, KEY, pod_body
 from tests.support.runpod_emulator import EmulatorHandle, emulator_server
 
 PROV, START, RESTART, SETUP = 3.0, 5.0, 3.0, 15.0
 TO_RUNNING = PROV + START
+BANDWIDTH = EmulatorConfig().download_bytes_per_s
+# A run: SETUP, plus its downloads at the simulated bandwidth (the default SDXL set here).
+RUN = SETUP + sum(m["size"] for m in DEFAULT_MODELS) / BANDWIDTH
 TAG = {"HANGAR_DEPLOYMENT_ID": "dep-0001"}
 
 Event = tuple[str, dict[str, str]]  # (event id, data)
@@ -88,7 +92,9 @@ def rfc3339_ms(ts: str) -> str:
 
 
 def check_complete_run(bodies: list[dict[str, Any]]) -> None:
-    """One whole run: steps in protocol order, growing model bytes, ending ready/done."""
+    """One whole run: steps in protocol order, growing model bytes, ending ready/done, one
+    `run` id on every line."""
+    assert len({b["run"] for b in bodies}) == 1
     step_level = [b for b in bodies if "item" not in b or b["status"] == "running"]
     order = [b["step"] for b in step_level]
     first_seen = sorted(set(order), key=order.index)
@@ -104,7 +110,8 @@ def check_complete_run(bodies: list[dict[str, Any]]) -> None:
     done = [b["bytes_done"] for b in running]
     assert done == sorted(done)
     assert done[-1] == running[-1]["bytes_total"] > 1_000_000_000
-    assert all(b["speed_bps"] > 0 and b["eta_s"] >= 0 for b in running)
+    assert running[0]["message"].startswith("downloading "), "the totals first, as the agent"
+    assert all(b["speed_bps"] > 0 and b["eta_s"] >= 0 for b in running[1:])
     assert running[-1]["eta_s"] == 0
 
 
@@ -112,7 +119,7 @@ async def test_tagged_pod_shows_a_whole_simulated_run_lazily_and_resumably(
     handle: EmulatorHandle, client: httpx.AsyncClient
 ) -> None:
     pod_id = (await client.post("/pods", json=pod_body(env=TAG))).json()["id"]
-    handle.emu.clock.advance(TO_RUNNING + SETUP / 2)
+    handle.emu.clock.advance(TO_RUNNING + RUN / 2)
     first = await read_log(handle, client, pod_id)
     early = progress(first)
     assert early
@@ -120,7 +127,7 @@ async def test_tagged_pod_shows_a_whole_simulated_run_lazily_and_resumably(
     assert not any(b["step"] == "ready" for b in early), "not ready halfway through"
     assert any(ln.startswith("[hangar] ") for _, d in first for ln in [d["line"]])
 
-    handle.emu.clock.advance(SETUP / 2 + 1)
+    handle.emu.clock.advance(RUN / 2 + 1)
     rest = await read_log(handle, client, pod_id, last_event_id=first[-1][0])
     assert rest, "the rest of the run arrives after the clock moves"
     whole = await read_log(handle, client, pod_id)
@@ -133,7 +140,7 @@ async def test_tagged_pod_shows_a_whole_simulated_run_lazily_and_resumably(
     status = (await client.get(f"/pods/{pod_id}")).json()
     assert status["status"] == "RUNNING"
     started = status["startedAt"]
-    assert abs(_seconds(ready_ts) - _seconds(started) - SETUP) < 0.01
+    assert abs(_seconds(ready_ts) - _seconds(started) - RUN) < 0.01
 
 
 def _seconds(ts: str) -> float:
@@ -146,7 +153,7 @@ async def test_untagged_pod_keeps_plain_logs(
     handle: EmulatorHandle, client: httpx.AsyncClient
 ) -> None:
     pod_id = (await client.post("/pods", json=pod_body())).json()["id"]
-    handle.emu.clock.advance(TO_RUNNING + SETUP + 5)
+    handle.emu.clock.advance(TO_RUNNING + RUN + 5)
     events = await read_log(handle, client, pod_id)
     assert [d["line"] for _, d in events][-1].startswith("Container started from")
     assert not any(PREFIX in d["line"] or d["line"].startswith("[") for _, d in events)
@@ -156,9 +163,9 @@ async def test_stop_mid_setup_ends_the_run_and_start_runs_it_again(
     handle: EmulatorHandle, client: httpx.AsyncClient
 ) -> None:
     pod_id = (await client.post("/pods", json=pod_body(env=TAG))).json()["id"]
-    handle.emu.clock.advance(TO_RUNNING + SETUP * 0.5)
+    handle.emu.clock.advance(TO_RUNNING + RUN * 0.5)
     assert (await act(client, pod_id, "stop")) == 200
-    handle.emu.clock.advance(SETUP * 3)
+    handle.emu.clock.advance(RUN * 3)
     stopped = await read_log(handle, client, pod_id)
     lines = [d["line"] for _, d in stopped]
     assert lines[-1] == "Container stopped"
@@ -166,7 +173,7 @@ async def test_stop_mid_setup_ends_the_run_and_start_runs_it_again(
     assert not any(b["step"] == "ready" for b in progress(stopped))
 
     assert (await act(client, pod_id, "start")) == 200
-    handle.emu.clock.advance(START + SETUP + 1)
+    handle.emu.clock.advance(START + RUN + 1)
     after = await read_log(handle, client, pod_id, last_event_id=stopped[-1][0])
     assert after[0][1]["line"] == "Starting pod"
     check_complete_run(progress(after))
@@ -176,15 +183,16 @@ async def test_restart_mid_setup_starts_a_fresh_run(
     handle: EmulatorHandle, client: httpx.AsyncClient
 ) -> None:
     pod_id = (await client.post("/pods", json=pod_body(env=TAG))).json()["id"]
-    handle.emu.clock.advance(TO_RUNNING + SETUP * 0.7)
+    handle.emu.clock.advance(TO_RUNNING + SETUP * 0.3)  # before any file is in
     assert (await act(client, pod_id, "restart")) == 200
-    handle.emu.clock.advance(RESTART + SETUP + 1)
+    handle.emu.clock.advance(RESTART + RUN + 1)
     events = await read_log(handle, client, pod_id)
     restart_at = [d["line"] for _, d in events].index("Restarting container")
     before, after = progress(events[:restart_at]), progress(events[restart_at:])
     assert before
     assert not any(b["step"] == "ready" for b in before)
     check_complete_run(after)
+    assert {b["run"] for b in before}.isdisjoint({b["run"] for b in after}), "a new run id"
 
 
 async def test_sizes_and_names_come_from_the_manifest_in_the_agent_bundle(
@@ -207,7 +215,7 @@ async def test_sizes_and_names_come_from_the_manifest_in_the_agent_bundle(
     launch = pod_launch(manifest)
     body = pod_body(env={**TAG, **launch.env}, args=launch.args)
     pod_id = (await client.post("/pods", json=body)).json()["id"]
-    handle.emu.clock.advance(TO_RUNNING + SETUP + 1)
+    handle.emu.clock.advance(TO_RUNNING + SETUP + 5_300_000_000 / BANDWIDTH + 0.01)
     bodies = progress(await read_log(handle, client, pod_id))
     check_complete_run(bodies)
     running = [b for b in bodies if b["step"] == "models" and b["status"] == "running"]
@@ -236,3 +244,5 @@ def test_config_rejects_bad_setup_values() -> None:
         EmulatorConfig(setup="real")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="simulated_setup_s"):
         EmulatorConfig(simulated_setup_s=-1)
+    with pytest.raises(ValueError, match="download_bytes_per_s"):
+        EmulatorConfig(download_bytes_per_s=0)

@@ -50,7 +50,10 @@ async def test_unknown_route_is_problem_json(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_serve_command_runs_the_app(tmp_path: Path) -> None:
-    """The README's run command: `comfyhangar serve` answers /api/v1/health, then stops on SIGTERM."""
+    """The README's run command: `comfyhangar serve` answers /api/v1/health, then stops on SIGTERM.
+
+    Its log says where the dashboard is, that the cloud is simulated and where the data is,
+    then one line per request with secrets in the query redacted."""
     port = free_port()
     env = {**os.environ, "HANGAR_DATA_DIR": str(tmp_path)}
     env.pop("HANGAR_RUNPOD_API_KEY", None)
@@ -75,11 +78,18 @@ def test_serve_command_runs_the_app(tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert response.status_code == 200
         assert response.json()["simulated"] is True
+        httpx.get(f"http://127.0.0.1:{port}/api/v1/deployments?token=leakyToken123", timeout=5)
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+        output, _ = proc.communicate(timeout=30)
     # uvicorn shuts down cleanly, then re-raises the signal it caught.
     assert proc.returncode in (0, -signal.SIGTERM)
+    assert f"dashboard  http://127.0.0.1:{port}/" in output
+    assert "simulated: no HANGAR_RUNPOD_API_KEY" in output
+    assert f"data       {tmp_path}" in output
+    assert "GET /api/v1/health 200 " not in output, "passing health probes are DEBUG only"
+    assert "GET /api/v1/deployments?token=*** 200 " in output
+    assert "leakyToken123" not in output
 
 
 async def test_with_a_key_the_server_talks_to_the_configured_runpod(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from comfyhangar.agent.pack import BUNDLE_ENV
 from comfyhangar.server.services.secrets import load_secrets
 from tests.server.conftest import FLUX_DEPLOY, Hangar
 
-HF = "hf_SECRETvalueNeverShown0123456789"
+HF = "hf_SECRETvalueNeverShown0123456789abc"  # the shape of a real token (the stand-in checks)
 CIVITAI = "civitaiSECRETvalue0123456789abcdef"
 
 

@@ -4,6 +4,7 @@ untagged pods, lost create answers, and the log follower's exact resume."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -211,3 +212,61 @@ async def test_setup_progress_keeps_aggregate_download_lines_and_ignores_one_fil
         assert models["status"] == "running"
         assert models["item"] == "a.safetensors"
         assert (models["bytes_done"], models["bytes_total"]) == (600, 1000)
+
+
+def _progress_line(step: str, status: str, run: str, **fields: Any) -> str:
+    body = {"v": 1, "step": step, "status": status, "time": "2026-11-26T07:41:02.123Z",
+            "run": run, **fields}  # fmt: skip
+    return "##hangar-progress## " + json.dumps(body)
+
+
+async def _setup_events(runtime: Runtime, dep_id: str) -> list[dict[str, Any]]:
+    async with runtime.sessions() as session:
+        rows = await session.scalars(
+            select(Event.data)
+            .where(Event.deployment_id == dep_id, Event.type == "setup_progress")
+            .order_by(Event.id)
+        )
+        return list(rows)
+
+
+async def test_setup_steps_move_forward_only_and_a_new_run_starts_afresh(tmp_path: Path) -> None:
+    """A progress line printed after `ready` leaves Models done (and is no event); the first
+    line of the agent's next run (its container restarted) resets the steps, and the deployment
+    is installing again until that run is ready."""
+    async with frozen_runtime(tmp_path) as runtime:
+        emu = runtime.cloud.emulator
+        dep, pod_id = await _running_pod(runtime)
+        follower = LogFollower(runtime.sessions, runtime.cloud.client, interval_s=0.05)
+        follower.start()
+        try:
+            for step in ("preflight", "comfyui", "custom_nodes", "models", "start"):
+                emu.append_log(pod_id, _progress_line(step, "started", "r1"))
+                emu.append_log(pod_id, _progress_line(step, "done", "r1"))
+            emu.append_log(pod_id, _progress_line("ready", "done", "r1"))
+            emu.append_log(pod_id, "line 0")
+            await _until(lambda: _count_lines(runtime, dep.id), at_least=1)
+            row = await deployment(runtime, dep.id)
+            assert row.state == "ready"
+            assert row.setup["models"]["status"] == "done"
+
+            late = {"item": "a.safetensors", "bytes_done": 6, "bytes_total": 10}
+            emu.append_log(pod_id, _progress_line("models", "running", "r1", **late))
+            emu.append_log(pod_id, "line 1")
+            await _until(lambda: _count_lines(runtime, dep.id), at_least=2)
+            row = await deployment(runtime, dep.id)
+            assert row.setup["models"]["status"] == "done"
+            assert row.setup_ready
+            events = await _setup_events(runtime, dep.id)
+            assert not [e for e in events if e["step"] == "models" and e["status"] == "running"]
+
+            emu.append_log(pod_id, _progress_line("preflight", "started", "r2"))
+            emu.append_log(pod_id, "line 2")
+            await _until(lambda: _count_lines(runtime, dep.id), at_least=3)
+        finally:
+            await follower.stop()
+        row = await deployment(runtime, dep.id)
+        assert {step: e["status"] for step, e in row.setup.items()} == {"preflight": "started"}
+        assert not row.setup_ready
+        await settle(runtime)
+        assert (await deployment(runtime, dep.id)).state == "installing"

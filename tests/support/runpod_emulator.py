@@ -22,6 +22,7 @@ import httpx
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from comfyhangar.emulators.hub import HubEmulator
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
 from tests.support.asgi import read_body
 from tests.support.servers import running_server
@@ -125,10 +126,13 @@ class EmulatorHandle:
 
 
 @contextlib.asynccontextmanager
-async def emulator_server(config: EmulatorConfig | None = None) -> AsyncIterator[EmulatorHandle]:
-    """Serve a fresh emulator on a real port; fail on exit if any exchange broke the spec."""
+async def emulator_server(
+    config: EmulatorConfig | None = None, *, hub: HubEmulator | None = None
+) -> AsyncIterator[EmulatorHandle]:
+    """Serve a fresh emulator on a real port; fail on exit if any exchange broke the spec.
+    `hub`: the stand-ins its simulated pods download from (serve them too)."""
     config = config or EmulatorConfig(api_key=DEFAULT_KEY, seed=1234)
-    emu = RunPodEmulator(config)
+    emu = RunPodEmulator(config, hub=hub)
     checker = ContractChecker(emu.app, load_spec()) if SPEC_PATH.exists() else None
     try:
         async with running_server(checker or emu.app) as url:

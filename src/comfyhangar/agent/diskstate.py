@@ -31,10 +31,28 @@ def valid_segments(segments: Any, size: int) -> bool:
     return expected == size
 
 
-def stamp(path: Path, sha: str | None) -> dict[str, Any]:
-    """What the registry remembers of a finished file: size, mtime and the expected sha256."""
+def stamp(path: Path, sha: str | None, url: str) -> dict[str, Any]:
+    """What the registry remembers of a checked file: size, mtime, the sha256 it was checked
+    against (None if nothing published one) and the URL it came from."""
     st = path.stat()
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha, "url": url}
+
+
+def stamp_matches(entry: Any, path: Path, url: str, size: int | None, sha: str | None) -> bool:
+    """True if the registry `entry` still describes `path` (same size and mtime, same URL) and
+    agrees with the manifest's `size` and `sha` where it gives them; a file changed since it was
+    checked, or asked for from elsewhere, is checked again. Entries written before the URL was
+    recorded match any URL."""
+    if not isinstance(entry, dict) or not path.is_file():
+        return False
+    st = path.stat()
+    return (
+        entry.get("size") == st.st_size
+        and entry.get("mtime_ns") == st.st_mtime_ns
+        and entry.get("url", url) == url
+        and sha in (None, entry.get("sha256"))
+        and size in (None, st.st_size)
+    )
 
 
 def sha256_of(path: Path) -> str:

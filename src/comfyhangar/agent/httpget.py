@@ -11,7 +11,7 @@ from __future__ import annotations
 import http.client
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 USER_AGENT = "comfyhangar-agent/1"
@@ -38,13 +38,26 @@ class HttpError(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class Hop:
+    """A redirect that was followed: where it was, its status and its headers (names lower-case).
+
+    The first hop of a Hugging Face download is where the hub publishes the file's size and
+    sha256; the final response comes from a CDN that says nothing of them."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+
+
 @dataclass
 class Response:
-    """An open response: read `resp`, then call `close()`."""
+    """An open response: read `resp`, then call `close()`. `hops` are the redirects before it."""
 
     resp: http.client.HTTPResponse
     conn: http.client.HTTPConnection
     url: str
+    hops: list[Hop] = field(default_factory=list)
 
     @property
     def status(self) -> int:
@@ -54,6 +67,10 @@ class Response:
     def header(self, name: str) -> str | None:
         """A response header, or None."""
         return self.resp.getheader(name)
+
+    def headers(self) -> dict[str, str]:
+        """The response headers, names lower-case."""
+        return {k.lower(): v for k, v in self.resp.getheaders()}
 
     def close(self) -> None:
         """Close the response and its connection."""
@@ -82,6 +99,7 @@ def open_url(
     other than redirects are returned to the caller as they are.
     """
     context = ssl.create_default_context()
+    hops: list[Hop] = []
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
         if parts.scheme not in (("https", "http") if allow_http else ("https",)):
@@ -107,11 +125,12 @@ def open_url(
             raise HttpError(f"{parts.hostname}: {type(exc).__name__}: {exc}") from None
         location = resp.getheader("Location")
         if resp.status in REDIRECTS and location:
+            hops.append(Hop(url, resp.status, {k.lower(): v for k, v in resp.getheaders()}))
             resp.read(65536)
             conn.close()
             url = urljoin(url, location)
             continue
-        return Response(resp, conn, url)
+        return Response(resp, conn, url, hops)
     raise HttpError("too many redirects", retryable=False)
 
 

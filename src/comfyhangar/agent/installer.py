@@ -8,6 +8,12 @@ manifest and the checked-out commit and skips work that is already done.
 Custom node requirements are installed with a pip constraints file that pins the torch,
 torchvision, torchaudio and numpy already installed, so no node can replace the builds ComfyUI
 runs on (pip fails instead, and the node is reported by name).
+
+git and pip run with a clean environment (`tool_env`): the path, home, locale, temporary
+directory, proxy and CA bundle settings of the image and the venv, and nothing else, so no
+variable a deployment sets (`GIT_CONFIG_*`, `GIT_EXEC_PATH`, `PIP_*`, `PYTHONPATH`, `LD_PRELOAD`,
+...) can steer them into running a command. git also reads no system or global config, runs no
+hooks and no fsmonitor, and speaks https only (plus `file` in test mode).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +30,19 @@ from .manifest import GitSource
 from .protocol import Reporter
 
 PINNED = ("torch", "torchvision", "torchaudio", "numpy")
+#: Variables git and pip get from the agent's environment (plus every `LC_*`).
+PASSED_ENV = (
+    "PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "VIRTUAL_ENV",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+    "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+)  # fmt: skip
+#: Set for every git command: git's own protections against config that runs commands.
+GIT_GUARDS = (
+    "core.hooksPath=/dev/null", "core.fsmonitor=false", "credential.helper=",
+    "fetch.recurseSubmodules=false", "protocol.allow=never", "protocol.https.allow=always",
+    "advice.detachedHead=false",
+)  # fmt: skip
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _VERSIONS_CODE = (
     "import json, importlib.metadata as m\n"
@@ -56,14 +76,8 @@ class Installer:
         self.state_dir = state_dir
         self.pip_args = list(pip_args or [])
         self.timeout_s = timeout_s
-        self.env = dict(os.environ)
-        self.env.update(
-            GIT_TERMINAL_PROMPT="0",
-            GIT_ALLOW_PROTOCOL="https:file" if allow_file_repos else "https",
-            PIP_NO_INPUT="1",
-            PIP_DISABLE_PIP_VERSION_CHECK="1",
-            PIP_BREAK_SYSTEM_PACKAGES="1",
-        )
+        self.allow_file_repos = allow_file_repos
+        self.env = tool_env(os.environ, allow_file_repos=allow_file_repos)
         self._constraints: Path | None = None
 
     # -- git ---------------------------------------------------------------------------
@@ -159,7 +173,10 @@ class Installer:
     # -- helpers -----------------------------------------------------------------------
 
     def _git(self, dest: Path, *args: str) -> str:
-        base = ["git", "-c", f"safe.directory={dest}", "-c", "advice.detachedHead=false"]
+        guards = [*GIT_GUARDS, f"safe.directory={dest}"]
+        if self.allow_file_repos:
+            guards.append("protocol.file.allow=always")
+        base = ["git", *(arg for guard in guards for arg in ("-c", guard))]
         return self._run([*base, "-C", str(dest), *args], what=f"git {args[0]}")
 
     def _resolve(self, dest: Path, ref: str, *, remote_first: bool = True) -> str:
@@ -197,3 +214,20 @@ class Installer:
 
     def _write_marker(self, dest: Path, body: dict[str, Any]) -> None:
         (dest / ".git" / "hangar.json").write_text(json.dumps(body))
+
+
+def tool_env(environ: Mapping[str, str], *, allow_file_repos: bool = False) -> dict[str, str]:
+    """The environment git and pip run with: `PASSED_ENV` and `LC_*` from `environ`, and the
+    settings the agent wants; nothing else a deployment set reaches them."""
+    env = {k: v for k, v in environ.items() if k in PASSED_ENV or k.startswith("LC_")}
+    env.setdefault("PATH", os.defpath)
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_TERMINAL_PROMPT="0",
+        GIT_ALLOW_PROTOCOL="https:file" if allow_file_repos else "https",
+        PIP_NO_INPUT="1",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_BREAK_SYSTEM_PACKAGES="1",
+    )
+    return env

@@ -13,6 +13,7 @@ Standard library only: this module is imported both by the agent on the pod and 
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 import threading
 import time
@@ -26,7 +27,7 @@ STEPS = ("preflight", "comfyui", "custom_nodes", "models", "start", "ready")
 STATUSES = ("started", "running", "done", "failed", "skipped")
 _INT_FIELDS = ("bytes_done", "bytes_total", "items_done", "items_total")
 _NUM_FIELDS = ("speed_bps", "eta_s")
-_STR_FIELDS = ("message", "item", "time", "error")
+_STR_FIELDS = ("message", "item", "time", "error", "run")
 REDACTED = "***"
 MIN_RUNNING_INTERVAL_S = 0.5
 
@@ -77,15 +78,24 @@ def parse_progress_line(line: str) -> dict[str, Any] | None:
     return body
 
 
+def new_run_id() -> str:
+    """A fresh id for one run of the agent (16 hex digits)."""
+    return secrets.token_hex(8)
+
+
 class Reporter:
     """Writes progress and log lines to a stream, redacting secrets and throttling updates.
 
     Thread-safe. `running` updates of one step are limited to one per 0.5 s; every other
     status is written at once. Every string that passes through is redacted: each registered
-    secret is replaced by `***`.
+    secret is replaced by `***`. Every progress line carries `run`, the same for the whole
+    process and new for each start of the agent, so the reader knows when a new run began.
     """
 
-    def __init__(self, stream: IO[str] | None = None, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self, stream: IO[str] | None = None, secrets: Iterable[str] = (), run: str | None = None
+    ) -> None:
+        self.run = run or new_run_id()
         self._stream = stream if stream is not None else sys.stdout
         self._secrets: list[str] = []
         self._lock = threading.Lock()
@@ -117,7 +127,7 @@ class Reporter:
                 if now - self._last_running.get(step, -1e9) < MIN_RUNNING_INTERVAL_S:
                     return False
                 self._last_running[step] = now
-            self._write(format_progress_line(step, status, **clean))
+            self._write(format_progress_line(step, status, **clean, run=self.run))
         return True
 
     def log(self, message: str, source: str = "hangar") -> None:

@@ -48,6 +48,13 @@ class Sources:
             return f"{self.civitai_endpoint}/api/download/models/{spec.version_id}"
         return spec.url
 
+    def metadata_url(self, spec: ModelSpec) -> str | None:
+        """Where the source publishes the file's size and hash apart from the download (Civitai's
+        model-version document), or None (Hugging Face says it on the download's first hop)."""
+        if spec.kind == "civitai":
+            return f"{self.civitai_endpoint}/api/v1/model-versions/{spec.version_id}"
+        return None
+
     def auth_for(self, url: str, kind: str = "url") -> dict[str, str]:
         """Credential headers for a request to `url` for a source of `kind`.
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from comfyhangar.cli import commands
+from comfyhangar.cli.database import db
+from comfyhangar.cli.deploy import deploy
+from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
+from comfyhangar.cli.gpus import gpus
+from comfyhangar.cli.logs import logs
+from comfyhangar.cli.presets import presets
+
+if TYPE_CHECKING:
+    from comfyhangar.server.settings import Settings
 
 app = typer.Typer(
     name="comfyhangar",
@@ -36,32 +44,40 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = load_settings(**overrides)  # before heavy imports: a bad value fails fast
+    _refuse_newer_database(settings.effective_database_url)
     if settings.simulated:
-        from comfyhangar.cli.output import err
+        _refuse_unreadable_simulated_cloud(settings)
 
-        err().print(
-            "[yellow]Simulated cloud: no HANGAR_RUNPOD_API_KEY is set, so the built-in RunPod "
-            "emulator plays the cloud and nothing is billed.[/]"
-        )
-        from comfyhangar.emulators.runpod import StateFileError
-        from comfyhangar.server.cloud import check_simulated_cloud
+    from comfyhangar.server.serving import serve as serve_forever
 
-        try:
-            check_simulated_cloud(settings)
-        except StateFileError as exc:
-            typer.echo(f"comfyhangar: {exc}", err=True)
-            raise typer.Exit(2) from None
+    serve_forever(settings)
 
-    import uvicorn
 
-    from comfyhangar.server.app import create_app
+def _refuse_newer_database(url: str) -> None:
+    """Stop before listening when a newer ComfyHangar migrated the database (exit 2)."""
+    import asyncio
 
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-    )
+    from comfyhangar.cli.output import err
+    from comfyhangar.server.db.migrate import DatabaseTooNew, check_revision
+
+    try:
+        asyncio.run(check_revision(url))
+    except DatabaseTooNew as exc:
+        err().print(f"comfyhangar: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _refuse_unreadable_simulated_cloud(settings: Settings) -> None:
+    """Stop before listening when the simulated cloud's state file cannot be used (exit 2)."""
+    from comfyhangar.cli.output import err
+    from comfyhangar.emulators.runpod import StateFileError
+    from comfyhangar.server.cloud import check_simulated_cloud
+
+    try:
+        check_simulated_cloud(settings)
+    except StateFileError as exc:
+        err().print(f"comfyhangar: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -85,12 +101,13 @@ def emulator(
     """Serve the RunPod REST v2 emulator under /v2, for any RunPod client to talk to."""
     import uvicorn
 
+    from comfyhangar.cli.output import err
     from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator, StateFileError
 
     try:
         emu = RunPodEmulator(EmulatorConfig(api_key=api_key, speed=speed, state_path=state))
     except StateFileError as exc:
-        typer.echo(f"comfyhangar: {exc}", err=True)
+        err().print(f"comfyhangar: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     kept = f"; account kept in {state}" if state is not None else ""
     typer.echo(
@@ -102,12 +119,6 @@ def emulator(
         emu.close()
 
 
-app.command()(commands.gpus)
-app.command()(commands.deploy)
-app.command()(commands.ls)
-app.command()(commands.show)
-app.command()(commands.logs)
-app.command()(commands.stop)
-app.command()(commands.start)
-app.command()(commands.restart)
-app.command()(commands.rm)
+for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm):
+    app.command()(command)
+app.add_typer(db)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -53,7 +54,8 @@ def describe_problem(status: int, problem: Mapping[str, Any]) -> str:
     detail = str(problem.get("detail") or problem.get("title") or f"HTTP {status}")
     errors = problem.get("errors")
     if status == 422 and isinstance(errors, list) and errors:
-        lines = ["invalid input:"]
+        refused = problem.get("code") == "preflight_failed"
+        lines = ["preflight refused it, nothing was created:" if refused else "invalid input:"]
         for err in errors:
             if isinstance(err, Mapping):
                 lines.append(f"  {err.get('field', '?')}: {err.get('message', '')}")
@@ -81,10 +83,25 @@ def _short_reason(exc: Exception) -> str:
 
 
 def resolve_base_url(url: str | None) -> str:
-    base = (url or os.environ.get("HANGAR_URL") or DEFAULT_URL).strip().rstrip("/")
-    if not base.startswith(("http://", "https://")):
-        raise CliError(f"the server URL must start with http:// or https:// (got {base!r})")
-    return base
+    """The server's address from `--url` / `HANGAR_URL`, else the local server.
+
+    The API's own address (`http://host:8000/api/v1`, or any page under it) is taken for the
+    server's: everything from `/api/v1` on is dropped.
+    """
+    base = (url or os.environ.get("HANGAR_URL") or DEFAULT_URL).strip()
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CliError(
+            f"the server URL must look like http://127.0.0.1:8000 (got {base!r}): "
+            "http:// or https://, then the host"
+        )
+    if parts.query or parts.fragment:
+        raise CliError(f"the server URL takes no query or fragment (got {base!r})")
+    path = parts.path
+    at = (path + "/").find(API + "/")
+    if at >= 0:
+        path = path[:at]
+    return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
 
 
 @dataclass(frozen=True)
@@ -175,10 +192,12 @@ class HangarClient:
             raise CliError(self._not_hangar(response)) from None
 
     def _not_hangar(self, response: httpx.Response) -> str:
-        kind = response.headers.get("content-type", "no content type")
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        path = response.request.url.path
         return (
-            f"{self.base_url} answered HTTP {response.status_code} ({kind}), which is not the "
-            "ComfyHangar API; is HANGAR_URL / --url right?"
+            f"{self.base_url} does not look like a ComfyHangar server: {path} answered "
+            f"HTTP {response.status_code} ({kind}). --url / HANGAR_URL should be the address "
+            f"`comfyhangar serve` prints, such as {DEFAULT_URL}"
         )
 
     def _raise_for_problem(self, response: httpx.Response) -> None:
@@ -188,8 +207,14 @@ class HangarClient:
             problem = response.json()
         except ValueError:
             problem = None
-        if not isinstance(problem, dict) or "detail" not in problem:
+        # ComfyHangar's errors are problem+json with a `code`; another server's JSON is not.
+        if not isinstance(problem, dict) or "code" not in problem or "detail" not in problem:
             raise CliError(self._not_hangar(response))
+        if response.status_code == 404 and problem["detail"] == "Not Found":  # no such route
+            raise CliError(
+                f"{self.base_url} has no {response.request.url.path} (HTTP 404): is it a "
+                "ComfyHangar server of this version, and is --url / HANGAR_URL its address?"
+            )
         raise ApiError(response.status_code, problem)
 
     # event streams

@@ -15,14 +15,23 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
 from comfyhangar.cli.client import HangarClient, SseEvent, StreamOpened
-from comfyhangar.cli.output import err, gpu_label, money, out, size, speed, state_text
+from comfyhangar.cli.output import (
+    duration,
+    err,
+    gpu_label,
+    money,
+    out,
+    size,
+    speed,
+    state_text,
+)
 
 SETUP_ORDER = ("preflight", "comfyui", "custom_nodes", "models", "start", "ready")
 RESET_SETUP_ON = {"creating", "starting", "restarting", "pending"}
@@ -153,7 +162,7 @@ class Tracker:
                 Text(f"pod {self.pod['id']}  {self.pod.get('dc') or ''}  {cost}", style="dim")
             )
         if self.steps:
-            parts.append(_steps_table(self.steps))
+            parts.append(_StepsView(self.steps))
         for message in self.errors[-3:]:
             parts.append(Text(f"error: {message}", style="red"))
         return Group(*parts)
@@ -166,42 +175,67 @@ def _running_line(step: Step) -> str | None:
     if step.line_bucket == bucket:
         return None
     step.line_bucket = bucket
-    eta = f", ETA {int(step.eta_s)}s" if step.eta_s is not None else ""
+    eta = f", ETA {duration(step.eta_s)}" if step.eta_s is not None else ""
     return f"  {step.name}: {pct}% {size(done)} / {size(total)} at {speed(step.speed_bps)}{eta}"
 
 
-def _steps_table(steps: dict[str, Step]) -> Table:
-    table = Table.grid(padding=(0, 1))
-    for _ in range(5):
-        table.add_column()
-    order = {name: i for i, name in enumerate(SETUP_ORDER)}
-    for step in sorted(steps.values(), key=lambda s: order.get(s.name, len(order))):
-        icon, style = STEP_ICONS.get(step.status, ("●", "yellow"))
-        if step.bytes_total and step.bytes_done is not None:
-            total = float(step.bytes_total)
-            bar: RenderableType = ProgressBar(
-                total=total, completed=float(step.bytes_done or 0), width=30
+class _StepsView:
+    """The setup steps, one row each, laid out for the width at hand: a step that downloads
+    gets a progress bar with bytes, speed and ETA (on the next line when the bar would be too
+    short), then the file in flight; other steps their message."""
+
+    NAME_WIDTH = 13
+    BAR_WIDTH = (10, 40)
+
+    def __init__(self, steps: dict[str, Step]) -> None:
+        order = {name: i for i, name in enumerate(SETUP_ORDER)}
+        self.steps = sorted(steps.values(), key=lambda s: order.get(s.name, len(order)))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True, min_width=self.NAME_WIDTH)
+        table.add_column(overflow="fold")
+        detail_width = max(options.max_width - self.NAME_WIDTH - 3, 1)  # icon and two gaps
+        for step in self.steps:
+            icon, style = STEP_ICONS.get(step.status, ("●", "yellow"))
+            table.add_row(
+                Text(icon, style=style),
+                Text(step.name.replace("_", " "), style="bold" if step.status != "done" else ""),
+                self._detail(step, detail_width),
             )
-            amounts = f"{size(step.bytes_done)} / {size(step.bytes_total)}"
-            if step.status in ("started", "running"):
-                eta = f" ETA {int(step.eta_s)}s" if step.eta_s is not None else ""
-                amounts += f"  {speed(step.speed_bps)}{eta}"
-        else:
-            bar = (
-                ProgressBar(total=None, width=30, pulse=True)
-                if step.status in ("started", "running")
-                else Text("")
-            )
-            amounts = ""
-        note = step.item if step.status in ("started", "running") and step.item else step.message
-        table.add_row(
-            Text(icon, style=style),
-            Text(step.name.replace("_", " "), style="bold" if step.status != "done" else ""),
-            bar,
-            Text(amounts),
-            Text(note or "", style="dim"),
+        yield table
+
+    def _detail(self, step: Step, width: int) -> RenderableType:
+        active = step.status in ("started", "running")
+        note = Text((step.item if active and step.item else step.message) or "", style="dim")
+        if not (step.bytes_total and step.bytes_done is not None):
+            if not active:
+                return note
+            pulse = Table.grid()
+            pulse.add_row(ProgressBar(total=None, width=min(self.BAR_WIDTH[1], width), pulse=True))
+            return Group(pulse, note) if note.plain else pulse
+        amounts = f"{size(step.bytes_done)} / {size(step.bytes_total)}"
+        if active:
+            amounts += f"  {speed(step.speed_bps)}"
+            if step.eta_s is not None:
+                amounts += f"  ETA {duration(step.eta_s)}"
+        low, high = self.BAR_WIDTH
+        beside = width - len(amounts) - 1
+        bar = ProgressBar(
+            total=float(step.bytes_total),
+            completed=float(step.bytes_done),
+            width=min(high, beside) if beside >= low else min(high, width),
         )
-    return table
+        lines = Table.grid(padding=(0, 1))
+        if beside >= low:
+            lines.add_column(width=bar.width, no_wrap=True)
+            lines.add_column(no_wrap=True)
+            lines.add_row(bar, Text(amounts))
+        else:
+            lines.add_row(bar)
+            lines.add_row(Text(amounts))
+        return Group(lines, note) if note.plain else lines
 
 
 @dataclass

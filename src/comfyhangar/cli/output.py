@@ -6,11 +6,12 @@ stderr, so `--json` output stays pure JSON.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, ParamSpec, TypeVar
 
@@ -155,3 +156,17 @@ def size(num: float | None) -> str:
 
 def speed(bps: float | None) -> str:
     return "-" if bps is None else f"{size(bps)}/s"
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """`"; did you mean sdxl-base?"` for the choices that start with or look like `value`, or
+    nothing when none does."""
+    options = list(choices)
+    lowered = value.lower()
+    close = [c for c in options if c.lower().startswith(lowered) and lowered]
+    close += [c for c in difflib.get_close_matches(value, options, n=3) if c not in close]
+    if not close:
+        return ""
+    if len(close) == 1:
+        return f"; did you mean {close[0]}?"
+    return f"; did you mean {', '.join(close[:-1])} or {close[-1]}?"

@@ -11,6 +11,7 @@ from comfyhangar import __version__
 from comfyhangar.server.api_docs import install_api_docs
 from comfyhangar.server.dashboard import install_dashboard
 from comfyhangar.server.errors import install_error_handlers
+from comfyhangar.server.request_log import RequestLog
 from comfyhangar.server.routers import (
     budgets,
     cost_reports,
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestLog)
     for module in (
         health,
         gpus,

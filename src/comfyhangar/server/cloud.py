@@ -1,9 +1,11 @@
 """The cloud the server talks to: real RunPod with a key, the embedded emulator without one.
 
 With no `HANGAR_RUNPOD_API_KEY`, the RunPod emulator runs inside the server process on a
-loopback port with a throwaway key, and everything else talks to it exactly as to RunPod. Its
-account (pods, logs, volumes, money, clock) lives in `simulated_cloud_state(settings)` in the
-data directory, so a restart of the server finds the simulated cloud where it left it.
+loopback port with a throwaway key, and everything else talks to it exactly as to RunPod. The
+whole world is simulated then: the Hugging Face and Civitai stand-ins run beside it (their own
+loopback ports), preflight asks them, and the simulated pods "download" from them. The
+emulator's account (pods, logs, volumes, money, clock) lives in `simulated_cloud_state(settings)`
+in the data directory, so a restart of the server finds the simulated cloud where it left it.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from comfyhangar.emulators.hub import HubEmulator
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
 from comfyhangar.emulators.runpod.store import check_state_file
 from comfyhangar.runpod import RunPodClient
-from comfyhangar.server.loopback import serve_on_loopback
+from comfyhangar.server.loopback import serve_apps_on_loopback
 from comfyhangar.server.settings import Settings
 
 # Simulated pods: PROVISIONING 3 s, STARTING 5 s, then the simulated setup runs.
@@ -46,10 +50,28 @@ class Cloud:
     client: RunPodClient
     simulated: bool
     emulator: RunPodEmulator | None = None
+    hub: HubEmulator | None = None
+
+    @property
+    def hub_endpoints(self) -> tuple[str, str] | None:
+        """(Hugging Face, Civitai) base URLs of the stand-ins, when the cloud is simulated."""
+        return (self.hub.hf_url, self.hub.civitai_url) if self.hub is not None else None
 
     def now(self) -> datetime:
         """The cloud's time: the emulator's (possibly accelerated) clock, or real UTC time."""
         return self.emulator.clock.now() if self.emulator is not None else datetime.now(UTC)
+
+
+@contextlib.asynccontextmanager
+async def serve_hub(hub: HubEmulator, *others: Any) -> AsyncIterator[list[str]]:
+    """Serve the Hugging Face, Civitai and CDN stand-ins on loopback ports of their own (three
+    origins, so a token that follows a redirect to the CDN is seen) and tell `hub` where; with
+    `others` (ASGI apps) on more ports of the same server. Yields the base URLs of `others`."""
+    apps = [*others, hub.hf_app, hub.civitai_app, hub.cdn_app]
+    async with serve_apps_on_loopback(apps) as urls:
+        hf, civitai, cdn = urls[len(others) :]
+        hub.set_origins(hf=hf, civitai=civitai, cdn=cdn)
+        yield urls[: len(others)]
 
 
 @contextlib.asynccontextmanager
@@ -62,19 +84,21 @@ async def connect_cloud(settings: Settings) -> AsyncIterator[Cloud]:
             yield Cloud(client=client, simulated=False)
         return
     key = secrets.token_urlsafe(24)
+    hub = HubEmulator()
     emulator = RunPodEmulator(
         dataclasses.replace(
             EMBEDDED_CONFIG,
             api_key=key,
             speed=settings.emulator_speed,
             state_path=simulated_cloud_state(settings),
-        )
+        ),
+        hub=hub,
     )
     try:
         async with (
-            serve_on_loopback(emulator.app, lifespan="off") as base_url,
+            serve_hub(hub, emulator.app) as (base_url,),
             RunPodClient(key, f"{base_url}/v2") as client,
         ):
-            yield Cloud(client=client, simulated=True, emulator=emulator)
+            yield Cloud(client=client, simulated=True, emulator=emulator, hub=hub)
     finally:
         await emulator.aclose()  # agent mode: end the pods' agent processes

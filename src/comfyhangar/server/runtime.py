@@ -1,8 +1,8 @@
 """What a running server holds: settings, the database, live events, the cloud and background work.
 
 `Runtime.start` is the whole start-up sequence (migrate, connect the database, start the event
-hub, connect RunPod or start the embedded emulator, start the reconciler and log follower) and
-its exit is the shutdown, in reverse.
+hub, connect RunPod or start the embedded emulator and hub stand-ins, start the reconciler and
+log follower) and its exit is the shutdown, in reverse.
 """
 
 from __future__ import annotations
@@ -34,18 +34,23 @@ from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.costs import CostService, shape_from_spec
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
-from comfyhangar.server.services.manifests import agent_args, manifest_policy
+from comfyhangar.server.services.manifests import (
+    ModelHosts,
+    agent_args,
+    manifest_policy,
+    model_hosts,
+)
 from comfyhangar.server.services.preflight import Preflight
 from comfyhangar.server.settings import Settings
 
 RUNPOD_CHECK_TTL_S = 15.0
 
 
-def preflight_for(settings: Settings) -> Preflight | None:
-    """The model checks against the configured endpoints, or None when switched off."""
+def preflight_for(settings: Settings, hosts: ModelHosts) -> Preflight | None:
+    """The model checks against these endpoints, or None when switched off."""
     if not settings.preflight:
         return None
-    return Preflight(settings.hf_endpoint, settings.civitai_endpoint)
+    return Preflight.for_hosts(hosts)
 
 
 # The health check answers within this even when RunPod hangs or the client is retrying.
@@ -66,6 +71,7 @@ class Runtime:
     deployments: DeploymentService
     costs: CostService
     budgets: BudgetService
+    model_hosts: ModelHosts
     _runpod_check: tuple[float, bool, str | None] = field(default=(0.0, False, None))
     billing_check: BillingCheck | None = None
 
@@ -95,6 +101,7 @@ class Runtime:
         try:
             await hub.start()
             async with connect_cloud(settings) as cloud:
+                hosts = model_hosts(settings, cloud.hub_endpoints)
                 catalog = Catalog(cloud.client)
                 reconciler = Reconciler(
                     sessions,
@@ -105,7 +112,7 @@ class Runtime:
                         actions=ActionSettings(
                             lease_s=settings.lease_s,
                             create_settle_s=settings.create_settle_s,
-                            agent_args=agent_args(settings),
+                            agent_args=agent_args(settings, hosts),
                         ),
                     ),
                 )
@@ -123,7 +130,7 @@ class Runtime:
                     catalog,
                     reconciler.wake,
                     policy=manifest_policy(settings),
-                    preflight=preflight_for(settings),
+                    preflight=preflight_for(settings, hosts),
                 )
                 follower = LogFollower(
                     sessions, cloud.client, interval_s=settings.reconcile_interval_s
@@ -156,6 +163,7 @@ class Runtime:
                     service,
                     costs,
                     budgets,
+                    hosts,
                     billing_check=check,
                 )
                 if background:

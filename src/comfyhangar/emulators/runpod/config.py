@@ -32,7 +32,8 @@ class EmulatorConfig:
     - `keepalive_s`: real seconds between `:` keepalive comments on idle log streams.
     - `setup`: what a pod carrying `HANGAR_DEPLOYMENT_ID` does after each entry into RUNNING
       (see `SetupMode`); `simulated_setup_s`: simulated seconds its simulated agent run takes
-      from RUNNING to `ready`.
+      from RUNNING to `ready`, downloads aside; `download_bytes_per_s`: the simulated bandwidth
+      of those downloads (500 MB/s, a fast data-center link: a 23.8 GB FLUX file takes 48 s).
     - `agent_sandbox`: where and how `setup="agent"` runs the agent (required by that mode).
     - `state_path`: a SQLite file that keeps the account (pods, logs, volumes, templates,
       money, stock, clock) across restarts (`store.py`); None (the default) keeps it in memory.
@@ -54,6 +55,7 @@ class EmulatorConfig:
     keepalive_s: float = 5.0
     setup: SetupMode = "simulated"
     simulated_setup_s: float = 15.0
+    download_bytes_per_s: float = 500e6
     agent_sandbox: AgentSandbox | None = None
     state_path: Path | None = None
 
@@ -62,5 +64,7 @@ class EmulatorConfig:
             raise ValueError(f"setup must be one of {', '.join(SETUP_MODES)}")
         if self.simulated_setup_s < 0:
             raise ValueError("simulated_setup_s must be >= 0")
+        if self.download_bytes_per_s <= 0:
+            raise ValueError("download_bytes_per_s must be > 0")
         if self.setup == "agent" and self.agent_sandbox is None:
             raise ValueError("setup 'agent' needs agent_sandbox")

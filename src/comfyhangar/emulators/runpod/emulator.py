@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from comfyhangar.core.pricing import HOLDS_MACHINE_STATUSES
+from comfyhangar.emulators.hub import HubEmulator
 from comfyhangar.emulators.runpod import pods as placement
-from comfyhangar.emulators.runpod.agent_runs import AgentRun, AgentRuns
+from comfyhangar.emulators.runpod.agent_runs import POD_ROOT, AgentRun, AgentRuns
 from comfyhangar.emulators.runpod.billing import pod_amounts, volume_amount
 from comfyhangar.emulators.runpod.catalog import GPUS_BY_ID
 from comfyhangar.emulators.runpod.clock import SimClock
@@ -24,11 +25,12 @@ from comfyhangar.emulators.runpod.locations import DCS_BY_ID, default_stock
 from comfyhangar.emulators.runpod.model import NetworkVolume, Pod
 from comfyhangar.emulators.runpod.problems import ApiError, bad_request, not_found
 from comfyhangar.emulators.runpod.ratelimit import RateLimiter
+from comfyhangar.emulators.runpod.simulated_models import ModelFiles
 from comfyhangar.emulators.runpod.simulated_setup import (
     BUNDLE_ENV,
     is_hangar_pod,
     plan_for,
-    setup_lines,
+    setup_run,
 )
 from comfyhangar.emulators.runpod.store import AccountRecord, StockKey, StoredState, open_store
 from comfyhangar.emulators.runpod.templates import public_templates
@@ -67,10 +69,11 @@ class RunPodEmulator:
     `fail_pod()`, and read it back with `pods`, `all_pods` and `balance`.
     """
 
-    def __init__(self, config: EmulatorConfig | None = None) -> None:
+    def __init__(self, config: EmulatorConfig | None = None, *, hub: HubEmulator | None = None):
         from comfyhangar.emulators.runpod.api import build_app
 
         self.config = config or EmulatorConfig()
+        self.hub = hub  # what simulated pods "download" from (None: the manifest is believed)
         self.faults = Faults()
         self.limiter = RateLimiter(
             self.config.rate_limit_per_minute,
@@ -370,8 +373,10 @@ class RunPodEmulator:
         self._store.stage_pod(pod)
         pod.logs.materialize(now)
         pod.logs.cancel_pending()
+        self._settle_model_files(pod, now, end_run=True)
         self._stop_agent(pod, discard=action == "terminate")
         if action == "stop":
+            pod.container_model_files.clear()
             self._release(pod)
             pod.plan(now, [(0, "EXITED")])
             self._schedule(pod, 0, "system", "Stopping container")
@@ -453,6 +458,8 @@ class RunPodEmulator:
         now = self.clock.now()
         pod.logs.materialize(now)
         pod.logs.cancel_pending()
+        self._settle_model_files(pod, now, end_run=True)
+        pod.container_model_files.clear()
         self._stop_agent(pod)
         self._release(pod)
         pod.plan(now, [(0, "ERROR")])
@@ -499,8 +506,49 @@ class RunPodEmulator:
         if self.config.setup == "none" or not is_hangar_pod(pod.env):
             return
         running_at = self._phase_base(pod) + timedelta(seconds=at)
-        for ts, line in setup_lines(plan_for(pod.env), running_at, self.config.simulated_setup_s):
+        plan = plan_for(pod.env, self.hub, self.model_files(pod.id))
+        config = self.config
+        run = setup_run(plan, running_at, config.simulated_setup_s, config.download_bytes_per_s)
+        for ts, line in run.lines:
             pod.logs.schedule(ts, "container", line)
+        pod.pending_model_files = run.files
+
+    def model_files(self, pod_id: str) -> ModelFiles:
+        """The model files on the disk a pod's models go to, as its simulated runs left it:
+        its network volume's, its volume's, or (no volume under /workspace) its container
+        disk's. `folder/name` -> {"size", "sha256"}; edit it to damage a file."""
+        pod = self._pods[pod_id]
+        self._settle_model_files(pod, self.clock.now())
+        return self._model_disk(pod)
+
+    def _model_disk(self, pod: Pod) -> ModelFiles:
+        def holds_root(path: str) -> bool:
+            mount = path.rstrip("/") or "/"
+            return mount == POD_ROOT or POD_ROOT.startswith(mount.rstrip("/") + "/")
+
+        network = pod.mounts.get("network")
+        if network and holds_root(str(network[0].get("path", ""))):
+            return self._volumes[pod.network_volume_id or ""].model_files
+        persistent = pod.mounts.get("persistent")
+        if persistent and holds_root(str(persistent.get("path", ""))):
+            return pod.volume_model_files
+        return pod.container_model_files
+
+    def _settle_model_files(self, pod: Pod, now: datetime, *, end_run: bool = False) -> None:
+        """Write the files of the run in progress that are complete by `now`; with `end_run`
+        (stop, restart, terminate, error) drop the rest: they download again next time."""
+        due = [f for f in pod.pending_model_files if f[0] <= now]
+        if not pod.pending_model_files:
+            return
+        pod.pending_model_files = (
+            [] if end_run else [f for f in pod.pending_model_files if f[0] > now]
+        )
+        self._store.stage_pod(pod)
+        disk = self._model_disk(pod)
+        for _, relpath, size, sha256 in due:
+            disk[relpath] = {"size": size, "sha256": sha256}
+        if due and pod.network_volume_id is not None:
+            self._store.stage_volume(self._volumes[pod.network_volume_id])
 
     def _start_agent(self, pod: Pod, running_at: datetime) -> None:
         assert self._agents is not None  # noqa: S101 - agent mode only

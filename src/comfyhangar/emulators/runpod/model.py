@@ -72,6 +72,15 @@ class Pod:
     # Stored as rows of their own (append-mostly), so a commit does not rewrite the history.
     phases: list[Phase] = field(default_factory=list, metadata=STORED_APART)
     logs: LogBook = field(default_factory=LogBook, metadata=STORED_APART)
+    # Model files the simulated setup left, `folder/name` -> {"size": int, "sha256": str|None}:
+    # on the pod's volume (survives stop and start) and on its container disk (wiped when the
+    # pod gives up its machine: stop or error; kept across a restart). A network volume's are
+    # the volume's (`NetworkVolume.model_files`).
+    volume_model_files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    container_model_files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The run in progress: (moment complete, folder/name, size, sha256) of each file it fetches;
+    # the ones due are written at the next action, the rest dropped with the run.
+    pending_model_files: list[tuple[datetime, str, int, str | None]] = field(default_factory=list)
 
     @property
     def volume_gb(self) -> int:
@@ -236,6 +245,8 @@ class NetworkVolume:
     created_at: datetime
     sizes: list[tuple[datetime, int]]
     deleted_at: datetime | None = None
+    # Model files on the volume, `folder/name` -> {"size": int, "sha256": str | None}.
+    model_files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:

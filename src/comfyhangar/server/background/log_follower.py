@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comfyhangar.agent.protocol import parse_progress_line
 from comfyhangar.core.lifecycle import DeploymentState, Desired
+from comfyhangar.core.setup_progress import fold_progress
 from comfyhangar.runpod import RunPodClient, RunPodError
 from comfyhangar.runpod.errors import RateLimitedError
 from comfyhangar.runpod.models import LogEvent
@@ -52,13 +53,6 @@ def retry_delay(
         return max(float(error.retry_after), base_s)
     ceiling = min(RETRY_MAX_S, base_s * 2.0 ** max(0, failures - 1))
     return ceiling * (0.5 + (rand or _jitter.random)() / 2)
-
-
-def is_step_level(progress: dict[str, Any]) -> bool:
-    """Whether a progress line describes its whole step: lines without an `item`, and `running`
-    lines, which the agent aggregates over the step (bytes of the whole model set) while naming
-    the file in flight as `item`. Other item lines are about one file or node only."""
-    return progress.get("item") is None or progress.get("status") == "running"
 
 
 class CursorMovedError(Exception):
@@ -237,21 +231,10 @@ class LogFollower:
         dep = await session.get(Deployment, target.deployment_id)
         if dep is None:
             return
-        setup = dict(dep.setup or {})
-        ready = False
-        for p in progress:
-            if is_step_level(p):
-                setup[p["step"]] = {
-                    "status": p["status"],
-                    "item": p.get("item"),
-                    "message": p.get("message"),
-                    "bytes_done": p.get("bytes_done"),
-                    "bytes_total": p.get("bytes_total"),
-                    "speed_bps": p.get("speed_bps"),
-                    "eta_s": p.get("eta_s"),
-                    "updated_at": p.get("time"),
-                }
-            ready = ready or (p["step"] == "ready" and p["status"] == "done")
+        # Steps move forward only within a run of the agent; a new run starts afresh. Lines
+        # that would move a step back are stale and become no event either.
+        fold = fold_progress(dep.setup, progress)
+        for p in fold.accepted:
             await append_event(
                 session,
                 "setup_progress",
@@ -262,9 +245,19 @@ class LogFollower:
         await session.execute(
             update(Deployment)
             .where(Deployment.id == target.deployment_id)
-            .values(setup=setup)
+            .values(setup=fold.setup)
             .execution_options(synchronize_session=False)
         )
+        ready = fold.ready and any(p["step"] == "ready" for p in fold.accepted)
+        if fold.new_run and not ready and dep.setup_ready:
+            # The agent started over (its container restarted): ComfyUI is not ready until this
+            # run says so; the reconciler shows the deployment installing meanwhile.
+            await session.execute(
+                update(Deployment)
+                .where(Deployment.id == target.deployment_id)
+                .values(setup_ready=False, version=Deployment.version + 1, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
         if ready and not dep.setup_ready:
             # The reconciler turns this into `ready` as soon as it sees the pod RUNNING; when it
             # already has (state installing), say so now.

@@ -3,6 +3,10 @@
 Two server processes starting together must not both migrate: PostgreSQL serialises them with
 a session-level advisory lock, SQLite with an exclusive lock on a file beside the database.
 The second process waits, then finds nothing left to do.
+
+A database that a newer ComfyHangar migrated (its revision is unknown here) is refused before
+anything touches it: running old code on a newer schema could lose or misread data, so the
+start stops with a message saying to upgrade ComfyHangar (or restore a backup).
 """
 
 from __future__ import annotations
@@ -18,13 +22,19 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, text
 
+from comfyhangar import __version__
 from comfyhangar.server.db.engine import make_engine, sqlite_path
 
 MIGRATIONS = "comfyhangar.server.db:migrations"
 # Any fixed 64-bit number, the same in every ComfyHangar process ("hangarmg" in ASCII).
 PG_MIGRATION_LOCK_KEY = 0x68616E6761726D67 - (1 << 63)
+
+
+class DatabaseTooNew(RuntimeError):
+    """The database's schema revision is unknown to this version of ComfyHangar."""
 
 
 def alembic_config() -> Config:
@@ -41,7 +51,26 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def refuse_unknown_revision(connection: Connection) -> None:
+    """Raise `DatabaseTooNew` if the database is at a revision this code does not know."""
+    revision = current_revision(connection)
+    if revision is None:
+        return
+    try:
+        known = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    except CommandError:
+        known = None
+    if known is None:
+        raise DatabaseTooNew(
+            f"the database is at schema revision {revision!r}, which this ComfyHangar "
+            f"({__version__}, schema {head_revision()!r}) does not know: a newer version migrated "
+            "it. Upgrade ComfyHangar, or restore a backup made before the upgrade "
+            "(docs/operations.md)."
+        )
+
+
 def _upgrade(connection: Connection) -> None:
+    refuse_unknown_revision(connection)
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
@@ -93,5 +122,19 @@ async def _migrate_locked(url: str) -> None:
                         text("SELECT pg_advisory_unlock(:key)"), {"key": PG_MIGRATION_LOCK_KEY}
                     )
                     await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+async def check_revision(url: str) -> None:
+    """Raise `DatabaseTooNew` if a newer ComfyHangar migrated the database at `url` (a missing
+    SQLite file is new, not newer). Read only; `serve` runs it before it listens."""
+    db_file = sqlite_path(url)
+    if db_file is not None and not db_file.exists():
+        return
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(refuse_unknown_revision)
     finally:
         await engine.dispose()

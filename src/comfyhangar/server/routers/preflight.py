@@ -53,8 +53,7 @@ async def preflight(body: PreflightRequest, runtime: RuntimeDep) -> PreflightVie
     deploying. A failure is a 422 `preflight_failed` naming each model and why."""
     service = runtime.deployments
     manifest = service.resolve_manifest(body.preset, body.manifest or {"version": 1})
-    settings = runtime.settings
-    checker = service.preflight or Preflight(settings.hf_endpoint, settings.civitai_endpoint)
+    checker = service.preflight or Preflight.for_hosts(runtime.model_hosts)
     disk = (
         Disk(body.volume_gb, "volume_gb")
         if body.volume_gb is not None

@@ -9,6 +9,7 @@ operator's policy (`HANGAR_ALLOWED_DOWNLOAD_HOSTS` extends the default allow-lis
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from comfyhangar.agent.manifest import Manifest, ManifestError, Policy, parse_manifest
@@ -26,17 +27,38 @@ def manifest_policy(settings: Settings) -> Policy:
     return policy.with_hosts(settings.extra_download_hosts)
 
 
-def agent_args(settings: Settings) -> tuple[str, ...]:
-    """`agent run` arguments that give the pod agent the operator's policy and endpoints."""
+@dataclass(frozen=True)
+class ModelHosts:
+    """Where models come from: Hugging Face and Civitai, or the simulated cloud's stand-ins
+    (`simulated`: plain http on loopback, which only the simulated world uses)."""
+
+    hf_endpoint: str
+    civitai_endpoint: str
+    simulated: bool = False
+
+
+def model_hosts(settings: Settings, stand_ins: tuple[str, str] | None = None) -> ModelHosts:
+    """The operator's endpoints; in the simulated cloud (`stand_ins`: the built-in Hugging Face
+    and Civitai), those stand-ins, unless the operator set an endpoint of their own."""
+    defaults = (DEFAULT_HF_ENDPOINT, DEFAULT_CIVITAI_ENDPOINT)
+    if stand_ins is not None and (settings.hf_endpoint, settings.civitai_endpoint) == defaults:
+        return ModelHosts(*stand_ins, simulated=True)
+    return ModelHosts(settings.hf_endpoint, settings.civitai_endpoint)
+
+
+def agent_args(settings: Settings, hosts: ModelHosts) -> tuple[str, ...]:
+    """`agent run` arguments that give the pod agent the operator's policy and endpoints
+    (and, in the simulated cloud, what it needs to reach the stand-ins on loopback)."""
     args: list[str] = []
-    if settings.insecure_allow_http:
+    if settings.insecure_allow_http or hosts.simulated:
         args.append("--insecure-allow-http")
-    for host in settings.extra_download_hosts:
+    extra = settings.extra_download_hosts + (["127.0.0.1"] if hosts.simulated else [])
+    for host in dict.fromkeys(extra):
         args += ["--allow-host", host]
-    if settings.hf_endpoint != DEFAULT_HF_ENDPOINT:
-        args += ["--hf-endpoint", settings.hf_endpoint]
-    if settings.civitai_endpoint != DEFAULT_CIVITAI_ENDPOINT:
-        args += ["--civitai-endpoint", settings.civitai_endpoint]
+    if hosts.hf_endpoint != DEFAULT_HF_ENDPOINT:
+        args += ["--hf-endpoint", hosts.hf_endpoint]
+    if hosts.civitai_endpoint != DEFAULT_CIVITAI_ENDPOINT:
+        args += ["--civitai-endpoint", hosts.civitai_endpoint]
     return tuple(args)
 
 

@@ -1,12 +1,16 @@
 """Preflight: what a manifest will download, checked before any pod (and any money) exists.
 
 For each model: a Hugging Face file is asked for with the user's token (HEAD on
-`{hf}/{repo}/resolve/{revision}/{file}`: 401/403 mean "needs a token" or "the token has no
-access"), a Civitai model version is resolved to its file name and size
-(`{civitai}/api/v1/model-versions/{id}`), an https URL is asked for its Content-Length. The
-total, plus headroom for ComfyUI itself, is held against the disk the models go to. Tokens are
-sent only to their own service (httpx drops `Authorization` on a redirect to another origin)
-and never appear in a result or a message.
+`{hf}/{repo}/resolve/{revision}/{file}`; the hub's `X-Error-Code` tells a gated repo from a
+missing repo, revision or file, and an invalid token from one without access), a Civitai model
+version is resolved to its file name and size (`{civitai}/api/v1/model-versions/{id}`, public)
+and its download is asked for without following it (a 401 is the creator's login wall), an
+https URL is asked for its Content-Length. The total, plus headroom for ComfyUI itself, is held
+against the disk the models go to. Tokens are sent only to their own service (httpx drops
+`Authorization` on a redirect to another origin) and never appear in a result or a message.
+
+In the simulated cloud (`simulated=True`: the endpoints are the built-in stand-ins) a plain URL
+source is refused: nothing simulates its host, and a simulated pod could not fetch it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import httpx
 
 from comfyhangar.agent.manifest import Manifest, ModelSpec
 from comfyhangar.core.errors import HangarError
+from comfyhangar.server.services.manifests import ModelHosts
 
 GB = 1_000_000_000
 # ComfyUI, its venv and custom nodes live on the same disk as the models.
@@ -54,6 +59,27 @@ class ModelCheck:
     file_name: str | None = None
     error: str | None = None
     unreachable: bool = False  # the error is the host not answering, not the model
+    # A token problem, for clients to act on: `token_required` (none was given) or
+    # `token_refused` (it has no access), and the request field of that token.
+    error_code: str | None = None
+    token_field: str | None = None
+
+    def refuse_token(self, token_field: str, given: bool, message: str) -> None:
+        """The model's host refused: no token was given, or the one given has no access."""
+        self.error = message
+        self.error_code = "token_refused" if given else "token_required"
+        self.token_field = token_field
+
+    def error_entry(self) -> dict[str, str]:
+        """The model's entry in a 422's `errors`: field and message, plus `code` and `token`
+        when a token is missing or refused."""
+        entry = {
+            "field": f"manifest.models.{self.index}",
+            "message": f"{self.folder}/{self.name}: {self.error}",
+        }
+        if self.error_code is not None and self.token_field is not None:
+            entry.update(code=self.error_code, token=self.token_field)
+        return entry
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -120,13 +146,20 @@ class Preflight:
         hf_endpoint: str = "https://huggingface.co",
         civitai_endpoint: str = "https://civitai.com",
         *,
+        simulated: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout_s: float = TIMEOUT_S,
     ) -> None:
         self.hf_endpoint = hf_endpoint.rstrip("/")
         self.civitai_endpoint = civitai_endpoint.rstrip("/")
+        self.simulated = simulated
         self._transport = transport
         self._timeout = timeout_s
+
+    @classmethod
+    def for_hosts(cls, hosts: ModelHosts) -> Preflight:
+        """The checks against these endpoints (the stand-ins, in the simulated cloud)."""
+        return cls(hosts.hf_endpoint, hosts.civitai_endpoint, simulated=hosts.simulated)
 
     async def run(
         self,
@@ -156,11 +189,7 @@ class Preflight:
                 await asyncio.gather(
                     *(one(s, c) for s, c in zip(manifest.models, checks, strict=True))
                 )
-        errors = [
-            {"field": f"manifest.models.{c.index}", "message": f"{c.folder}/{c.name}: {c.error}"}
-            for c in checks
-            if c.error
-        ]
+        errors = [c.error_entry() for c in checks if c.error]
         total = sum(c.size or 0 for c in checks)
         required = total + COMFYUI_HEADROOM_BYTES
         disk_bytes = disk.gb * GB if disk else None
@@ -212,26 +241,12 @@ class Preflight:
             f"{quote(spec.file, safe='/')}"
         )
         response = await http.head(url, headers=_bearer(token))
-        status = response.status_code
-        if status in (401, 403):
-            if token is None:
-                check.error = (
-                    f"Hugging Face repo {spec.repo} is gated: it needs a Hugging Face token "
-                    "(hf_token) with access"
-                )
+        if response.status_code >= 400:
+            message, about_token = _huggingface_refusal(response, spec, token is not None)
+            if about_token:
+                check.refuse_token("hf_token", token is not None, message)
             else:
-                check.error = (
-                    f"the Hugging Face token has no access to {spec.repo} (accept its license "
-                    "on the model page, or use a token of an account that did)"
-                )
-            return
-        if status == 404:
-            check.error = (
-                f"{spec.file} not found in Hugging Face repo {spec.repo} at {spec.revision}"
-            )
-            return
-        if status >= 400:
-            check.error = f"Hugging Face answered {status} for {spec.repo}/{spec.file}"
+                check.error = message
             return
         check.size = _size(response)
 
@@ -241,13 +256,6 @@ class Preflight:
         url = f"{self.civitai_endpoint}/api/v1/model-versions/{spec.version_id}"
         response = await http.get(url, headers=_bearer(token))
         status = response.status_code
-        if status in (401, 403):
-            check.error = (
-                f"Civitai model version {spec.version_id} needs a Civitai token (civitai_token)"
-                if token is None
-                else f"the Civitai token has no access to model version {spec.version_id}"
-            )
-            return
         if status == 404:
             check.error = f"no Civitai model version {spec.version_id}"
             return
@@ -268,13 +276,70 @@ class Preflight:
                 check.size = round(float(size_kb) * 1024)
         except (ValueError, AttributeError, TypeError):
             check.error = f"Civitai's answer for model version {spec.version_id} is not readable"
+            return
+        # The metadata is public; a creator's login wall shows only on the download itself.
+        download = f"{self.civitai_endpoint}/api/download/models/{spec.version_id}"
+        answer = await http.head(download, headers=_bearer(token), follow_redirects=False)
+        if answer.status_code in (401, 403):
+            check.refuse_token(
+                "civitai_token",
+                token is not None,
+                f"Civitai model version {spec.version_id} can only be downloaded when logged "
+                "in: it needs a Civitai token (civitai_token)"
+                if token is None
+                else f"Civitai refused the token (civitai_token) for model version "
+                f"{spec.version_id}",
+            )
+        elif answer.status_code >= 400:
+            check.error = (
+                f"Civitai answered {answer.status_code} to the download of model version "
+                f"{spec.version_id}"
+            )
 
     async def _url(self, http: httpx.AsyncClient, spec: ModelSpec, check: ModelCheck) -> None:
+        if self.simulated:
+            check.error = (
+                f"the simulated cloud only simulates Hugging Face and Civitai, not "
+                f"{urlsplit(spec.url).hostname}: use a huggingface or civitai source, or real "
+                "RunPod (HANGAR_RUNPOD_API_KEY) for a plain URL"
+            )
+            return
         response = await http.head(spec.url)
         if response.status_code >= 400:
             check.error = f"{urlsplit(spec.url).hostname} answered {response.status_code}"
             return
         check.size = _size(response)
+
+
+def _huggingface_refusal(
+    response: httpx.Response, spec: ModelSpec, with_token: bool
+) -> tuple[str, bool]:
+    """What a refusal of the hub means, read from its status and `X-Error-Code` (as
+    `huggingface_hub.hf_raise_for_status` reads them), and whether a token is the matter."""
+    status, code = response.status_code, response.headers.get("x-error-code")
+    repo = spec.repo
+    if code == "GatedRepo" or (status == 403 and code is None):
+        if status == 401 or not with_token:
+            return (
+                f"Hugging Face repo {repo} is gated: it needs a Hugging Face token (hf_token) "
+                "with access",
+                True,
+            )
+        return (
+            f"the Hugging Face token has no access to {repo} (accept its license on the model "
+            "page, or use a token of an account that did)",
+            True,
+        )
+    if status == 401 and with_token:
+        return "Hugging Face refused the token (hf_token) as invalid credentials", True
+    if status == 401 or code == "RepoNotFound":
+        private = "" if with_token else " (or it is private and needs a token, hf_token)"
+        return f"no Hugging Face repo {repo}{private}", False
+    if code == "RevisionNotFound":
+        return f"no revision {spec.revision} in Hugging Face repo {repo}", False
+    if status == 404:
+        return f"{spec.file} not found in Hugging Face repo {repo} at {spec.revision}", False
+    return f"Hugging Face answered {status} for {repo}/{spec.file}", False
 
 
 def _bearer(token: str | None) -> dict[str, str]:

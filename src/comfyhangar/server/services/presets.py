@@ -1,8 +1,9 @@
 """Presets: named sets of models and custom nodes a deployment can start from and add to.
 
 Sizes are exact byte counts as published on Hugging Face where we know them; the ones marked
-"approximate" below were rounded from the hub's listing and are only used for disk planning
-(preflight reads the real size before a pod is created).
+`approximate` were rounded from the hub's listing and are only used for disk planning: they
+stay out of the manifest, since the agent refuses a file whose size differs from the
+manifest's (preflight reads the real size before a pod is created).
 """
 
 from __future__ import annotations
@@ -34,15 +35,15 @@ class PresetModel:
     file: str
     size: int
     gated: bool = False
+    approximate: bool = False  # `size` is rounded: for planning only, not for the agent
 
     def manifest_entry(self) -> dict[str, Any]:
-        """The model as a manifest entry."""
-        return {
-            "name": self.name,
-            "folder": self.folder,
-            "size": self.size,
-            "source": {"type": "huggingface", "repo": self.repo, "file": self.file},
-        }
+        """The model as a manifest entry (with its size when it is exact)."""
+        entry: dict[str, Any] = {"name": self.name, "folder": self.folder}
+        if not self.approximate:
+            entry["size"] = self.size
+        entry["source"] = {"type": "huggingface", "repo": self.repo, "file": self.file}
+        return entry
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ REALISM_LORA = PresetModel(
     "XLabs-AI/flux-RealismLora",
     "lora.safetensors",
     22_000_000,
+    approximate=True,
 )
 TURBO_LORA = PresetModel(
     "flux1-turbo-alpha.safetensors",
@@ -114,6 +116,7 @@ TURBO_LORA = PresetModel(
     "alimama-creative/FLUX.1-Turbo-Alpha",
     "diffusion_pytorch_model.safetensors",
     694_000_000,
+    approximate=True,
 )
 SDXL_BASE = PresetModel(
     "sd_xl_base_1.0.safetensors",
