@@ -12,6 +12,8 @@ export default defineConfig({
     chunkSizeWarningLimit: 400,
   },
   server: {
+    // The manifest format page imports ../docs/manifest.md.
+    fs: { allow: [".", "../docs"] },
     // `npm run dev` against `comfyhangar serve` on the default port.
     proxy: { "/api": { target: "http://127.0.0.1:8000", changeOrigin: false } },
   },

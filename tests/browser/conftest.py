@@ -265,11 +265,12 @@ def page(context: Any) -> Any:
     return context.new_page()
 
 
-def screenshot(page: Any, name: str) -> None:
-    """Save the whole page as test-artifacts/screenshots/<name>-<width>.png."""
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """Save the whole page (or only what the viewport shows) as
+    test-artifacts/screenshots/<name>-<width>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     width = page.viewport_size["width"] if page.viewport_size else 0
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=full_page)
 
 
 # --- watching the page -----------------------------------------------------------------------

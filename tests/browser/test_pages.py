@@ -4,6 +4,7 @@ screenshots of each page at phone and desktop width."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -77,14 +78,15 @@ def test_detail_page_shows_setup_logs_and_timeline(
 
 
 def test_detail_page_follows_a_new_deployment_to_ready(page: Any, hangar: Hangar) -> None:
-    """Opened right after the deploy: the steps, the timeline and the log fill in live."""
+    """Opened right after the deploy: the steps, the timeline and the log fill in live. The
+    log streams whether Follow is on or not: Follow only keeps the newest line in view."""
     deployment = hangar.deploy("detail-live", preset="sdxl-base")
     page.goto(f"/deployments/{deployment['id']}")
     page.evaluate("window.__marker = 'no reload'")
-    follow = page.get_by_role("button", name="Follow").or_(
-        page.get_by_role("switch", name="Follow")
-    )
-    follow.click()
+    follow = page.get_by_role("button", name="Follow")
+    expect(follow).to_have_attribute("aria-pressed", "true")
+    follow.click()  # off: no auto-scroll, and still every new line
+    expect(follow).to_have_attribute("aria-pressed", "false")
     expect(page.get_by_test_id("detail-state").get_by_test_id("state-badge")).to_have_attribute(
         "data-state", "ready", timeout=WAIT
     )
@@ -102,6 +104,8 @@ def test_detail_page_follows_a_new_deployment_to_ready(page: Any, hangar: Hangar
     assert {"creating", "installing", "ready"} <= set(shown), shown
     log = page.get_by_test_id("log-viewer")
     expect(log.get_by_test_id("log-line").filter(has_text="ComfyUI").first).to_be_visible()
+    # Every line the server kept during install is on the page, without a click or reload.
+    _wait_for_log_lines_to_match(page, hangar, deployment["id"])
     expect(page.get_by_test_id("detail-cost-so-far")).to_contain_text("$")
     assert page.evaluate("window.__marker") == "no reload"
 
@@ -183,6 +187,22 @@ def test_the_navigation_moves_between_pages_without_a_reload(
     )
     expect(page.get_by_test_id("log-viewer")).to_be_visible()
     assert page.evaluate("window.__marker") == "no reload"
+
+
+def _wait_for_log_lines_to_match(page: Any, hangar: Hangar, deployment_id: str) -> None:
+    """Until the viewer shows as many lines as the API has (both read again each time)."""
+    deadline = time.monotonic() + WAIT / 1000
+    shown = kept = -1
+    while time.monotonic() < deadline:
+        response = hangar.api.get(
+            f"/api/v1/deployments/{deployment_id}/logs", params={"lines": 500}
+        )
+        kept = len(response.json()["lines"])
+        shown = page.get_by_test_id("log-viewer").get_by_test_id("log-line").count()
+        if kept > 0 and shown == kept:
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the viewer shows {shown} lines, the API has {kept}")
 
 
 def _state_of(entry_text: str) -> str:

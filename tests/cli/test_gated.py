@@ -1,6 +1,6 @@
-"""`deploy` of a gated model against a server whose preflight asks local Hugging Face and
-Civitai stand-ins (tests/server/test_preflight.py): a refusal names the missing or refused token
-and how to give it, and no token is ever printed."""
+"""`deploy` of a gated model in the embedded default, whose preflight asks the built-in Hugging
+Face and Civitai stand-ins: a refusal names the missing or refused token and how to give it, and
+no token is ever printed."""
 
 from __future__ import annotations
 
@@ -11,22 +11,20 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from comfyhangar.emulators.hub import DEMO_HF_TOKEN, NO_ACCESS_HF_TOKEN
 from tests.cli.conftest import Cli
-from tests.server.conftest import Hangar
-from tests.server.test_preflight import GATED, GOOD, StandIn, preflight_hangar
-from tests.support.servers import running_server
+from tests.server.conftest import Hangar, fast_settings, running_hangar
+from tests.server.test_preflight import GATED
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-WRONG = "hf_wrongTokenFromAFile0123456789"
+GOOD, WRONG = DEMO_HF_TOKEN, NO_ACCESS_HF_TOKEN
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def gated_hangar(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Hangar]:
-    async with (
-        running_server(StandIn().app) as hub,
-        preflight_hangar(tmp_path_factory.mktemp("gated"), hub) as hangar,
-    ):
+    settings = fast_settings(tmp_path_factory.mktemp("gated"), preflight=True)
+    async with running_hangar(settings, timeout=20) as hangar:
         yield hangar
 
 

@@ -79,3 +79,29 @@ def test_create_refused_is_not_retried_until_the_user_acts() -> None:
 def test_a_deployment_stopped_before_its_pod_existed_creates_nothing() -> None:
     verdict = decide(obs(Desired.STOPPED, None, had_pod=False))
     assert (verdict.state, verdict.action) == (S.STOPPED, None)
+
+
+@pytest.mark.parametrize(
+    ("desired", "status", "state"),
+    [
+        (Desired.STOPPED, "RUNNING", S.STOPPING),
+        (Desired.STOPPED, "EXITED", S.STOPPED),
+        (Desired.TERMINATED, "EXITED", S.TERMINATING),
+        (Desired.TERMINATED, None, S.TERMINATED),
+    ],
+)
+def test_why_a_stop_was_asked_stays_the_reason_on_the_way(
+    desired: Desired, status: str | None, state: S
+) -> None:
+    """A budget's stop says why in every state it leads through, not only in the first."""
+    why = "stopped by budget 'team': $5.01 spent of its $5.00 daily limit (2026-11-26)"
+    verdict = decide(
+        Observation(desired, status, True, False, False, request_reason=why),
+    )
+    assert (verdict.state, verdict.reason) == (state, why)
+    assert decide(Observation(desired, status, True, False, False)).reason is None
+
+
+def test_a_failure_keeps_its_own_reason_over_a_stop_reason() -> None:
+    verdict = decide(Observation(Desired.STOPPED, "ERROR", True, False, False, request_reason="x"))
+    assert (verdict.state, verdict.reason) == (S.FAILED, "RunPod reports the pod in ERROR")

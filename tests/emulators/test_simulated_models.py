@@ -64,7 +64,8 @@ async def test_refused_files_fail_the_models_step_with_the_real_agents_messages(
     assert simulated == {
         "flux1-dev.safetensors": "HTTP 401: access denied (gated model? check HF_TOKEN)",
         "nope.safetensors": f"HTTP 404 from {hub.hf_url.removeprefix('http://')}",
-        "ae-small.safetensors": f"server size {AE_SIZE} differs from manifest size 123",
+        "ae-small.safetensors": "size differs: the manifest says 123 bytes, Hugging Face "
+        f"publishes {AE_SIZE}",
     }
     assert ("done", "ae.safetensors") in step(bodies, "models"), "the good file still comes"
     steps = [(b["step"], b["status"]) for b in bodies if "item" not in b]

@@ -74,6 +74,25 @@ async def test_warnings_fire_once_per_threshold_and_the_cap_stops_within_one_cyc
         assert row.desired_state == "stopped"
         await step(runtime, HOUR)
         assert len(await events_of(runtime, "budget_warning")) == 2, "no repeats in one period"
+        async with runtime.sessions() as session:
+            row = await session.get(Deployment, dep.id)
+        assert row is not None
+        # Why it stopped is on the deployment (its card), in every state of its history on
+        # the way, and in the events the dashboard receives: the budget, its limit, the spend.
+        spent = Decimal(exceeded[0].data["spent_usd"])
+        why = f"stopped by budget 'month': ${spent:.2f} spent of its ${limit:.2f} monthly limit"
+        assert row.state == "stopped"
+        assert row.state_reason is not None
+        assert row.state_reason.startswith(why), row.state_reason
+        states = [e for e in await events_of(runtime, "deployment_state") if e.data["reason"]]
+        assert [(e.data["state"], e.data["reason"]) for e in states] == [
+            ("stopping", row.state_reason),
+            ("stopped", row.state_reason),
+        ]
+        asked = await events_of(runtime, "deployment_requested")
+        assert [(e.data["source"], e.data["reason"]) for e in asked] == [
+            ("budget", row.state_reason)
+        ]
 
 
 async def test_a_terminate_budget_terminates(tmp_path: Path) -> None:

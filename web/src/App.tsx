@@ -14,6 +14,7 @@ const DeploymentPage = lazy(() =>
   import("./pages/DeploymentPage").then((m) => ({ default: m.DeploymentPage })),
 );
 const CostsPage = lazy(() => import("./pages/CostsPage").then((m) => ({ default: m.CostsPage })));
+const ManifestDocPage = lazy(() => import("./pages/ManifestDocPage").then((m) => ({ default: m.ManifestDocPage })));
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -34,6 +35,7 @@ export function App({ client = makeQueryClient() }: { client?: QueryClient }) {
               <Route path="/deploy" component={DeployPage} />
               <Route path="/deployments/:id">{(params) => <DeploymentPage id={params.id} />}</Route>
               <Route path="/costs" component={CostsPage} />
+              <Route path="/docs/manifest" component={ManifestDocPage} />
               <Route component={NotFoundPage} />
             </Switch>
           </Suspense>

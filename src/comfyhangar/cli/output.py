@@ -127,6 +127,16 @@ def money(value: Any, *, per_hour: bool = False) -> str:
     return f"{text}/h" if per_hour else text
 
 
+def rate(value: Any) -> str:
+    """A deployment's rate as the dashboard shows it: `$0.027/h`, to the tenth of a cent."""
+    if value is None:
+        return "-"
+    try:
+        return f"${Decimal(str(value)):.3f}/h"
+    except InvalidOperation:
+        return str(value)
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"

@@ -27,6 +27,7 @@ from comfyhangar.cli.output import (
     gpu_label,
     money,
     pod_status_text,
+    rate,
     short_id,
     size,
     speed,
@@ -218,7 +219,7 @@ def deployments_listing(console: Console, deployments: list[dict[str, Any]]) -> 
                 gpu_label(d["gpu"]["id"], d["gpu"]["count"]),
                 pod_status_text(pod.get("status")),
                 duration(pod.get("uptime_s")),
-                money(pod["cost_per_hour"]) if pod else "-",
+                rate(d["cost"]["per_hour_usd"]),  # the server's rate for its state
             ]
         )
     return listing(console, columns, rows)
@@ -240,13 +241,14 @@ def render_detail(d: dict[str, Any], *, base_url: str = "") -> Group:
         ("disk", _disks(d)),
         ("created", _when(d["created_at"])),
         ("updated", _when(d["updated_at"])),
+        ("rate", rate(d["cost"]["per_hour_usd"])),
+        ("cost so far", money(d["cost"]["so_far_usd"])),
     ]
     pod = d.get("pod")
     if pod:
         fields += [
             ("pod", Text.assemble(pod["id"], "  ", pod_status_text(pod["status"]))),
             ("data center", pod.get("data_center_id") or "-"),
-            ("cost", money(pod["cost_per_hour"], per_hour=True)),
             ("uptime", duration(pod.get("uptime_s"))),
         ]
         if pod.get("gpu_util"):

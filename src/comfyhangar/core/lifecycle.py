@@ -75,11 +75,15 @@ class Observation:
     setup_ready: bool  # the agent reported `ready` since the pod last started
     restart_requested: bool  # the user asked for a restart not yet carried out
     failed_reason: str | None = None  # a failure already recorded (for example create refused)
+    # Why the stop or terminate was asked, when the system asked it (a budget): it stays the
+    # reason of every state on the way (stopping, stopped; terminating, terminated).
+    request_reason: str | None = None
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The state to record, why (for `failed`), and the action to take now, if any."""
+    """The state to record, why (a failure, or a stop the system asked), and the action to
+    take now, if any."""
 
     state: DeploymentState
     action: PodAction | None = None
@@ -89,10 +93,11 @@ class Verdict:
 def decide(obs: Observation) -> Verdict:
     """The state of a deployment and the next RunPod action, from what is asked and seen."""
     status = obs.pod_status
+    asked = obs.request_reason
     if obs.desired is Desired.TERMINATED:
         if status is None or status == "TERMINATED":
-            return Verdict(DeploymentState.TERMINATED)
-        return Verdict(DeploymentState.TERMINATING, PodAction.TERMINATE)
+            return Verdict(DeploymentState.TERMINATED, reason=asked)
+        return Verdict(DeploymentState.TERMINATING, PodAction.TERMINATE, reason=asked)
 
     if status is None or status == "TERMINATED":
         if obs.failed_reason is not None:
@@ -100,7 +105,7 @@ def decide(obs: Observation) -> Verdict:
         if obs.ever_had_pod:
             return Verdict(DeploymentState.FAILED, reason="the pod disappeared from RunPod")
         if obs.desired is Desired.STOPPED:
-            return Verdict(DeploymentState.STOPPED)
+            return Verdict(DeploymentState.STOPPED, reason=asked)
         return Verdict(DeploymentState.CREATING, PodAction.CREATE)
 
     if status == "ERROR":
@@ -110,8 +115,8 @@ def decide(obs: Observation) -> Verdict:
 
     if obs.desired is Desired.STOPPED:
         if status == "EXITED":
-            return Verdict(DeploymentState.STOPPED)
-        return Verdict(DeploymentState.STOPPING, PodAction.STOP)
+            return Verdict(DeploymentState.STOPPED, reason=asked)
+        return Verdict(DeploymentState.STOPPING, PodAction.STOP, reason=asked)
 
     # desired RUNNING
     if status == "EXITED":

@@ -135,7 +135,7 @@ class Runtime:
                 follower = LogFollower(
                     sessions, cloud.client, interval_s=settings.reconcile_interval_s
                 )
-                costs = CostService(sessions, clock or cloud.now)
+                costs = CostService(sessions)
                 budgets = BudgetService(sessions, costs, clock or cloud.now, service.request)
                 reconciler.observers.append(budgets.enforce)
 

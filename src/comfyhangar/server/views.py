@@ -11,15 +11,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.runpod.models import Pod
 from comfyhangar.server.db.models import Deployment, Event
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.schemas.deployments import (
-    CostProjections,
-    DeploymentCostView,
     DeploymentDetail,
     DeploymentLinks,
     DeploymentView,
@@ -28,7 +25,7 @@ from comfyhangar.server.schemas.deployments import (
     SetupStep,
     StateChange,
 )
-from comfyhangar.server.services.costs import DeploymentCost
+from comfyhangar.server.services.costs import NO_COST, DeploymentCost
 
 API = "/api/v1"
 SETUP_ORDER = ("preflight", "comfyui", "custom_nodes", "models", "start", "ready")
@@ -55,23 +52,6 @@ def pod_view(row: PodRow | None, live: Pod | None) -> PodView | None:
 def setup_steps(dep: Deployment) -> list[SetupStep]:
     steps = dep.setup or {}
     return [SetupStep(step=name, **steps[name]) for name in SETUP_ORDER if name in steps]
-
-
-def cost_view(cost: DeploymentCost | None) -> DeploymentCostView:
-    if cost is None:
-        zero = Decimal(0)
-        return DeploymentCostView(
-            so_far_usd=zero,
-            per_hour_usd=zero,
-            metered_until=None,
-            projections=CostProjections(hour=zero, day=zero, week=zero, month=zero),
-        )
-    return DeploymentCostView(
-        so_far_usd=cost.so_far,
-        per_hour_usd=cost.per_hour,
-        metered_until=cost.metered_until,
-        projections=CostProjections(**cost.projections()),
-    )
 
 
 def deployment_view(
@@ -107,7 +87,7 @@ def deployment_view(
         updated_at=dep.updated_at,
         pod=pod,
         setup=setup_steps(dep),
-        cost=cost_view(cost),
+        cost=(cost or NO_COST).view(),
         links=DeploymentLinks(
             self=link,
             logs=f"{link}/logs",
@@ -139,35 +119,9 @@ def deployment_detail(
 # --- The rendered list ---------------------------------------------------------------------
 
 ListKey = tuple[str | None, int | None, int]  # (state, limit, offset)
-CostReader = Callable[[list[Deployment]], Awaitable[dict[str, DeploymentCost]]]
 _VIEW = DeploymentView.__pydantic_serializer__
-_COST = DeploymentCostView.__pydantic_serializer__
-_LINKS = DeploymentLinks.__pydantic_serializer__
-_NO_COST_OR_LINKS = {"cost", "links"}
 _LIST_HEAD = b'{"deployments":['
 _LIST_TAIL = b"]}"
-
-
-def cost_moves(dep: Deployment) -> bool:
-    """Whether the deployment's cost so far grows with the clock alone.
-
-    `CostService` adds `rate x (now - metered_until)` to the metered amount, and the rate is 0
-    unless the status last metered bills (anything but none or TERMINATED). A superset of the
-    deployments whose `so_far_usd` can change without a database write.
-    """
-    return dep.metered_until is not None and dep.metered_status not in (None, "TERMINATED")
-
-
-@dataclass(frozen=True)
-class MovingItem:
-    """A list item whose `cost` is filled in per request: everything around it is fixed."""
-
-    head: bytes  # the item's JSON up to and including `"cost":`
-    tail: bytes  # from `,"links":` to the item's closing brace
-    deployment: Deployment
-
-
-ListPart = bytes | MovingItem
 
 
 def render_list(
@@ -176,23 +130,17 @@ def render_list(
     costs: Mapping[str, DeploymentCost],
     *,
     simulated: bool,
-) -> tuple[list[ListPart], dict[str, Pod | None]]:
-    """Each deployment's JSON (as `DeploymentView` serialises it), and the live pods used."""
-    parts: list[ListPart] = []
+) -> tuple[bytes, dict[str, Pod | None]]:
+    """The list's JSON (as `DeploymentList` serialises it), and the live pods it shows."""
+    items: list[bytes] = []
     used: dict[str, Pod | None] = {}
     for dep, row in deployments:
         pod = live.get(dep.pod_id) if dep.pod_id else None
         if dep.pod_id:
             used[dep.pod_id] = pod
         view = deployment_view(dep, row, pod, simulated=simulated, cost=costs.get(dep.id))
-        if not cost_moves(dep):
-            parts.append(_VIEW.to_json(view))
-            continue
-        # The fields before `cost`, then `cost` (per request), then `links` (the last field).
-        head = _VIEW.to_json(view, exclude=_NO_COST_OR_LINKS)[:-1] + b',"cost":'
-        tail = b',"links":' + _LINKS.to_json(view.links) + b"}"
-        parts.append(MovingItem(head, tail, dep))
-    return parts, used
+        items.append(_VIEW.to_json(view))
+    return _LIST_HEAD + b",".join(items) + _LIST_TAIL, used
 
 
 @dataclass
@@ -200,15 +148,9 @@ class RenderedList:
     """One query's list as JSON, with what it was rendered from (to tell when it is stale)."""
 
     tokens: tuple[int, int]  # (commit generation, newest event id) when rendering began
-    parts: list[ListPart]
+    body: bytes
     live: dict[str, Pod | None]  # the reconciler's pod of each listed pod id, as rendered
     made_at: float = field(default_factory=time.monotonic)
-    body: bytes | None = None  # the whole body, when no cost moves with the clock
-
-    def __post_init__(self) -> None:
-        if not any(isinstance(p, MovingItem) for p in self.parts):
-            self.body = _LIST_HEAD + b",".join(p for p in self.parts if isinstance(p, bytes))
-            self.body += _LIST_TAIL
 
     def shows_live(self, live: Mapping[str, Pod]) -> bool:
         """True while every listed pod's metrics are those rendered (identity, then equality)."""
@@ -218,20 +160,8 @@ class RenderedList:
                 return False
         return True
 
-    async def assemble(self, costs: CostReader) -> bytes:
-        """The response body; costs that move with the clock are read now."""
-        if self.body is not None:
-            return self.body
-        moving = [p.deployment for p in self.parts if isinstance(p, MovingItem)]
-        fresh = await costs(moving)
-        chunks: list[bytes] = []
-        for part in self.parts:
-            if isinstance(part, MovingItem):
-                cost = _COST.to_json(cost_view(fresh.get(part.deployment.id)))
-                chunks.append(part.head + cost + part.tail)
-            else:
-                chunks.append(part)
-        return _LIST_HEAD + b",".join(chunks) + _LIST_TAIL
+
+Render = Callable[[], Awaitable[tuple[bytes, dict[str, Pod | None]]]]
 
 
 class RenderedLists:
@@ -246,9 +176,9 @@ class RenderedLists:
       listed pod id;
     - it is younger than `max_age_s`, when set (with a shared database, for what other server
       processes write without an event).
-    Costs that grow with the clock (`cost_moves`) are never kept: they are read per request
-    and spliced into the fixed JSON around them. Renders of one query are shared by the
-    requests that arrive while it runs, if nothing changed since it began.
+    Nothing in it moves with the clock alone (cost so far is what the meter billed, written
+    like anything else). Renders of one query are shared by the requests that arrive while
+    it runs, if nothing changed since it began.
     """
 
     MAX_ENTRIES = 16
@@ -276,8 +206,7 @@ class RenderedLists:
         *,
         event_id: int,
         live: Mapping[str, Pod],
-        render: Callable[[], Awaitable[tuple[list[ListPart], dict[str, Pod | None]]]],
-        costs: CostReader,
+        render: Render,
     ) -> bytes:
         """The list's JSON for `key`: kept if still true, else rendered (once for all waiters)."""
         tokens = (self.generation, event_id)
@@ -286,13 +215,13 @@ class RenderedLists:
             entry = await self._shared_render(key, tokens, render)
             if not entry.shows_live(live):  # the reconciler moved on while it rendered
                 entry = await self._render(key, (self.generation, event_id), render)
-        return await entry.assemble(costs)
+        return entry.body
 
     async def _shared_render(
         self,
         key: ListKey,
         tokens: tuple[int, int],
-        render: Callable[[], Awaitable[tuple[list[ListPart], dict[str, Pod | None]]]],
+        render: Render,
     ) -> RenderedList:
         pending = self._inflight.get(key)
         if pending is None or pending[0] != tokens:  # none, or begun before a change
@@ -311,11 +240,11 @@ class RenderedLists:
         self,
         key: ListKey,
         tokens: tuple[int, int],
-        render: Callable[[], Awaitable[tuple[list[ListPart], dict[str, Pod | None]]]],
+        render: Render,
     ) -> RenderedList:
-        parts, live = await render()
+        body, live = await render()
         self.renders += 1
-        entry = RenderedList(tokens, parts, live)
+        entry = RenderedList(tokens, body, live)
         if tokens[0] == self.generation:  # nothing committed while it rendered
             self._entries[key] = entry
             self._entries.move_to_end(key)

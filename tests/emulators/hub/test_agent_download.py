@@ -5,10 +5,11 @@ a gated or login-walled file without a token with its usual message."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 from pathlib import Path
 
-from comfyhangar.agent.download import CHECKSUM_ERROR, Downloader, DownloadOptions
+from comfyhangar.agent.download import Downloader, DownloadOptions
 from comfyhangar.agent.manifest import ModelSpec
 from comfyhangar.agent.protocol import Reporter, parse_progress_line
 from comfyhangar.agent.sources import Sources
@@ -109,5 +110,9 @@ async def test_a_sha256_that_is_not_the_files_fails_the_download(
     wrong = hf_model("org/small", "model.safetensors", files.weights, sha256="0" * 64)
     failed, progress = await download(hub, tmp_path, [wrong])
     assert failed == ["model.safetensors"]
-    assert [p["error"] for p in progress if p["status"] == "failed"] == [CHECKSUM_ERROR]
+    (error,) = [p["error"] for p in progress if p["status"] == "failed"]
+    assert error == (  # refused before a byte is fetched: the hub publishes the real sha256
+        f"sha256 differs: the manifest says {'0' * 64}, Hugging Face publishes "
+        f"{hashlib.sha256(files.weights).hexdigest()}"
+    )
     assert not (tmp_path / "models/checkpoints/model.safetensors").exists()

@@ -90,7 +90,10 @@ export interface CostSummary {
   simulated: boolean;
   spent_today_usd: string;
   spent_this_month_usd: string;
+  /** What everything costs per hour now: every deployment's own `cost.per_hour_usd`, plus the network volumes */
   burn_rate_per_hour_usd: string;
+  /** The network volumes' part of the burn rate (they bill on their own) */
+  network_volumes_per_hour_usd: string;
   projections: CostProjections;
   deployments_billing: number;
   /** RunPod account balance (GraphQL), cached ~60 s; null if unread */
@@ -128,9 +131,9 @@ export interface DeploymentAmount {
 }
 
 export interface DeploymentCostView {
-  /** Metered so far, to the second */
+  /** What the meter billed up to `metered_until` (one reconcile cycle ago at most); never goes down */
   so_far_usd: string;
-  /** Rate at the status last seen (0 once terminated) */
+  /** What it costs per hour in its state now: GPU while the pod runs, storage by the pod's status (the volume while stopped), 0 once terminated */
   per_hour_usd: string;
   metered_until: string | null;
   projections: CostProjections;

@@ -2,7 +2,8 @@
  * Queries and mutations shared across pages. Live events keep these fresh (see live/), so
  * nothing here polls except health, whose reconciler age changes without events.
  */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { listWithLaterCosts, withLaterCost } from "../lib/cost";
 import { keys } from "../live/applyEvent";
 import * as api from "./generated";
 
@@ -12,12 +13,29 @@ export function useHealth() {
   return useQuery({ queryKey: keys.health, queryFn: ({ signal }) => api.getHealth({ signal }), refetchInterval: 15_000 });
 }
 
+// Every read of a deployment goes through these two, so that cost so far never goes back (see
+// `laterCost`): a read that left before the last event may arrive after it.
+
+/** GET /deployments, merged into what the cache shows. */
+export async function fetchDeployments(client: QueryClient, signal?: AbortSignal): Promise<api.DeploymentList> {
+  const fresh = await api.listDeployments(undefined, { signal });
+  return listWithLaterCosts(client.getQueryData<api.DeploymentList>(keys.deployments), fresh);
+}
+
+/** GET /deployments/{id}, merged into what the cache shows. */
+export async function fetchDeployment(client: QueryClient, id: string, signal?: AbortSignal): Promise<api.DeploymentDetail> {
+  const fresh = await api.getDeployment(id, { signal });
+  return withLaterCost(client.getQueryData<api.DeploymentDetail>(keys.deployment(id)), fresh);
+}
+
 export function useDeployments() {
-  return useQuery({ queryKey: keys.deployments, queryFn: ({ signal }) => api.listDeployments(undefined, { signal }) });
+  const client = useQueryClient();
+  return useQuery({ queryKey: keys.deployments, queryFn: ({ signal }) => fetchDeployments(client, signal) });
 }
 
 export function useDeployment(id: string) {
-  return useQuery({ queryKey: keys.deployment(id), queryFn: ({ signal }) => api.getDeployment(id, { signal }) });
+  const client = useQueryClient();
+  return useQuery({ queryKey: keys.deployment(id), queryFn: ({ signal }) => fetchDeployment(client, id, signal) });
 }
 
 /** Spend today and this month, burn rate, balance: the dashboard's summary and the Costs page's. */
@@ -40,9 +58,9 @@ export function useDeploymentAction() {
     mutationFn: ({ id, action }: { id: string; action: DeploymentAction }) => ACTIONS[action](id),
     onSuccess: (view) => {
       client.setQueryData<api.DeploymentList>(keys.deployments, (list) =>
-        list && { ...list, deployments: list.deployments.map((d) => (d.id === view.id ? view : d)) },
+        list && { ...list, deployments: list.deployments.map((d) => (d.id === view.id ? withLaterCost(d, view) : d)) },
       );
-      client.setQueryData<api.DeploymentDetail>(keys.deployment(view.id), (detail) => detail && { ...detail, ...view });
+      client.setQueryData<api.DeploymentDetail>(keys.deployment(view.id), (detail) => detail && withLaterCost(detail, { ...detail, ...view }));
       void client.invalidateQueries({ queryKey: keys.deployment(view.id) });
     },
   });

@@ -40,15 +40,37 @@ export function bytes(n: number | null | undefined): string {
   return `${value.toFixed(value >= 100 || unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
-/** `just now`, `5 min ago`, `3 h ago`, else a date. */
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+const JUST_NOW = 10 * SECOND;
+
+/**
+ * How long ago `iso` was, in the one rule the dashboard uses: `just now` under 10 s (or a
+ * moment in the future: clocks differ a little), then whole seconds, minutes, hours or days
+ * elapsed, counted down (`1 min ago` from 60 s to 119 s), then the date after a week.
+ */
 export function ago(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return "—";
-  const seconds = (now - Date.parse(iso)) / 1000;
-  if (!Number.isFinite(seconds)) return "—";
-  if (seconds < 45) return "just now";
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 86400) return `${Math.round(seconds / 3600)} h ago`;
+  const ms = now - Date.parse(iso);
+  if (!Number.isFinite(ms)) return "—";
+  if (ms < JUST_NOW) return "just now";
+  if (ms < MINUTE) return `${Math.floor(ms / SECOND)} s ago`;
+  if (ms < HOUR) return `${Math.floor(ms / MINUTE)} min ago`;
+  if (ms < DAY) return `${Math.floor(ms / HOUR)} h ago`;
+  if (ms < WEEK) return `${Math.floor(ms / DAY)} d ago`;
   return new Date(iso).toLocaleDateString();
+}
+
+/** Milliseconds until `ago(iso)` reads differently (null when it never will: a date). */
+export function agoChangesIn(iso: string, now = Date.now()): number | null {
+  const ms = now - Date.parse(iso);
+  if (!Number.isFinite(ms) || ms >= WEEK) return null;
+  if (ms < JUST_NOW) return JUST_NOW - Math.max(ms, 0);
+  const unit = ms < MINUTE ? SECOND : ms < HOUR ? MINUTE : ms < DAY ? HOUR : DAY;
+  return unit - (ms % unit);
 }
 
 /** A local date and time, to the second. */

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { ago, agoChangesIn } from "./format";
 
 /** The current time in ms, updated every `intervalMs` while `active` (frozen otherwise). */
 export function useNow(active: boolean, intervalMs = 1000): number {
@@ -10,4 +11,16 @@ export function useNow(active: boolean, intervalMs = 1000): number {
     return () => clearInterval(timer);
   }, [active, intervalMs]);
   return now;
+}
+
+/** `ago(iso)`, rendered again exactly when its words change (each second under a minute, ...). */
+export function useAgo(iso: string): string {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const wait = agoChangesIn(iso, now);
+    if (wait === null) return;
+    const timer = setTimeout(() => setNow(Date.now()), wait);
+    return () => clearTimeout(timer);
+  }, [iso, now]);
+  return ago(iso, now);
 }

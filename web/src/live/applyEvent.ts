@@ -4,7 +4,8 @@
  * touches are then refetched (throttled by the caller) so every other field catches up.
  */
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import type { DeploymentDetail, DeploymentList, DeploymentState, DeploymentView, SetupStep } from "../api/generated";
+import type { DeploymentCostView, DeploymentDetail, DeploymentList, DeploymentState, DeploymentView, SetupStep } from "../api/generated";
+import { laterCost } from "../lib/cost";
 import type { HangarEvent } from "./eventStream";
 
 export const keys = {
@@ -16,25 +17,32 @@ export const keys = {
   pods: ["pods"] as const,
 };
 
+/** The deployment's cost as an event carries it (the view's `cost`), on top of the shown one. */
+function eventCost(shown: DeploymentCostView, carried: unknown): DeploymentCostView {
+  if (typeof carried !== "object" || carried === null) return shown;
+  const c = carried as Partial<DeploymentCostView>;
+  return laterCost(shown, {
+    so_far_usd: String(c.so_far_usd ?? shown.so_far_usd),
+    per_hour_usd: String(c.per_hour_usd ?? shown.per_hour_usd),
+    metered_until: c.metered_until === undefined ? shown.metered_until : c.metered_until,
+    projections: c.projections ?? shown.projections,
+  });
+}
+
 /** A deployment with the event's visible effect applied (the same object when it has none). */
 export function patchDeployment<T extends DeploymentView>(dep: T, event: HangarEvent): T {
   const data = event.data;
   switch (event.type) {
     case "deployment_state":
+      // The state, why, and its rate change together: the event carries all three.
       return {
         ...dep,
         state: data.state as DeploymentState,
         reason: (data.reason as string | null | undefined) ?? null,
+        cost: eventCost(dep.cost, data.cost),
       };
     case "cost_update":
-      return {
-        ...dep,
-        cost: {
-          ...dep.cost,
-          so_far_usd: String(data.so_far_usd ?? dep.cost.so_far_usd),
-          per_hour_usd: String(data.per_hour_usd ?? dep.cost.per_hour_usd),
-        },
-      };
+      return { ...dep, cost: eventCost(dep.cost, data) };
     case "setup_progress": {
       const step = data.step as string | undefined;
       // Lines about one file or node (an `item`, status other than the aggregated `running`)
@@ -66,6 +74,9 @@ export function staleKeys(event: HangarEvent): QueryKey[] {
       return [keys.budgets, keys.costs];
     case "billing_mismatch":
       return [keys.costs];
+    case "deployment_state":
+      // A new state is a new rate: the cost summary (the Costs page's burn rate) moves too.
+      return [keys.deployments, keys.pods, keys.costs, ...(id ? [keys.deployment(id)] : [])];
     default:
       return [keys.deployments, keys.pods, ...(id ? [keys.deployment(id)] : [])];
   }

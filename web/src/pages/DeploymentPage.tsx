@@ -3,12 +3,11 @@
  * pod log. The live layer keeps the query fresh on events; pod metrics change without events,
  * so the detail is also re-read every 10 s while the pod runs.
  */
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, type ReactNode } from "react";
 import { Link } from "wouter";
-import { getDeployment } from "../api/generated";
 import { ApiError } from "../api/http";
-import { keys, useDeployment } from "../api/queries";
+import { fetchDeployment, keys, useDeployment } from "../api/queries";
 import { CostPanel } from "../components/detail/CostPanel";
 import { DetailHeader } from "../components/detail/DetailHeader";
 import { DetailSkeleton } from "../components/detail/DetailSkeleton";
@@ -27,9 +26,10 @@ export const METRICS_REFRESH_MS = 10_000;
  * while live updates are down for a deployment still changing (events would have said).
  */
 function usePodMetricsRefresh(id: string, running: boolean) {
+  const client = useQueryClient();
   useQuery({
     queryKey: keys.deployment(id),
-    queryFn: ({ signal }) => getDeployment(id, { signal }),
+    queryFn: ({ signal }) => fetchDeployment(client, id, signal),
     enabled: running,
     refetchInterval: running ? METRICS_REFRESH_MS : false,
     notifyOnChangeProps: [],
@@ -107,7 +107,7 @@ export function DeploymentPage({ id }: { id: string }) {
       <div className="grid gap-6 lg:grid-cols-[minmax(0,5fr)_minmax(0,7fr)]">
         <div className="min-w-0 space-y-6">
           <Panel title="Setup">
-            <SetupSteps steps={dep.setup} />
+            <SetupSteps steps={dep.setup} state={dep.state} />
           </Panel>
           <Panel title="Cost">
             <CostPanel dep={dep} />

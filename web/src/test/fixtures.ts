@@ -65,6 +65,7 @@ export function costSummary(overrides: Partial<CostSummary> = {}): CostSummary {
     spent_today_usd: "4.5",
     spent_this_month_usd: "80.25",
     burn_rate_per_hour_usd: "1.35",
+    network_volumes_per_hour_usd: "0",
     projections: { hour: "1.35", day: "32.4", week: "226.8", month: "972" },
     deployments_billing: 2,
     balance_usd: "123.45",

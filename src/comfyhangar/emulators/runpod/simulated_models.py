@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 from comfyhangar.emulators.hub import Download, HubEmulator, HubError
 
 UNSIZED_MODEL_BYTES = 2_000_000_000  # a manifest model without `size`, when no hub knows it
-CHECKSUM_ERROR = "downloaded file failed its size or sha256 check; it was deleted"
 #: The disk of a pod as the simulated runs leave it: `folder/name` -> {"size", "sha256"}.
 ModelFiles = dict[str, dict[str, Any]]
 
@@ -78,11 +77,18 @@ def _plan(
     found = resolve(source, env, hub)
     if isinstance(found, str):
         return PlannedModel(name, relpath, size or 0, sha, error=found, fetched=False)
-    if size is not None and size != found.size:
-        error = f"server size {found.size} differs from manifest size {size}"
-        return PlannedModel(name, relpath, size, sha, error=error, fetched=False)
+    # What the agent checks before it fetches anything (agent/published.py `expect`).
+    said = "Civitai publishes" if source.get("type") == "civitai" else "Hugging Face publishes"
     if sha is not None and sha != found.sha256:
-        return PlannedModel(name, relpath, found.size, found.sha256, error=CHECKSUM_ERROR)
+        error = f"sha256 differs: the manifest says {sha}, {said} {found.sha256}"
+        return PlannedModel(name, relpath, found.size, sha, error=error, fetched=False)
+    civitai = source.get("type") == "civitai"  # it publishes kilobytes: within 1 KiB agrees
+    if size is not None and (abs(size - found.size) > 1024 if civitai else size != found.size):
+        published = (
+            f"about {found.size / 1024} KB" if source.get("type") == "civitai" else found.size
+        )
+        error = f"size differs: the manifest says {size} bytes, {said} {published}"
+        return PlannedModel(name, relpath, size, sha, error=error, fetched=False)
     return PlannedModel(name, relpath, found.size, found.sha256)
 
 

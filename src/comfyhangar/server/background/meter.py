@@ -7,7 +7,8 @@ the segments and moves `metered_until` to now, in one transaction, under a compa
 two server processes cannot both bill the same interval: the second finds `metered_until`
 moved and skips. Times are the cloud's clock (the emulator's, when it plays the cloud).
 
-While anything bills, a `cost_update` event per deployment goes out at least once a minute.
+While anything bills, a `cost_update` event per deployment goes out at least once a minute,
+with the deployment's `cost` as its view shows it (billed so far, `current_rate`, projections).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comfyhangar.core.metering import PodShape, Segment, segments_between
@@ -27,7 +27,7 @@ from comfyhangar.runpod.models import Cloud, Pod
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import CostSegment, Deployment
 from comfyhangar.server.services.catalog import Catalog
-from comfyhangar.server.services.costs import shape_from_spec
+from comfyhangar.server.services.costs import cost_in, current_rate, pod_shape, shape_from_spec
 
 log = logging.getLogger(__name__)
 
@@ -106,17 +106,24 @@ class Meter:
             if moved.rowcount != 1:  # type: ignore[attr-defined]
                 return  # another process metered this interval
             session.add_all(self._rows(dep, shape, segments))
-            if status_now != GONE and self._update_due(dep.id):
-                await self._cost_update(session, dep, shape, status_now)
+            if status_now != GONE and pod is not None and self._update_due(dep.id):
+                await session.flush()
+                cost = await cost_in(session, dep, current_rate(dep.spec, status_now, pod.cost))
+                await append_event(
+                    session,
+                    "cost_update",
+                    deployment_id=dep.id,
+                    pod_id=dep.pod_id,
+                    data={**cost.event_data(), "status": status_now},
+                )
 
     async def _shape(self, dep: Deployment, pod: Pod | None) -> PodShape:
-        """The pod's rate shape: its own `cost` while it has one, else the catalog price."""
+        """The pod's rate shape: its own `cost` while it has one (as `current_rate` takes
+        it), else the catalog price (a stopped or vanished pod's last interval may have been
+        billed running)."""
         spec = dep.spec
-        if pod is not None and pod.cost > 0 and pod.gpu is not None:
-            return shape_from_spec(
-                {**spec, "gpu": {"id": pod.gpu.id, "count": pod.gpu.count}},
-                pod.cost / max(pod.gpu.count, 1),
-            )
+        if pod is not None and pod.cost > 0:
+            return pod_shape(spec, pod.cost)
         return shape_from_spec(
             spec, await self._catalog.price(spec["gpu"]["id"], Cloud(spec["cloud"]))
         )
@@ -145,24 +152,3 @@ class Meter:
             return False
         self._last_update[deployment_id] = now
         return True
-
-    async def _cost_update(
-        self, session: AsyncSession, dep: Deployment, shape: PodShape, status: str
-    ) -> None:
-        await session.flush()
-        spent = await session.scalar(
-            select(
-                func.coalesce(func.sum(CostSegment.gpu_amount + CostSegment.disk_amount), 0)
-            ).where(CostSegment.deployment_id == dep.id)
-        )
-        await append_event(
-            session,
-            "cost_update",
-            deployment_id=dep.id,
-            pod_id=dep.pod_id,
-            data={
-                "so_far_usd": str(Decimal(spent or 0).quantize(Decimal("0.000001"))),
-                "per_hour_usd": str(shape.rate(status).total.quantize(Decimal("0.000001"))),
-                "status": status,
-            },
-        )

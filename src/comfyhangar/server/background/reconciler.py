@@ -24,6 +24,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -46,6 +47,7 @@ from comfyhangar.server.db.events import STATE_EVENT, append_event, state_event_
 from comfyhangar.server.db.models import Deployment, DeploymentSecret
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.services.catalog import Catalog
+from comfyhangar.server.services.costs import cost_in, current_rate
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +262,9 @@ class Reconciler:
     ) -> Planned | None:
         """Record what changed for `dep`; return the action it needs, if any."""
         status = pod.status.value if pod is not None else None
-        failed_reason = dep.state_reason if dep.state == DeploymentState.FAILED.value else None
+        failed = dep.state == DeploymentState.FAILED.value
+        # A stop or terminate asked with a reason (a budget's) recorded it as the state reason.
+        asked = not failed and dep.desired_state != Desired.RUNNING.value
         verdict = decide(
             Observation(
                 desired=Desired(dep.desired_state),
@@ -268,7 +272,8 @@ class Reconciler:
                 ever_had_pod=dep.pod_id is not None,
                 setup_ready=dep.setup_ready,
                 restart_requested=dep.restart_requested,
-                failed_reason=failed_reason,
+                failed_reason=dep.state_reason if failed else None,
+                request_reason=dep.state_reason if asked else None,
             )
         )
         values: dict[str, Any] = {}
@@ -295,12 +300,17 @@ class Reconciler:
                 )
             if "state" in values:
                 report.state_changes += 1
+                # The rate of the new state: the pod row is recorded below from this `pod`.
+                rate = current_rate(dep.spec, status, pod.cost if pod is not None else Decimal(0))
+                cost = await cost_in(session, dep, rate)
                 _defer_event(
                     session,
                     STATE_EVENT,
                     deployment_id=dep.id,
                     pod_id=pod.id if pod else dep.pod_id,
-                    data=state_event_data(verdict.state.value, dep.state, verdict.reason),
+                    data=state_event_data(
+                        verdict.state.value, dep.state, verdict.reason, cost.event_data()
+                    ),
                 )
         await self._record_pod_change(session, dep, pod, rows, now)
         if verdict.action is None:

@@ -54,9 +54,15 @@ async def append_event(
 STATE_EVENT = "deployment_state"
 
 
-def state_event_data(state: str, previous: str | None, reason: str | None = None) -> dict[str, Any]:
-    """The body of a `deployment_state` event: one shape wherever a state changes."""
-    return {"state": state, "previous": previous, "reason": reason}
+def state_event_data(
+    state: str,
+    previous: str | None,
+    reason: str | None = None,
+    cost: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The body of a `deployment_state` event: one shape wherever a state changes. `cost` is
+    the deployment's cost in the new state (its view's `cost`: the rate changes with it)."""
+    return {"state": state, "previous": previous, "reason": reason, "cost": cost}
 
 
 async def append_state_event(
@@ -67,6 +73,7 @@ async def append_state_event(
     *,
     pod_id: str | None = None,
     reason: str | None = None,
+    cost: dict[str, Any] | None = None,
 ) -> Event:
     """Record a deployment's state change (same transaction as the change itself)."""
     return await append_event(
@@ -74,7 +81,7 @@ async def append_state_event(
         STATE_EVENT,
         deployment_id=deployment_id,
         pod_id=pod_id,
-        data=state_event_data(state, previous, reason),
+        data=state_event_data(state, previous, reason, cost),
     )
 
 

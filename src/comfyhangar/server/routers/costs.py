@@ -5,17 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from comfyhangar.core.errors import UpstreamUnavailable
 from comfyhangar.runpod import RunPodError
 from comfyhangar.runpod.models import Cloud
-from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.deps import RuntimeDep
 from comfyhangar.server.schemas.costs import CostSummary, Estimate, EstimateRequest
 from comfyhangar.server.schemas.deployments import CostProjections
 from comfyhangar.server.services.catalog import check_offer, list_price
 from comfyhangar.server.services.costs import (
+    CENT,
     PROJECTION_HOURS,
     estimate,
     shape_from_spec,
@@ -52,12 +51,11 @@ async def cost_summary(runtime: RuntimeDep) -> CostSummary:
     """Spent today and this month, the burn rate per hour, where it leads, and the RunPod
     balance (read through GraphQL, cached ~60 s; null with the reason when unreadable)."""
     now = runtime.cloud.now()
-    async with runtime.sessions() as session:
-        deps = list(
-            await session.scalars(select(Deployment).where(Deployment.metered_status.is_not(None)))
-        )
-    costs = await runtime.costs.for_deployments(deps)
-    burn = sum((c.per_hour for c in costs.values()), Decimal(0)) + await runtime.costs.volume_rate()
+    # The burn rate is the sum of the deployments' own rates (`current_rate`, as every view
+    # shows them) and the network volumes'.
+    rates = await runtime.costs.current_rates()
+    volumes = (await runtime.costs.volume_rate()).quantize(CENT)
+    burn = sum(rates.values(), Decimal(0)) + volumes
     balance, balance_detail = (
         await runtime.billing_check.balance.read()
         if runtime.billing_check is not None
@@ -68,8 +66,9 @@ async def cost_summary(runtime: RuntimeDep) -> CostSummary:
         spent_today_usd=await runtime.costs.spent_between(start_of_day(now), now),
         spent_this_month_usd=await runtime.costs.spent_between(start_of_month(now), now),
         burn_rate_per_hour_usd=burn,
+        network_volumes_per_hour_usd=volumes,
         projections=CostProjections(**{k: burn * h for k, h in PROJECTION_HOURS.items()}),
-        deployments_billing=sum(1 for c in costs.values() if c.per_hour > 0),
+        deployments_billing=sum(1 for rate in rates.values() if rate > 0),
         balance_usd=balance,
         balance_detail=balance_detail,
     )

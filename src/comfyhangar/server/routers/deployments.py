@@ -29,13 +29,7 @@ from comfyhangar.server.schemas.deployments import (
     LogTail,
 )
 from comfyhangar.server.services.pod_spec import comfyui_url
-from comfyhangar.server.views import (
-    ListPart,
-    RenderedList,
-    deployment_detail,
-    deployment_view,
-    render_list,
-)
+from comfyhangar.server.views import deployment_detail, deployment_view, render_list
 
 router = APIRouter(prefix="/deployments", tags=["deployments"])
 LOG_POLL_S = 0.5
@@ -45,7 +39,7 @@ async def _view(runtime: Runtime, dep: Deployment) -> DeploymentView:
     async with runtime.sessions() as session:
         row = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
     live = runtime.reconciler.pods.get(dep.pod_id) if dep.pod_id else None
-    cost = (await runtime.costs.for_deployments([dep])).get(dep.id)
+    cost = (await runtime.costs.for_deployments([(dep, row)])).get(dep.id)
     return deployment_view(dep, row, live, simulated=runtime.cloud.simulated, cost=cost)
 
 
@@ -71,23 +65,21 @@ async def list_deployments(
     # changes: see `RenderedLists`.
     status_ = state.value if state else None
 
-    async def render() -> tuple[list[ListPart], dict[str, Pod | None]]:
+    async def render() -> tuple[bytes, dict[str, Pod | None]]:
         live = runtime.reconciler.pods
         rows = await runtime.deployments.list_with_pods(status_, limit=limit, offset=offset)
-        costs = await runtime.costs.for_deployments(dep for dep, _ in rows)
+        costs = await runtime.costs.for_deployments(rows)
         return render_list(rows, live, costs, simulated=runtime.cloud.simulated)
 
     lists = runtime.deployments.rendered_lists
     if lists is None:
-        parts, _ = await render()
-        body = await RenderedList((0, 0), parts, {}).assemble(runtime.costs.for_deployments)
+        body, _ = await render()
     else:
         body = await lists.body(
             (status_, limit, offset),
             event_id=runtime.events.last_id,
             live=runtime.reconciler.pods,
             render=render,
-            costs=runtime.costs.for_deployments,
         )
     return Response(body, media_type="application/json")
 
@@ -97,7 +89,7 @@ async def get_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentD
     """One deployment with its pod, setup steps and state history."""
     dep, row, history = await runtime.deployments.detail_rows(deployment_id)
     live = runtime.reconciler.pods.get(dep.pod_id) if dep.pod_id else None
-    cost = (await runtime.costs.for_deployments([dep])).get(dep.id)
+    cost = (await runtime.costs.for_deployments([(dep, row)])).get(dep.id)
     return deployment_detail(dep, row, live, history, simulated=runtime.cloud.simulated, cost=cost)
 
 

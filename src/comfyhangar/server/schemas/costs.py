@@ -43,7 +43,13 @@ class CostSummary(BaseModel):
     simulated: bool
     spent_today_usd: Decimal
     spent_this_month_usd: Decimal
-    burn_rate_per_hour_usd: Decimal
+    burn_rate_per_hour_usd: Decimal = Field(
+        description="What everything costs per hour now: every deployment's own "
+        "`cost.per_hour_usd`, plus the network volumes"
+    )
+    network_volumes_per_hour_usd: Decimal = Field(
+        description="The network volumes' part of the burn rate (they bill on their own)"
+    )
     projections: CostProjections
     deployments_billing: int
     balance_usd: Decimal | None = Field(

@@ -190,8 +190,14 @@ class CostProjections(BaseModel):
 
 
 class DeploymentCostView(BaseModel):
-    so_far_usd: Decimal = Field(description="Metered so far, to the second")
-    per_hour_usd: Decimal = Field(description="Rate at the status last seen (0 once terminated)")
+    so_far_usd: Decimal = Field(
+        description="What the meter billed up to `metered_until` (one reconcile cycle ago at "
+        "most); never goes down"
+    )
+    per_hour_usd: Decimal = Field(
+        description="What it costs per hour in its state now: GPU while the pod runs, storage "
+        "by the pod's status (the volume while stopped), 0 once terminated"
+    )
     metered_until: datetime | None
     projections: CostProjections
 

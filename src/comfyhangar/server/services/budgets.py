@@ -67,12 +67,13 @@ class BudgetService:
         sessions: async_sessionmaker[AsyncSession],
         costs: CostService,
         clock: Callable[[], datetime],
-        request_stop: Callable[[str, str], Any],
+        request_stop: Callable[[str, str, str], Any],
     ) -> None:
         self._sessions = sessions
         self._costs = costs
         self._clock = clock
-        # (deployment id, "stop" | "terminate") -> records the request and wakes the reconciler
+        # (deployment id, "stop" | "terminate", why) -> records the request and wakes the
+        # reconciler
         self._request_stop = request_stop
 
     async def create(self, body: BudgetCreate) -> Budget:
@@ -201,8 +202,19 @@ class BudgetService:
             if budget.deployment_id is not None:
                 query = query.where(Deployment.id == budget.deployment_id)
             covered = list(await session.scalars(query))
+        reason = cap_reason(status)
         for deployment_id in covered:
-            await self._request_stop(deployment_id, budget.on_exceed)
+            await self._request_stop(deployment_id, budget.on_exceed, reason)
+
+
+def cap_reason(status: BudgetStatus) -> str:
+    """Why a budget stopped (or terminated) a deployment: its name, limit and spend."""
+    budget = status.budget
+    done = "terminated" if budget.on_exceed == "terminate" else "stopped"
+    return (
+        f"{done} by budget {budget.name!r}: ${status.spent:.2f} spent of its "
+        f"${budget.limit_usd:.2f} {budget.period} limit ({status.period_key})"
+    )
 
 
 def _budget_data(status: BudgetStatus, **extra: object) -> dict[str, Any]:

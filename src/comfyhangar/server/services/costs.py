@@ -1,9 +1,19 @@
 """Cost figures for the API: what each deployment has cost, what it costs now, projections,
-and estimates before deploying. Reads the meter's segments; never calls RunPod to change state."""
+and estimates before deploying. Reads the meter's segments; never calls RunPod to change state.
+
+Two rules hold every figure together:
+- **one rate**: what a deployment costs per hour now is `current_rate`, from its pod's status
+  as the reconciler last recorded it (the same transaction that records the state shown):
+  the views, the summary's burn rate, the state and cost events and the CLI all carry it;
+- **cost so far is what the meter billed** (`metered_totals`): segments are only ever added
+  and none is negative, so it never goes down. An estimate of the open interval would (it
+  would bill at a rate the meter may not use), so none is added; `metered_until` says how
+  fresh it is (one reconcile cycle).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,31 +21,52 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import defer
 
+from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.core.metering import PodShape
-from comfyhangar.core.pricing import network_volume_rate_per_hour
+from comfyhangar.core.pricing import PodRate, network_volume_rate_per_hour
 from comfyhangar.server.db.models import (
     CostSegment,
     Deployment,
     NetworkVolumeRow,
     VolumeCostSegment,
 )
+from comfyhangar.server.db.models import Pod as PodRow
+from comfyhangar.server.schemas.deployments import CostProjections, DeploymentCostView
 
 CENT = Decimal("0.000001")
 PROJECTION_HOURS = {"hour": 1, "day": 24, "week": 24 * 7, "month": 24 * 30}
+NO_RATE = PodRate(gpu=Decimal(0), disk=Decimal(0))
 
 
 @dataclass(frozen=True)
 class DeploymentCost:
-    so_far: Decimal  # metered, plus the open interval since the last meter reading
-    per_hour: Decimal  # at the status last seen
+    so_far: Decimal  # what the meter billed up to `metered_until`
+    per_hour: Decimal  # `current_rate`: at the pod's status as last recorded
     metered_until: datetime | None
 
     def projections(self) -> dict[str, Decimal]:
         return {k: (self.per_hour * h).quantize(CENT) for k, h in PROJECTION_HOURS.items()}
 
+    def view(self) -> DeploymentCostView:
+        """The `cost` of a deployment's view, and of its state and cost events."""
+        return DeploymentCostView(
+            so_far_usd=self.so_far,
+            per_hour_usd=self.per_hour,
+            metered_until=self.metered_until,
+            projections=CostProjections(**self.projections()),
+        )
 
-def shape_from_spec(spec: dict[str, Any], gpu_price: Decimal) -> PodShape:
+    def event_data(self) -> dict[str, Any]:
+        """`view()` as an event's JSON."""
+        return self.view().model_dump(mode="json")
+
+
+NO_COST = DeploymentCost(Decimal(0), Decimal(0), None)
+
+
+def shape_from_spec(spec: Mapping[str, Any], gpu_price: Decimal) -> PodShape:
     """The rate shape of a (validated) deployment spec at a given per-GPU price."""
     return PodShape(
         gpu_price_per_hour=gpu_price,
@@ -45,67 +76,94 @@ def shape_from_spec(spec: dict[str, Any], gpu_price: Decimal) -> PodShape:
     )
 
 
+def pod_shape(spec: Mapping[str, Any], pod_cost: Decimal) -> PodShape:
+    """The rate shape of a deployment's pod whose GPUs cost `pod_cost` per hour together
+    (RunPod's `cost` for the pod), with the spec's disks."""
+    return PodShape(
+        gpu_price_per_hour=pod_cost,
+        gpu_count=1,
+        container_disk_gb=int(spec.get("container_disk_gb") or 0),
+        volume_gb=0 if spec.get("network_volume_id") else int(spec.get("volume_gb") or 0),
+    )
+
+
+def current_rate(spec: Mapping[str, Any], pod_status: str | None, pod_cost: Decimal) -> PodRate:
+    """What a deployment costs per hour now: the one rate every cost figure shows.
+
+    `pod_status` is its pod's v2 status as last recorded (None: no pod, or it is gone);
+    `pod_cost` RunPod's `cost` for the pod. GPU time bills at that cost while RUNNING and
+    storage by `core.pricing` (running rates while the pod holds a machine, the volume at
+    the stopped rate while EXITED or ERROR, nothing once TERMINATED).
+    """
+    if pod_status is None:
+        return NO_RATE
+    return pod_shape(spec, pod_cost).rate(pod_status)
+
+
+def row_rate(spec: Mapping[str, Any], row: PodRow | None) -> PodRate:
+    """`current_rate` from the deployment's pod row (none, or gone: nothing bills)."""
+    if row is None or row.gone_at is not None:
+        return NO_RATE
+    return current_rate(spec, row.status, row.cost_per_hour)
+
+
+async def metered_totals(
+    session: AsyncSession, deployment_ids: Iterable[str]
+) -> dict[str, tuple[Decimal, datetime | None]]:
+    """What the meter billed each deployment and up to when: one statement, so the amount
+    and its moment are one consistent reading."""
+    ids = list(deployment_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(
+            Deployment.id,
+            Deployment.metered_until,
+            func.coalesce(func.sum(CostSegment.gpu_amount + CostSegment.disk_amount), 0),
+        )
+        .outerjoin(CostSegment, CostSegment.deployment_id == Deployment.id)
+        .where(Deployment.id.in_(ids))
+        .group_by(Deployment.id, Deployment.metered_until)
+    )
+    return {dep_id: (Decimal(total or 0), until) for dep_id, until, total in rows}
+
+
+async def cost_in(session: AsyncSession, dep: Deployment, rate: PodRate) -> DeploymentCost:
+    """The deployment's cost as read inside `session` (for an event of its transaction)."""
+    billed, until = (await metered_totals(session, [dep.id])).get(dep.id, (Decimal(0), None))
+    return DeploymentCost(billed.quantize(CENT), rate.total.quantize(CENT), until)
+
+
 class CostService:
     """Per-deployment and total cost from the meter's segments."""
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._clock = clock
 
-    async def for_deployments(self, deployments: Iterable[Deployment]) -> dict[str, DeploymentCost]:
-        deps = list(deployments)
-        if not deps:
-            return {}
+    async def for_deployments(
+        self, deployments: Iterable[tuple[Deployment, PodRow | None]]
+    ) -> dict[str, DeploymentCost]:
+        """Each deployment's cost: billed so far, and its rate from its pod row."""
+        pairs = list(deployments)
         async with self._sessions() as session:
-            rows = await session.execute(
-                select(
-                    CostSegment.deployment_id,
-                    func.sum(CostSegment.gpu_amount + CostSegment.disk_amount),
-                )
-                .where(CostSegment.deployment_id.in_([d.id for d in deps]))
-                .group_by(CostSegment.deployment_id)
-            )
-            metered = {dep_id: Decimal(total or 0) for dep_id, total in rows}
-            rates = await self._current_rates(session, deps)
-        now = self._clock()
+            billed = await metered_totals(session, (dep.id for dep, _ in pairs))
         costs = {}
-        for dep in deps:
-            rate = rates.get(dep.id, Decimal(0))
-            open_hours = (
-                Decimal(str(max((now - dep.metered_until).total_seconds(), 0) / 3600))
-                if dep.metered_until is not None
-                else Decimal(0)
-            )
-            so_far = metered.get(dep.id, Decimal(0)) + rate * open_hours
-            costs[dep.id] = DeploymentCost(
-                so_far.quantize(CENT), rate.quantize(CENT), dep.metered_until
-            )
+        for dep, row in pairs:
+            total, until = billed.get(dep.id, (Decimal(0), None))
+            rate = row_rate(dep.spec, row).total
+            costs[dep.id] = DeploymentCost(total.quantize(CENT), rate.quantize(CENT), until)
         return costs
 
-    async def _current_rates(
-        self, session: AsyncSession, deps: list[Deployment]
-    ) -> dict[str, Decimal]:
-        """The rate of each deployment's newest segment (the status last metered)."""
-        newest = (
-            select(CostSegment.deployment_id, func.max(CostSegment.id).label("id"))
-            .where(CostSegment.deployment_id.in_([d.id for d in deps]))
-            .group_by(CostSegment.deployment_id)
-            .subquery()
-        )
-        rows = await session.execute(
-            select(CostSegment.deployment_id, CostSegment.gpu_rate + CostSegment.disk_rate).join(
-                newest, CostSegment.id == newest.c.id
+    async def current_rates(self) -> dict[str, Decimal]:
+        """The rate of every deployment not terminated (what the summary's burn adds up)."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Deployment, PodRow)
+                .outerjoin(PodRow, PodRow.id == Deployment.pod_id)
+                .options(defer(PodRow.snapshot))
+                .where(Deployment.state != DeploymentState.TERMINATED.value)
             )
-        )
-        statuses = {d.id: d.metered_status for d in deps}
-        return {
-            dep_id: Decimal(rate)
-            if statuses.get(dep_id) not in (None, "TERMINATED")
-            else Decimal(0)
-            for dep_id, rate in rows
-        }
+            return {dep.id: row_rate(dep.spec, row).total.quantize(CENT) for dep, row in rows}
 
     async def spent_between(
         self, start: datetime, end: datetime, *, deployment_id: str | None = None

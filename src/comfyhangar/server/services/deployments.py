@@ -29,6 +29,7 @@ from comfyhangar.server.db.models import Deployment, DeploymentSecret, Event, Lo
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.schemas.deployments import SECRET_FIELDS, DeploymentCreate
 from comfyhangar.server.services.catalog import Catalog, check_offer
+from comfyhangar.server.services.costs import cost_in, row_rate
 from comfyhangar.server.services.manifests import validate_manifest
 from comfyhangar.server.services.preflight import Disk, Preflight
 from comfyhangar.server.services.presets import PRESETS, merge
@@ -258,18 +259,23 @@ class DeploymentService:
     async def terminate(self, deployment_id: str) -> Deployment:
         return await self._ask(deployment_id, "terminate")
 
-    async def request(self, deployment_id: str, what: str) -> None:
-        """Stop or terminate on the system's behalf (a budget cap); no error if already so."""
+    async def request(self, deployment_id: str, what: str, reason: str) -> None:
+        """Stop or terminate on the system's behalf (a budget cap), saying why; no error if
+        already so. The reason stays the deployment's until it runs again."""
         with contextlib.suppress(Conflict, NotFound):
-            await self._ask(deployment_id, what, source="budget")
+            await self._ask(deployment_id, what, source="budget", reason=reason)
 
-    async def _ask(self, deployment_id: str, what: str, *, source: str = "user") -> Deployment:
+    async def _ask(
+        self, deployment_id: str, what: str, *, source: str = "user", reason: str | None = None
+    ) -> Deployment:
         async with self._sessions() as session, session.begin():
             dep = await session.get(Deployment, deployment_id)
             if dep is None:
                 raise NotFound(f"no deployment {deployment_id!r}")
             pod = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
             values = _intent(dep, what, pod_gone=pod is not None and pod.gone_at is not None)
+            if values and what in ("stop", "terminate"):
+                values["state_reason"] = reason  # a user's own stop has none
             if values:
                 await session.execute(
                     update(Deployment)
@@ -285,12 +291,21 @@ class DeploymentService:
                     data={
                         "action": what,
                         "source": source,
+                        "reason": reason,
                         **{k: v for k, v in values.items() if k == "state"},
                     },
                 )
                 if "state" in values:
+                    # The pod is as it was: its rate goes with the new state's event too.
+                    cost = await cost_in(session, dep, row_rate(dep.spec, pod))
                     await append_state_event(
-                        session, dep.id, values["state"], dep.state, pod_id=dep.pod_id
+                        session,
+                        dep.id,
+                        values["state"],
+                        dep.state,
+                        pod_id=dep.pod_id,
+                        reason=values.get("state_reason"),
+                        cost=cost.event_data(),
                     )
         self._wake()
         return await self.get(deployment_id)

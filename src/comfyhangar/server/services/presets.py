@@ -129,17 +129,11 @@ SDXL_VAE = PresetModel(
     "sdxl_vae.safetensors", "vae", "stabilityai/sdxl-vae", "sdxl_vae.safetensors", 334_641_164
 )
 
+# Ungated sets first: they deploy with no token. `GET /presets` and the CLI list them in this order.
+# Ungated sets first (they deploy with no token): GET /presets lists them in this order.
 PRESETS: dict[str, Preset] = {
     p.id: p
     for p in (
-        Preset(
-            "flux-seed",
-            "FLUX starter set",
-            "FLUX.1-dev (about 23 GB, gated: needs a Hugging Face token with access), its text "
-            "encoders and VAE, two LoRAs, ComfyUI-Custom-Scripts and rgthree-comfy.",
-            (FLUX_DEV, CLIP_L, T5XXL_FP16, AE, REALISM_LORA, TURBO_LORA),
-            (CUSTOM_SCRIPTS, RGTHREE),
-        ),
         Preset(
             "flux-schnell",
             "FLUX.1-schnell",
@@ -148,18 +142,26 @@ PRESETS: dict[str, Preset] = {
             (CUSTOM_SCRIPTS,),
         ),
         Preset(
+            "sdxl-base",
+            "SDXL base 1.0",
+            "Stable Diffusion XL base 1.0 with the SDXL VAE.",
+            (SDXL_BASE, SDXL_VAE),
+            (CUSTOM_SCRIPTS,),
+        ),
+        Preset(
+            "flux-seed",
+            "FLUX.1-dev starter set",
+            "FLUX.1-dev (about 23 GB, gated: needs a Hugging Face token with access), its text "
+            "encoders and VAE, two LoRAs, ComfyUI-Custom-Scripts and rgthree-comfy.",
+            (FLUX_DEV, CLIP_L, T5XXL_FP16, AE, REALISM_LORA, TURBO_LORA),
+            (CUSTOM_SCRIPTS, RGTHREE),
+        ),
+        Preset(
             "flux-dev",
             "FLUX.1-dev",
             "FLUX.1-dev (gated: needs a Hugging Face token that accepted the license) with its "
             "text encoders and VAE.",
             (FLUX_DEV, CLIP_L, T5XXL_FP16, AE),
-            (CUSTOM_SCRIPTS,),
-        ),
-        Preset(
-            "sdxl-base",
-            "SDXL base 1.0",
-            "Stable Diffusion XL base 1.0 with the SDXL VAE.",
-            (SDXL_BASE, SDXL_VAE),
             (CUSTOM_SCRIPTS,),
         ),
     )

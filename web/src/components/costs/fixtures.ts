@@ -35,6 +35,7 @@ export const summary: CostSummary = {
   spent_today_usd: "3.210000",
   spent_this_month_usd: "45.600000",
   burn_rate_per_hour_usd: "0.690000",
+  network_volumes_per_hour_usd: "0.000000",
   projections: { hour: "0.69", day: "16.56", week: "115.92", month: "496.80" },
   deployments_billing: 1,
   balance_usd: null,

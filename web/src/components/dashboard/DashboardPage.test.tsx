@@ -92,17 +92,22 @@ describe("DashboardPage", () => {
   });
 
   it("shows the summary: pods running, spend today, burn rate, balance", async () => {
-    setup([
-      deployment({ id: "a", state: "ready" }),
-      deployment({ id: "b", state: "installing" }),
-      deployment({ id: "c", state: "stopped" }),
-    ]);
+    const rate = (per_hour_usd: string) => ({ ...deployment().cost, per_hour_usd });
+    setup(
+      [
+        deployment({ id: "a", state: "ready", cost: rate("0.901000") }),
+        deployment({ id: "b", state: "installing", cost: rate("0.421000") }),
+        deployment({ id: "c", state: "stopped", cost: rate("0.027397") }),
+      ],
+      costSummary({ network_volumes_per_hour_usd: "0.000603" }),
+    );
     await waitFor(() => expect(screen.getByTestId("summary-spend-today").textContent).toBe("$4.50"));
     expect(screen.getByTestId("summary-running").textContent).toBe("2");
     // The line under the number adds up to it; the stopped pod is named apart, as not counted.
     const hint = screen.getByTestId("summary-running-hint");
     expect(hint.children[0]!.textContent).toBe("1 ready · 1 starting");
     expect(hint.children[1]!.textContent).toBe("1 stopped (storage only), not counted");
+    // The cards' own rates plus the network volumes: 0.901 + 0.421 + 0.027397 + 0.000603.
     expect(screen.getByTestId("summary-burn-rate").textContent).toBe("$1.350/h");
     expect(screen.getByTestId("summary-balance").textContent).toBe("$123.45");
   });
@@ -202,6 +207,25 @@ describe("DashboardPage", () => {
     act(() => applyToCache(client, event("deployment_state", { state: "failed", previous: "ready", reason: "the pod vanished" })));
     expect(await within(el).findByText("the pod vanished")).toBeTruthy();
     expect(within(el).getByRole("button", { name: "Start" }).hasAttribute("disabled")).toBe(false);
+  });
+
+  it("moves the card's rate and the burn rate together on the state event, with why it stopped", async () => {
+    const { client } = setup([deployment({ state: "ready" })], costSummary({ network_volumes_per_hour_usd: "0" }));
+    const el = await card("flux-dev");
+    await waitFor(() => expect(screen.getByTestId("summary-burn-rate").textContent).toBe("$0.901/h"));
+    const why = "stopped by budget 'team': $5.01 spent of its $5.00 daily limit (2026-11-26)";
+    const stopped = { so_far_usd: "1.300000", per_hour_usd: "0.027397", metered_until: "2026-11-26T10:06:00Z", projections: { hour: "0.027397", day: "0.657534", week: "4.602740", month: "19.726027" } };
+    act(() => applyToCache(client, event("deployment_state", { state: "stopped", previous: "stopping", reason: why, cost: stopped })));
+    await waitFor(() => expect(within(el).getByTestId("state-badge").dataset.state).toBe("stopped"));
+    // One render: the card and the dashboard's figure never disagree.
+    expect(within(el).getByTestId("cost-rate").textContent).toBe("$0.027/h");
+    expect(screen.getByTestId("summary-burn-rate").textContent).toBe("$0.027/h");
+    expect(within(el).getByTestId("cost-so-far").textContent).toBe("$1.30");
+    expect(within(el).getByTestId("state-reason").textContent).toBe(why);
+
+    // A cost update read before that event and delivered after it never takes cost so far back.
+    act(() => applyToCache(client, event("cost_update", { so_far_usd: "1.290000", per_hour_usd: "0.027397" })));
+    expect(within(el).getByTestId("cost-so-far").textContent).toBe("$1.30");
   });
 
   it("shows the running setup step, its message and bytes while installing, live", async () => {

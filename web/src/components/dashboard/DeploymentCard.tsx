@@ -84,7 +84,13 @@ function StatusLine({ dep }: { dep: DeploymentView }) {
   const busy = dep.state === "ready" ? utilization(dep.pod) : null;
   return (
     <div className="text-xs">
-      <p className="line-clamp-2 text-slate-400">{stateLine(dep.state)}</p>
+      <p className={`${dep.reason ? "line-clamp-1" : "line-clamp-2"} text-slate-400`}>{stateLine(dep.state)}</p>
+      {dep.reason && (
+        // Why the system stopped it (a budget, say): name, limit and spend.
+        <p className="mt-0.5 line-clamp-2 text-amber-200/90" title={dep.reason} data-testid="state-reason">
+          {dep.reason}
+        </p>
+      )}
       {busy && (
         <p className="mt-1 tabular-nums text-slate-500" data-testid="utilization">
           {busy}

@@ -1,9 +1,12 @@
 /**
  * The figures at the top of the dashboard: pods running, spend today, burn rate, balance.
  * The cost summary is refetched whenever costs change (the live layer invalidates `["costs"]`).
+ * The burn rate adds up the cards' own rates (and the network volumes'): the server's figure
+ * is the same sum, and this one changes in the same render as the card whose state changed.
  */
 import type { DeploymentView } from "../../api/generated";
 import { useCostSummary } from "../../api/queries";
+import { burnRate } from "../../lib/cost";
 import { perHour, usd } from "../../lib/format";
 import { Button, Card, errorMessage, Skeleton, Stat } from "../ui";
 import { runningCounts, runningHint } from "./logic";
@@ -18,6 +21,7 @@ export function Summary({ deployments, listFailed = false }: { deployments: Depl
   const running = counts?.running;
   const hint = counts ? runningHint(counts) : null;
   const costValue = (value: () => string) => (data ? value() : summary.isError ? "—" : loading);
+  const burn = data && deployments ? burnRate(deployments, data.network_volumes_per_hour_usd) : null;
 
   return (
     <Card className="p-4" aria-label="Summary">
@@ -46,8 +50,8 @@ export function Summary({ deployments, listFailed = false }: { deployments: Depl
         <Stat
           label="Burn rate"
           testId="summary-burn-rate"
-          value={costValue(() => perHour(data!.burn_rate_per_hour_usd))}
-          hint={data ? `≈ ${usd(data.projections.day)} per day` : "\u00a0"}
+          value={burn === null ? (summary.isError || listFailed ? "—" : loading) : perHour(burn)}
+          hint={burn === null ? "\u00a0" : `≈ ${usd(burn * 24)} per day`}
         />
         <Stat
           label="Balance"

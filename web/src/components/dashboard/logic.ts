@@ -56,8 +56,12 @@ function isActive(step: SetupStep) {
   return step.status === "running" || step.status === "started";
 }
 
-/** Where the setup stands: finished steps count whole, the current one by its bytes. */
-export function setupSummary(setup: readonly SetupStep[]): SetupSummary {
+/**
+ * Where the setup of an installing deployment stands: finished steps count whole, the current
+ * one by its bytes. A `ready` left from the pod's last run does not count: it is not ready now.
+ */
+export function setupSummary(reported: readonly SetupStep[]): SetupSummary {
+  const setup = reported.filter((s) => s.step !== "ready");
   if (setup.length === 0) return { current: null, index: 0, fraction: null, bytesDone: null, bytesTotal: null };
   const current =
     [...setup].reverse().find((s) => s.status === "failed") ??

@@ -2,7 +2,7 @@ import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DeployForm } from "./DeployForm";
-import { MODEL_FOLDERS, PRESETS, renderWithApp, stubApi } from "./testing";
+import { MODEL_FOLDERS, PRESETS, problem, renderWithApp, stubApi } from "./testing";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -44,7 +44,7 @@ describe("Deploy form", () => {
     expect(count.max).toBe("1");
   });
 
-  it("sends what was entered: GPU, cloud, disks, preset, a custom model, a node, tokens; then clears the tokens and goes to the dashboard", async () => {
+  it("sends what was entered: GPU, cloud, disks, preset, a custom model, a node, tokens; then clears the tokens and opens the new deployment", async () => {
     const user = userEvent.setup();
     const api = stubApi();
     const { client, location } = renderWithApp(<DeployForm />);
@@ -103,12 +103,31 @@ describe("Deploy form", () => {
       hf_token: "hf_secret",
       civitai_token: "civ_secret",
     });
-    await waitFor(() => expect(location.history).toContain("/"));
-    expect(location.history?.at(-1)).toBe("/");
+    await waitFor(() => expect(location.history?.at(-1)).toBe("/deployments/dep-1"));
     expect(invalidate).toHaveBeenCalledWith({ queryKey: ["deployments"] });
     expect((screen.getByLabelText("Hugging Face token") as HTMLInputElement).value).toBe("");
     expect((screen.getByLabelText("Civitai token") as HTMLInputElement).value).toBe("");
   }, 20_000);
+
+  it("says at the choice which presets are gated, and what a gated one needs", async () => {
+    const user = userEvent.setup();
+    stubApi();
+    renderWithApp(<DeployForm />);
+    await screen.findByRole("option", { name: /SDXL base 1.0/ });
+    const options = [...(screen.getByLabelText("Model preset") as HTMLSelectElement).options].map((o) => o.textContent);
+    expect(options).toEqual(["No preset", "SDXL base 1.0 · 7.3 GB · no token needed", "FLUX.1-dev · 23.8 GB · gated: needs a Hugging Face token"]);
+    await user.selectOptions(screen.getByLabelText("Model preset"), "flux-dev");
+    expect(screen.getByTestId("preset-gated").textContent).toContain("give a Hugging Face token");
+    expect(screen.getByText("This preset has gated models: give a token with access to them.")).toBeTruthy();
+    await user.selectOptions(screen.getByLabelText("Model preset"), "sdxl-base");
+    expect(screen.queryByTestId("preset-gated")).toBeNull();
+    // The custom models and nodes link to the manifest format, in a new tab (the form stays).
+    const links = screen.getAllByRole("link", { name: /The manifest format/ });
+    expect(links.map((a) => [a.getAttribute("href"), a.getAttribute("target")])).toEqual([
+      ["/docs/manifest", "_blank"],
+      ["/docs/manifest", "_blank"],
+    ]);
+  });
 
   it("offers the model folders GET /presets lists, the folder select disabled until they load", async () => {
     const user = userEvent.setup();
@@ -128,22 +147,13 @@ describe("Deploy form", () => {
 
   it("shows each 422 message at its field, and a budget 409 above the button", async () => {
     const user = userEvent.setup();
-    let reply: { status: number; body: unknown } = {
-      status: 422,
-      body: {
-        title: "Unprocessable Entity",
-        status: 422,
-        code: "invalid_input",
-        detail: "several",
-        errors: [
+    let reply: { status: number; body: unknown } = problem(422, "invalid_input", "several", [
           { field: "name", message: "String should match pattern" },
           { field: "gpu.count", message: "machines have at most 8 GPUs in SECURE" },
           { field: "container_disk_gb", message: "Input should be greater than or equal to 20" },
           { field: "manifest.models.0.source.url", message: "scheme must be https" },
           { field: "body", message: "Value error, hf_token: not a valid token" },
-        ],
-      },
-    };
+        ]);
     const api = stubApi({ create: () => reply });
     renderWithApp(<DeployForm />);
     await user.type(screen.getByLabelText("Name"), "-bad");
@@ -169,9 +179,16 @@ describe("Deploy form", () => {
       expect(input.getAttribute("aria-invalid")).toBe("true");
       expect(input.getAttribute("aria-describedby")?.split(" ")).toContain(error.id);
     }
-    expect(screen.queryByTestId("deploy-error")).toBeNull();
+    // Beside the button: every problem, each a link to the field that shows it, never "above".
+    const summary = screen.getByTestId("deploy-error");
+    expect(summary.textContent).not.toMatch(/above|below/);
+    const items = within(summary).getAllByTestId("deploy-error-item");
+    expect(items.map((i) => i.dataset.field)).toEqual(cases.map(([field]) => field));
+    expect(items[4]!.textContent).toBe("Hugging Face token: not a valid token");
+    await user.click(within(items[4]!).getByRole("button", { name: "Hugging Face token" }));
+    expect(document.activeElement).toBe(screen.getByLabelText("Hugging Face token"));
 
-    reply = { status: 409, body: { title: "Conflict", status: 409, code: "budget_exceeded", detail: "The daily budget is spent." } };
+    reply = problem(409, "budget_exceeded", "The daily budget is spent.");
     await user.click(screen.getByRole("button", { name: "Deploy" }));
     expect((await screen.findByTestId("deploy-error")).textContent).toContain("The daily budget is spent.");
     expect(screen.queryByTestId("field-error-name")).toBeNull();
@@ -180,17 +197,7 @@ describe("Deploy form", () => {
   it("puts a preflight error of the merged manifest at the custom row it means", async () => {
     const user = userEvent.setup();
     stubApi({
-      create: () => ({
-        status: 422,
-        body: {
-          title: "Unprocessable Entity",
-          status: 422,
-          code: "preflight_failed",
-          detail: "preflight failed",
-          // The preset's two models come first in the merged manifest: index 2 is custom row 1.
-          errors: [{ field: "manifest.models.2", message: "loras/x.safetensors: not found on Hugging Face" }],
-        },
-      }),
+      create: () => (problem(422, "preflight_failed", "preflight failed", [{ field: "manifest.models.2", message: "loras/x.safetensors: not found on Hugging Face" }])),
     });
     renderWithApp(<DeployForm />);
     await user.type(screen.getByLabelText("Name"), "ok");
@@ -202,6 +209,42 @@ describe("Deploy form", () => {
     const row = screen.getByRole("group", { name: "Custom model 1" });
     expect((await within(row).findByTestId("field-error-manifest.models.0")).textContent).toContain("not found on Hugging Face");
   });
+
+  it("puts preflight's errors at the token and the preset model they name, and a 503 beside the button with its message", async () => {
+    const user = userEvent.setup();
+    let reply: { status: number; body: unknown } = problem(422, "preflight_failed", "preflight failed", [
+          { field: "hf_token", message: "the preset's gated models need a Hugging Face token" },
+          { field: "manifest.models.1", message: "vae/sdxl_vae.safetensors: not found" },
+          { field: "volume_gb", message: "the models need 17.3 GB; ask for at least 18 GB" },
+        ]);
+    stubApi({ create: () => reply });
+    renderWithApp(<DeployForm />);
+    await user.type(screen.getByLabelText("Name"), "gated");
+    await chooseGpu("NVIDIA GeForce RTX 4090");
+    await screen.findByRole("option", { name: /SDXL base 1.0/ });
+    await user.selectOptions(screen.getByLabelText("Model preset"), "sdxl-base");
+    await user.click(screen.getByRole("button", { name: "Deploy" }));
+
+    expect((await screen.findByTestId("field-error-hf_token")).textContent).toContain("need a Hugging Face token");
+    expect(screen.getByLabelText("Hugging Face token").getAttribute("aria-invalid")).toBe("true");
+    expect(within(screen.getByTestId("preset-details")).getByTestId("field-error-preset.models.1").textContent).toContain("not found");
+    expect(screen.getByTestId("field-error-volume_gb").textContent).toContain("at least 18 GB");
+    const items = within(screen.getByTestId("deploy-error")).getAllByTestId("deploy-error-item");
+    expect(items.map((i) => i.textContent)).toEqual([
+      "Hugging Face token: the preset's gated models need a Hugging Face token",
+      "Preset model vae/sdxl_vae.safetensors: vae/sdxl_vae.safetensors: not found",
+      "Volume: the models need 17.3 GB; ask for at least 18 GB",
+    ]);
+
+    // A host that did not answer: nothing is wrong with the form, and the button's box says so.
+    reply = problem(503, "preflight_unavailable", "preflight could not finish, nothing was created: manifest.models.0: cannot reach huggingface.co: ConnectError; try again", [{ field: "manifest.models.0", message: "checkpoints/sd_xl_base_1.0.safetensors: cannot reach huggingface.co: ConnectError" }]);
+    await user.click(screen.getByRole("button", { name: "Deploy" }));
+    await waitFor(() => expect(screen.queryByTestId("field-error-hf_token")).toBeNull());
+    const box = screen.getByTestId("deploy-error");
+    expect(box.textContent).toContain("nothing was created. Try again");
+    expect(box.textContent).toContain("cannot reach huggingface.co");
+    expect(box.textContent).not.toMatch(/above|below/);
+  }, 20_000);
 
   it("shows the server's estimate for the chosen GPU, asked after the inputs settle", async () => {
     const api = stubApi();
@@ -229,7 +272,7 @@ describe("Deploy form", () => {
     await waitFor(() => expect(button.disabled).toBe(true));
     await user.click(button);
     expect(api.posts()).toHaveLength(1);
-    release({ status: 503, body: { title: "Service Unavailable", status: 503, code: "upstream_unavailable", detail: "RunPod cannot be reached." } });
+    release(problem(503, "upstream_unavailable", "RunPod cannot be reached."));
     expect((await screen.findByTestId("deploy-error")).textContent).toContain("RunPod cannot be reached.");
     expect(button.disabled).toBe(false);
     expect(api.posts()).toHaveLength(1);

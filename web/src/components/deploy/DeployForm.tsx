@@ -11,11 +11,12 @@ import { keys } from "../../api/queries";
 import { bytes } from "../../lib/format";
 import { Button, errorMessage } from "../ui";
 import { EstimatePanel } from "./Estimate";
-import { describe, FieldErrorText, SelectField, Section, TextField } from "./fields";
+import { describe, errorId, FieldErrorText, SelectField, Section, TextField } from "./fields";
 import {
   buildBody,
   COMFYUI_HEADROOM_BYTES,
   estimateRequest,
+  fieldLabel,
   GB,
   INITIAL_FORM,
   keptPresetModels,
@@ -26,12 +27,62 @@ import {
   priceIn,
   type Cloud,
   type DeployForm as Form,
+  type ErrorItem,
   type Storage,
 } from "./form";
 import { GpuPicker, offered } from "./GpuPicker";
 import { ModelsSection } from "./ModelsSection";
 
 const CLOUD_NAME: Record<Cloud, string> = { SECURE: "Secure", COMMUNITY: "Community" };
+
+interface Problems {
+  headline: string;
+  items: ErrorItem[];
+}
+
+/** The first line of the list: that nothing was made, and whether trying again may do. */
+function headlineOf(error: ApiError): string {
+  if (error.status >= 500) return "The server could not finish its checks, so nothing was created. Try again in a moment:";
+  return "The server refused the deploy; nothing was created:";
+}
+
+/** Scroll to a field and put the focus on its control (or its error, for a row or a preset model). */
+function goToField(form: HTMLFormElement | null, field: string) {
+  const id = errorId(field);
+  const control = form?.querySelector<HTMLElement>(`[aria-describedby~="${CSS.escape(id)}"]`);
+  const target = control ?? document.getElementById(id);
+  target?.scrollIntoView?.({ block: "center" });
+  target?.focus({ preventScroll: true });
+}
+
+/** Every problem of the last attempt, beside the Deploy button: at-field ones link to their field. */
+function ProblemList({ problems, onGo }: { problems: Problems; onGo: (field: string) => void }) {
+  return (
+    <div role="alert" data-testid="deploy-error" className="mt-4 max-h-48 overflow-y-auto rounded-lg bg-rose-950/60 p-3 text-sm text-rose-100 ring-1 ring-rose-900 lg:max-h-none">
+      <p>{problems.headline}</p>
+      {problems.items.length > 0 && (
+        <ul className="mt-2 space-y-1.5">
+          {problems.items.map((item, i) => (
+            <li key={i} data-testid="deploy-error-item" data-field={item.field ?? undefined} className="text-xs text-rose-200">
+              {item.field ? (
+                <button
+                  type="button"
+                  onClick={() => onGo(item.field!)}
+                  className="rounded font-medium text-white underline decoration-rose-400 underline-offset-2 hover:decoration-white focus-visible:outline-2 focus-visible:outline-sky-400"
+                >
+                  {item.label}
+                </button>
+              ) : (
+                item.label && <span className="font-medium text-white">{item.label}</span>
+              )}
+              {item.label ? `: ${item.message}` : item.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
 
 /** The form's keys that hold the text of one input or select. */
 type TextKey = "name" | "dataCenter" | "containerDiskGb" | "volumeGb" | "networkVolumeId" | "hfToken" | "civitaiToken";
@@ -127,7 +178,9 @@ export function DeployForm() {
   const [, navigate] = useLocation();
   const [form, setForm] = useState<Form>(INITIAL_FORM);
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState<string[]>([]);
+  // What went wrong, beside the Deploy button: a headline and every problem, each linked to
+  // the field that shows it (wherever on the page that is), or with its message alone.
+  const [problems, setProblems] = useState<Problems | null>(null);
   const [tokensCleared, setTokensCleared] = useState(false);
   const inFlight = useRef(false);
   const pendingBody = useRef<DeploymentCreate | null>(null);
@@ -222,19 +275,19 @@ export function DeployForm() {
       if (!body) throw new Error("Nothing to send.");
       return createDeployment(body);
     },
-    onSuccess: async () => {
+    onSuccess: async (created) => {
       await client.invalidateQueries({ queryKey: keys.deployments });
-      navigate("/");
+      navigate(`/deployments/${encodeURIComponent(created.id)}`);
     },
     onError: (error) => {
       if (error instanceof ApiError && error.fieldErrors.length) {
         const placed = placeErrors(error.fieldErrors, form, preset, knownField(form));
         setErrors(placed.byField);
         setFocusErrors((n) => n + 1);
-        setGeneral(placed.general.length ? placed.general : Object.keys(placed.byField).length ? [] : [error.message]);
+        setProblems({ headline: headlineOf(error), items: placed.items });
       } else {
         setErrors({});
-        setGeneral([errorMessage(error)]);
+        setProblems({ headline: errorMessage(error), items: [] });
       }
     },
     onSettled: () => {
@@ -250,7 +303,10 @@ export function DeployForm() {
     if (!form.gpuId) local["gpu.id"] = "Choose a GPU.";
     if (Object.keys(local).length) {
       setErrors(local);
-      setGeneral([]);
+      setProblems({
+        headline: "Nothing was sent:",
+        items: Object.entries(local).map(([field, message]) => ({ field, label: fieldLabel(field, preset), message })),
+      });
       setFocusErrors((n) => n + 1);
       return;
     }
@@ -259,7 +315,7 @@ export function DeployForm() {
     setTokensCleared(Boolean(form.hfToken || form.civitaiToken));
     setForm((f) => ({ ...f, hfToken: "", civitaiToken: "" }));
     setErrors({});
-    setGeneral([]);
+    setProblems(null);
     mutation.mutate();
   };
 
@@ -436,35 +492,34 @@ export function DeployForm() {
         </Section>
       </div>
 
-      <aside className="lg:sticky lg:top-20">
-        <section aria-labelledby="deploy-summary" className="rounded-xl bg-slate-900 p-4 ring-1 ring-slate-800 sm:p-5">
-          <h2 id="deploy-summary" className="text-base font-semibold text-white">
-            Estimate
-          </h2>
-          <p className="mt-0.5 truncate text-sm text-slate-400" data-testid="deploy-summary-gpu">
-            {gpu ? `${form.count} × ${gpu.name} · ${CLOUD_NAME[form.cloud]} cloud` : "No GPU chosen"}
-            {gpu && priceIn(gpu, form.cloud) === null ? " (not offered)" : ""}
-          </p>
-          <div className="mt-4">
+      {/* On a phone the estimate and the button stay in view at the bottom while the form
+          scrolls; from lg up they sit beside the form. */}
+      <aside
+        data-testid="deploy-summary-bar"
+        className="max-lg:sticky max-lg:bottom-0 max-lg:z-20 max-lg:-mx-4 max-lg:-mb-6 lg:sticky lg:top-20"
+      >
+        <section
+          aria-labelledby="deploy-summary"
+          className="bg-slate-900 p-4 ring-1 ring-slate-800 max-lg:rounded-t-xl max-lg:pb-[max(1rem,env(safe-area-inset-bottom))] max-lg:shadow-[0_-8px_24px_rgba(2,6,23,0.7)] sm:p-5 lg:rounded-xl"
+        >
+          <div className="flex items-baseline justify-between gap-3 lg:block">
+            <h2 id="deploy-summary" className="text-base font-semibold text-white">
+              Estimate
+            </h2>
+            <p className="min-w-0 truncate text-sm text-slate-400 lg:mt-0.5" data-testid="deploy-summary-gpu">
+              {gpu ? `${form.count} × ${gpu.name} · ${CLOUD_NAME[form.cloud]} cloud` : "No GPU chosen"}
+              {gpu && priceIn(gpu, form.cloud) === null ? " (not offered)" : ""}
+            </p>
+          </div>
+          <div className="mt-2 lg:mt-4">
             <EstimatePanel request={estimate} unpriced={unpriced} />
           </div>
-          {general.length > 0 && (
-            <div role="alert" data-testid="deploy-error" className="mt-4 rounded-lg bg-rose-950/60 p-3 text-sm text-rose-100 ring-1 ring-rose-900">
-              {general.map((message, i) => (
-                <p key={i}>{message}</p>
-              ))}
-            </div>
-          )}
-          {Object.keys(errors).length > 0 && general.length === 0 && (
-            <p role="alert" className="mt-4 text-sm text-rose-300">
-              Fix the {Object.keys(errors).length === 1 ? "field" : "fields"} marked above.
-            </p>
-          )}
-          <Button type="submit" variant="primary" className="mt-4 w-full py-2.5 text-base" disabled={mutation.isPending} aria-busy={mutation.isPending}>
+          {problems && <ProblemList problems={problems} onGo={(field) => goToField(formRef.current, field)} />}
+          <Button type="submit" variant="primary" className="mt-3 w-full py-2.5 text-base lg:mt-4" disabled={mutation.isPending} aria-busy={mutation.isPending}>
             {mutation.isPending && <span aria-hidden className="h-4 w-4 animate-spin rounded-full border-2 border-slate-500 border-t-slate-200" />}
             Deploy
           </Button>
-          <p className="mt-2 text-center text-xs text-slate-500">Billing starts when the pod is created.</p>
+          <p className="mt-2 text-center text-xs text-slate-500 max-lg:hidden">Billing starts when the pod is created.</p>
         </section>
       </aside>
     </form>

@@ -29,11 +29,11 @@ export function useEstimate(request: EstimateRequest | null) {
   return { ...query, data: request ? query.data : undefined, pending };
 }
 
-function Figure({ label, value, testId, big = false }: { label: string; value: string; testId: string; big?: boolean }) {
+function Figure({ label, value, testId, big = false, className = "" }: { label: string; value: string; testId: string; big?: boolean; className?: string }) {
   return (
-    <div className="min-w-0">
+    <div className={`min-w-0 ${className}`}>
       <dt className="text-xs uppercase tracking-wide text-slate-500">{label}</dt>
-      <dd data-testid={testId} className={`mt-0.5 truncate font-semibold tabular-nums text-white ${big ? "text-2xl" : "text-base"}`}>
+      <dd data-testid={testId} className={`mt-0.5 truncate font-semibold tabular-nums text-white ${big ? "text-xl lg:text-2xl" : "text-base"}`}>
         {value}
       </dd>
     </div>
@@ -45,16 +45,17 @@ export function EstimatePanel({ request, unpriced }: { request: EstimateRequest 
   const e = estimate.data;
   return (
     <div aria-live="polite" aria-busy={estimate.pending}>
-      <dl className={`grid grid-cols-2 gap-x-4 gap-y-3 transition-opacity ${estimate.pending && e ? "opacity-60" : ""}`}>
-        <div className="col-span-2">
-          <Figure big label="Per hour (running)" value={e ? perHour(e.per_hour) : "—"} testId="estimate-per-hour" />
+      {/* On a phone (the sticky bar) one row: per hour, per day, stopped; the rest from lg up. */}
+      <dl className={`grid grid-cols-3 gap-x-3 gap-y-3 transition-opacity lg:grid-cols-2 lg:gap-x-4 ${estimate.pending && e ? "opacity-60" : ""}`}>
+        <div className="lg:col-span-2">
+          <Figure big label="Per hour" value={e ? perHour(e.per_hour) : "—"} testId="estimate-per-hour" />
         </div>
-        <Figure label="Per day" value={e ? usd(e.per_day) : "—"} testId="estimate-per-day" />
-        <Figure label="Per 30 days" value={e ? usd(e.per_month) : "—"} testId="estimate-per-month" />
-        <Figure label="Stopped, per hour" value={e ? perHour(e.stopped_per_hour) : "—"} testId="estimate-stopped-per-hour" />
-        <Figure label="Storage, per hour" value={e ? perHour(e.storage_per_hour) : "—"} testId="estimate-storage-per-hour" />
+        <Figure label="Per day" value={e ? usd(e.per_day) : "—"} testId="estimate-per-day" className="max-lg:self-end" />
+        <Figure label="Per 30 days" value={e ? usd(e.per_month) : "—"} testId="estimate-per-month" className="max-lg:hidden" />
+        <Figure label="Stopped" value={e ? perHour(e.stopped_per_hour) : "—"} testId="estimate-stopped-per-hour" className="max-lg:self-end" />
+        <Figure label="Storage" value={e ? perHour(e.storage_per_hour) : "—"} testId="estimate-storage-per-hour" className="max-lg:hidden" />
       </dl>
-      <p className="mt-3 min-h-[2.5rem] text-xs text-slate-500">
+      <p className={`mt-3 text-xs text-slate-500 lg:min-h-[2.5rem] ${unpriced || estimate.error ? "" : "max-lg:hidden"}`}>
         {unpriced ??
           (estimate.error && request
             ? `Could not estimate: ${errorMessage(estimate.error)}`

@@ -30,6 +30,15 @@ interface Props {
   keptPresetModels: number[];
 }
 
+/** The manifest format (docs/manifest.md), opened beside the form so nothing typed is lost. */
+function ManifestLink() {
+  return (
+    <a href="/docs/manifest" target="_blank" rel="noopener" className="text-sky-400 hover:underline">
+      The manifest format: every field, sources, limits ↗
+    </a>
+  );
+}
+
 export function ModelsSection(props: Props) {
   const { presets, preset: presetId, models, nodes, errors } = props;
   const preset = presets?.find((p) => p.id === presetId);
@@ -52,6 +61,7 @@ export function ModelsSection(props: Props) {
           {presets?.map((p) => (
             <option key={p.id} value={p.id}>
               {p.title} · {bytes(p.total_bytes)}
+              {p.needs_hf_token ? " · gated: needs a Hugging Face token" : " · no token needed"}
             </option>
           ))}
           {/* Keep a chosen preset selectable while the list reloads. */}
@@ -68,7 +78,8 @@ export function ModelsSection(props: Props) {
       <fieldset>
         <legend className="text-sm font-medium text-slate-300">Custom models</legend>
         <p className="text-xs text-slate-500">
-          Added to the preset; a model with the same folder and file name replaces the preset's.
+          Added to the preset; a model with the same folder and file name replaces the preset's.{" "}
+          <ManifestLink />
         </p>
         <FieldErrorText field="manifest.models" message={errors["manifest.models"]} />
         <div className="mt-2 space-y-3">
@@ -91,7 +102,9 @@ export function ModelsSection(props: Props) {
 
       <fieldset>
         <legend className="text-sm font-medium text-slate-300">Custom nodes</legend>
-        <p className="text-xs text-slate-500">Git repositories cloned into ComfyUI's custom_nodes (https on an allowed host).</p>
+        <p className="text-xs text-slate-500">
+          Git repositories cloned into ComfyUI's custom_nodes (https on an allowed host). <ManifestLink />
+        </p>
         <FieldErrorText field="manifest.custom_nodes" message={errors["manifest.custom_nodes"]} />
         <div className="mt-2 space-y-3">
           {nodes.map((row, i) => {
@@ -135,6 +148,12 @@ function PresetDetails({ preset, kept, errors }: { preset: PresetView; kept: num
   return (
     <div className="mt-3 rounded-lg bg-slate-950/50 p-3 text-sm ring-1 ring-slate-800" data-testid="preset-details">
       <p className="text-slate-300">{preset.description}</p>
+      {preset.needs_hf_token && (
+        <p className="mt-2 text-xs text-amber-300" data-testid="preset-gated">
+          Gated on Hugging Face: give a Hugging Face token (under Tokens) of an account that accepted the model's license, or the
+          deploy is refused. An ungated set, such as FLUX.1-schnell, needs none.
+        </p>
+      )}
       <ul className="mt-2 divide-y divide-slate-800/80">
         {preset.models.map((m, i) => (
           <li key={`${m.folder}/${m.name}`} className="py-1.5">

@@ -188,25 +188,72 @@ export function modelsSize(preset: PresetView | undefined, rows: ModelRow[]): Mo
   return { knownBytes, unknownCount, requiredBytes: any ? knownBytes + COMFYUI_HEADROOM_BYTES : 0 };
 }
 
+/** One problem as the list beside the Deploy button shows it: at a field of the form (which it names), or not. */
+export interface ErrorItem {
+  /** The form's field it is shown at, or null when the form has no place for it. */
+  field: string | null;
+  /** What to call that field ("Hugging Face token", "Custom model 2"). */
+  label: string;
+  message: string;
+}
+
+const FIELD_LABELS: Record<string, string> = {
+  name: "Name",
+  "gpu.id": "GPU",
+  "gpu.count": "GPU count",
+  cloud: "Cloud",
+  data_center_ids: "Data center",
+  container_disk_gb: "Container disk",
+  volume_gb: "Volume",
+  network_volume_id: "Network volume ID",
+  preset: "Model preset",
+  hf_token: "Hugging Face token",
+  civitai_token: "Civitai token",
+  manifest: "Models and custom nodes",
+  "manifest.models": "Custom models",
+  "manifest.custom_nodes": "Custom nodes",
+};
+
+/** What the form calls the place of `field` (a key of `placeErrors`' byField). */
+export function fieldLabel(field: string, preset: PresetView | undefined): string {
+  const fixed = FIELD_LABELS[field];
+  if (fixed) return fixed;
+  const model = /^manifest\.models\.(\d+)/.exec(field);
+  if (model) return `Custom model ${Number(model[1]) + 1}`;
+  const node = /^manifest\.custom_nodes\.(\d+)/.exec(field);
+  if (node) return `Custom node ${Number(node[1]) + 1}`;
+  const presetModel = /^preset\.models\.(\d+)$/.exec(field);
+  if (presetModel) {
+    const m = preset?.models[Number(presetModel[1])];
+    return m ? `Preset model ${m.folder}/${m.name}` : "Preset model";
+  }
+  return field;
+}
+
 /**
  * Server field errors keyed by the place the form shows them. `body.` is dropped; a model
  * validator's "Value error, hf_token: ..." goes to hf_token; a bare `manifest.models.N`
  * (preflight names a model of the MERGED manifest: the kept preset models, then the custom
- * rows) is moved to the custom row or the preset model it means. What has no place is `general`.
+ * rows) is moved to the custom row or the preset model it means. `items` lists every error
+ * in order, each with the field it is shown at (null when the form has no place for it).
  */
 export function placeErrors(
   errors: FieldError[],
   form: DeployForm,
   preset: PresetView | undefined,
   known: (field: string) => boolean,
-): { byField: Record<string, string>; general: string[] } {
+): { byField: Record<string, string>; items: ErrorItem[] } {
   const byField: Record<string, string> = {};
-  const general: string[] = [];
+  const items: ErrorItem[] = [];
   const kept = keptPresetModels(preset, form.models);
   const put = (field: string, message: string) => {
-    if (known(field) && !(field in byField)) byField[field] = message;
-    else if (known(field)) byField[field] += ` ${message}`;
-    else general.push(field && field !== "body" ? `${field}: ${message}` : message);
+    if (known(field)) {
+      byField[field] = field in byField ? `${byField[field]} ${message}` : message;
+      items.push({ field, label: fieldLabel(field, preset), message });
+    } else {
+      const named = field && field !== "body";
+      items.push({ field: null, label: named ? field : "", message });
+    }
   };
   for (const error of errors) {
     let field = error.field.replace(/^body\./, "");
@@ -229,7 +276,7 @@ export function placeErrors(
     if (nodeSub && !NODE_FIELDS.has(nodeSub[2] ?? "")) field = nodeSub[1] ?? field;
     put(field, message);
   }
-  return { byField, general };
+  return { byField, items };
 }
 
 /** The parts of a custom model row / node row that have their own input (others go to the row). */

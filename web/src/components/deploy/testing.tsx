@@ -44,6 +44,15 @@ export const PRESETS: PresetView[] = [
     total_bytes: 7_272_719_498,
     needs_hf_token: false,
   },
+  {
+    id: "flux-dev",
+    title: "FLUX.1-dev",
+    description: "FLUX.1-dev (gated) with its text encoders and VAE.",
+    models: [{ name: "flux1-dev.safetensors", folder: "diffusion_models", source: { type: "huggingface" }, size: 23_802_932_552, gated: true }],
+    nodes: [],
+    total_bytes: 23_802_932_552,
+    needs_hf_token: true,
+  },
 ];
 
 /** GET /presets' model_folders (a few of the agent's list). */
@@ -60,6 +69,13 @@ export const ESTIMATE = {
   hours: "1",
   for_hours: "0.710548",
 };
+
+const TITLES: Record<number, string> = { 409: "Conflict", 422: "Unprocessable Entity", 503: "Service Unavailable" };
+
+/** A problem+json answer as the server sends it (with `errors` when it names fields). */
+export function problem(status: number, code: string, detail: string, errors?: { field: string; message: string }[]) {
+  return { status, body: { title: TITLES[status] ?? "Error", status, code, detail, ...(errors ? { errors } : {}) } };
+}
 
 export interface Call {
   method: string;

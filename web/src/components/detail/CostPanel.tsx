@@ -1,5 +1,6 @@
 /** What the deployment has cost so far, its rate, and what that rate costs ahead. */
 import type { DeploymentDetail } from "../../api/generated";
+import { rateHint } from "../../lib/cost";
 import { clockTime, perHour, usd } from "../../lib/format";
 import { Stat } from "../ui";
 
@@ -15,9 +16,8 @@ function meteredUntil(iso: string | null): string {
   return `metered until ${clockTime(iso)}`;
 }
 
-export function CostPanel({ dep }: { dep: Pick<DeploymentDetail, "cost" | "simulated" | "state"> }) {
+export function CostPanel({ dep }: { dep: Pick<DeploymentDetail, "cost" | "simulated" | "state" | "pod"> }) {
   const { cost } = dep;
-  const rate = Number(cost.per_hour_usd);
   return (
     <div className="space-y-4">
       <div className="grid grid-cols-2 gap-4">
@@ -27,11 +27,7 @@ export function CostPanel({ dep }: { dep: Pick<DeploymentDetail, "cost" | "simul
           testId="detail-cost-so-far"
           hint={<span title={cost.metered_until ? clockTime(cost.metered_until, { date: "always" }) : undefined}>{meteredUntil(cost.metered_until)}</span>}
         />
-        <Stat
-          label="Rate"
-          value={perHour(cost.per_hour_usd)}
-          hint={dep.state === "terminated" ? "nothing bills any more" : rate === 0 ? "nothing bills now" : dep.state === "stopped" ? "storage while stopped" : "GPU and storage"}
-        />
+        <Stat label="Rate" value={perHour(cost.per_hour_usd)} testId="detail-cost-rate" hint={rateHint(dep)} />
       </div>
       <div>
         <p className="text-xs uppercase tracking-wide text-slate-500">At this rate</p>

@@ -78,6 +78,34 @@ describe("DeploymentPage", () => {
     expect((screen.getByRole("button", { name: "Start" }) as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it("says why a budget stopped it, what the stopped pod still costs, and not that ComfyUI is ready", async () => {
+    const why = "stopped by budget 'team': $5.01 spent of its $5.00 daily limit (2026-11-26)";
+    serve(
+      detail({
+        state: "stopped",
+        desired_state: "stopped",
+        reason: why,
+        pod: { ...detail().pod!, status: "EXITED", cost_per_hour: "0" },
+        cost: { so_far_usd: "5.010000", per_hour_usd: "0.027397", metered_until: "2026-11-26T10:06:00Z", projections: { hour: "0.027397", day: "0.657534", week: "4.602740", month: "19.726027" } },
+        history: [
+          { state: "ready", at: "2026-11-26T08:00:30Z" },
+          { state: "stopping", at: "2026-11-26T10:05:00Z", reason: why },
+          { state: "stopped", at: "2026-11-26T10:05:05Z", reason: why },
+        ],
+        setup: [{ step: "ready", status: "done" }],
+        links: { ...detail().links, comfyui: null },
+      }),
+    );
+    renderWithClient(<DeploymentPage id="dep1" />);
+    expect((await screen.findByTestId("detail-reason")).textContent).toBe(why.charAt(0).toUpperCase() + why.slice(1));
+    expect(screen.getByTestId("detail-cost-rate").textContent).toBe("$0.027/h");
+    expect(screen.getByText("storage while stopped")).toBeTruthy();
+    const stopped = screen.getAllByTestId("timeline-entry").find((e) => e.dataset.state === "stopped")!;
+    expect(stopped.textContent).toContain(why);
+    const ready = screen.getAllByTestId("setup-step").find((r) => r.dataset.step === "ready")!;
+    expect(ready.dataset.status).toBe("ended");
+  });
+
   it("terminates only after confirmation", async () => {
     const user = userEvent.setup();
     serve(detail(), { state: "terminating", desired_state: "terminated" });

@@ -121,11 +121,18 @@ export function DetailHeader({ dep }: { dep: DeploymentDetail }) {
         </div>
         <Actions dep={dep} />
       </div>
-      {dep.state === "failed" && (
+      {dep.state === "failed" ? (
         <div role="alert" data-testid="detail-reason" className="rounded-lg bg-rose-950/60 px-4 py-3 text-sm text-rose-100 ring-1 ring-rose-900">
           <span className="font-medium">Failed: </span>
           {dep.reason ?? "no reason was given."}
         </div>
+      ) : (
+        dep.reason && (
+          // A stop or terminate the system asked for (a budget): why, with its limit and spend.
+          <p role="status" data-testid="detail-reason" className="rounded-lg bg-amber-950/50 px-4 py-3 text-sm text-amber-100 ring-1 ring-amber-900">
+            {dep.reason.charAt(0).toUpperCase() + dep.reason.slice(1)}
+          </p>
+        )
       )}
     </header>
   );

@@ -126,19 +126,16 @@ describe("LogViewer", () => {
     expect(screen.getByTestId("log-viewer").querySelector("mark")?.textContent).toBe("7.3 GB");
   });
 
-  it("streams new lines while following and stops when Follow is turned off", async () => {
+  it("streams new lines while it is open, whether Follow is on or off", async () => {
     const user = userEvent.setup();
     renderWithClient(<LogViewer deploymentId="dep1" />);
     await waitFor(() => expect(screen.getAllByTestId("log-line")).toHaveLength(3));
-    expect(FakeEventSource.all).toHaveLength(0);
-
-    const follow = screen.getByRole("button", { name: "Follow" });
-    expect(follow.getAttribute("aria-pressed")).toBe("false");
-    await user.click(follow);
-    expect(follow.getAttribute("aria-pressed")).toBe("true");
+    // Open at once, with nothing clicked: new lines must show while the page is open.
     expect(FakeEventSource.all).toHaveLength(1);
     const source = FakeEventSource.all[0]!;
     expect(source.url).toMatch(/^\/api\/v1\/deployments\/dep1\/logs\?follow=1/);
+    const follow = screen.getByRole("button", { name: "Follow" });
+    expect(follow.getAttribute("aria-pressed")).toBe("true");
 
     // The stream first replays recent lines (already shown), then new ones.
     act(() => {
@@ -150,28 +147,30 @@ describe("LogViewer", () => {
     await waitFor(() => expect(screen.getAllByTestId("log-line")).toHaveLength(5));
     expect(lineTexts()[4]).toContain("downloading sd_xl_base_1.0.safetensors");
 
+    // Follow off only stops the scrolling: the stream stays, lines keep coming.
     await user.click(follow);
     expect(follow.getAttribute("aria-pressed")).toBe("false");
-    expect(source.closed).toBe(true);
-    act(() => source.emit(6, "after unfollow"));
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(screen.getAllByTestId("log-line")).toHaveLength(5);
+    expect(source.closed).toBe(false);
+    expect(FakeEventSource.all).toHaveLength(1);
+    act(() => source.emit(6, "written while not following"));
+    await waitFor(() => expect(screen.getAllByTestId("log-line")).toHaveLength(6));
+    expect(lineTexts()[5]).toContain("written while not following");
   });
 
-  it("closes the stream when it goes away", async () => {
-    const user = userEvent.setup();
+  it("opens no stream for a terminated deployment, and closes it when it goes away", async () => {
+    const ended = renderWithClient(<LogViewer deploymentId="dep1" ended />);
+    await waitFor(() => expect(screen.getAllByTestId("log-line")).toHaveLength(3));
+    expect(FakeEventSource.all).toHaveLength(0);
+    ended.unmount();
     const { unmount } = renderWithClient(<LogViewer deploymentId="dep1" />);
-    await user.click(screen.getByRole("button", { name: "Follow" }));
     const source = FakeEventSource.all[0]!;
     unmount();
     expect(source.closed).toBe(true);
   });
 
   it("keeps only the newest lines when there are more than it holds", async () => {
-    const user = userEvent.setup();
     renderWithClient(<LogViewer deploymentId="dep1" maxLines={50} />);
     await waitFor(() => expect(screen.getAllByTestId("log-line")).toHaveLength(3));
-    await user.click(screen.getByRole("button", { name: "Follow" }));
     const source = FakeEventSource.all[0]!;
     act(() => {
       for (let id = 4; id <= 100; id += 1) source.emit(id, `line ${id}`);

@@ -1,6 +1,7 @@
 /**
- * The pod log: the newest lines, a Follow toggle that streams new ones, a search box that
- * filters and highlights. Lines are rendered as text, never as HTML.
+ * The pod log: the newest lines, and every new one as it is written while the viewer is open;
+ * Follow keeps the newest line in view (auto-scroll), a search box filters and highlights.
+ * Lines are rendered as text, never as HTML.
  */
 import { useQuery } from "@tanstack/react-query";
 import { memo, useCallback, useDeferredValue, useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from "react";
@@ -91,7 +92,8 @@ export function LogViewer({
     staleTime: Infinity,
   });
   const [lines, setLines] = useState<LogLineView[]>([]);
-  const [following, setFollowing] = useState(false);
+  const [following, setFollowing] = useState(true);
+  const [attempt, setAttempt] = useState(0);
   const [search, setSearch] = useState("");
   const query = useDeferredValue(search.trim());
   const searchId = useId();
@@ -101,7 +103,8 @@ export function LogViewer({
   }, [tail.data, maxLines]);
 
   const append = useCallback((fresh: LogLineView[]) => setLines((current) => mergeLines(current, fresh, maxLines)), [maxLines]);
-  const status = useLogFollow(deploymentId, following, append);
+  // New lines stream in whenever the viewer is open; Follow only decides the scrolling.
+  const status = useLogFollow(deploymentId, !ended, append, attempt);
 
   const visible = useMemo(() => {
     if (!query) return lines;
@@ -129,8 +132,11 @@ export function LogViewer({
   }, []);
   const loaded = tail.isSuccess;
   useLayoutEffect(() => {
-    if (atBottom.current) toBottom();
-  }, [visible, loaded, toBottom]);
+    if (loaded) toBottom(); // open on the newest lines
+  }, [loaded, toBottom]);
+  useLayoutEffect(() => {
+    if (following && atBottom.current) toBottom();
+  }, [visible, following, toBottom]);
   useLayoutEffect(() => {
     if (following) toBottom();
   }, [following, toBottom]);
@@ -140,7 +146,7 @@ export function LogViewer({
     <div className="flex flex-col">
       <div className="flex flex-wrap items-center gap-2 border-b border-slate-800 px-4 py-3">
         <h2 className="mr-auto text-base font-semibold text-white">Logs</h2>
-        {following && (
+        {status !== "off" && (
           <span role="status" className="inline-flex items-center gap-1.5 text-xs text-slate-400" data-testid="log-follow-status" data-status={status}>
             <span className={`h-2 w-2 rounded-full ${STATUS_DOT[status]}`} aria-hidden />
             {STATUS_TEXT[status]}
@@ -164,14 +170,14 @@ export function LogViewer({
           variant={following ? "primary" : "secondary"}
           aria-pressed={following}
           onClick={() => setFollowing((on) => !on)}
-          title={following ? "Stop streaming new lines" : "Stream new lines as they are written"}
+          title={following ? "Stop scrolling to new lines (they still appear)" : "Keep the newest line in view"}
         >
           <span className={`h-1.5 w-1.5 rounded-full ${following ? "bg-slate-950" : "bg-slate-500"}`} aria-hidden />
           Follow
         </Button>
-        {!following && (
-          <Button size="sm" variant="ghost" onClick={() => void tail.refetch()} disabled={tail.isFetching}>
-            {tail.isFetching && loaded ? "Refreshing…" : "Refresh"}
+        {status === "closed" && (
+          <Button size="sm" variant="ghost" onClick={() => setAttempt((n) => n + 1)}>
+            Reconnect
           </Button>
         )}
       </div>
@@ -198,9 +204,7 @@ export function LogViewer({
             </div>
           ) : total === 0 ? (
             <p className="px-3 py-6 text-center font-sans text-sm text-slate-500">
-              {ended
-                ? "This deployment left no log lines."
-                : `No log lines yet. They appear once the pod starts${following ? "; new ones stream in here." : ". Turn on Follow to stream them."}`}
+              {ended ? "This deployment left no log lines." : "No log lines yet. They appear here as the pod writes them."}
             </p>
           ) : visible.length === 0 ? (
             <p className="px-3 py-6 text-center font-sans text-sm text-slate-500">No line matches “{query}”.</p>
@@ -217,7 +221,7 @@ export function LogViewer({
       <p className="px-4 py-2 text-xs text-slate-500">
         {query ? `${visible.length.toLocaleString()} of ${total.toLocaleString()} lines match` : `${total.toLocaleString()} lines`}
         {total >= maxLines && ` (the newest ${maxLines.toLocaleString()} are kept)`}
-        {status === "closed" && following && " · the log stream closed; turn Follow off and on to try again."}
+        {status === "closed" && " · the log stream closed: Reconnect to get new lines again."}
       </p>
     </div>
   );

@@ -57,6 +57,23 @@ describe("SetupSteps", () => {
     expect(screen.queryByText("Pending")).toBeNull();
   });
 
+  it.each([
+    ["stopped", "ended", true],
+    ["terminated", "ended", true],
+    ["starting", "pending", true],
+    ["ready", "done", false],
+  ] as const)("says ComfyUI is ready only while the deployment is (%s)", (state, shown, note) => {
+    const last = [
+      { step: "start", status: "done" },
+      { step: "ready", status: "done", message: "ComfyUI answers" },
+    ];
+    render(<SetupSteps steps={last} state={state} />);
+    const ready = screen.getAllByTestId("setup-step").find((r) => r.dataset.step === "ready")!;
+    expect(ready.dataset.status).toBe(shown);
+    expect(within(ready).queryByText("Done") === null).toBe(state !== "ready");
+    expect(screen.queryByTestId("setup-note") !== null).toBe(note);
+  });
+
   it("treats a status it does not know as pending", () => {
     render(<SetupSteps steps={[{ step: "start", status: "started" }]} />);
     expect(screen.getAllByTestId("setup-step").find((r) => r.dataset.step === "start")!.dataset.status).toBe("pending");

@@ -1,10 +1,10 @@
 /** The pod agent's setup steps, each with its status, message and download progress. */
-import type { SetupStep } from "../../api/generated";
+import type { DeploymentState, SetupStep } from "../../api/generated";
 import { bytes, duration } from "../../lib/format";
-import { SETUP_STEPS } from "../../lib/setupSteps";
+import { SETUP_STEPS, setupRun } from "../../lib/setupSteps";
 import { ProgressBar } from "../ui";
 
-type Status = "pending" | "running" | "done" | "failed" | "skipped";
+type Status = "pending" | "running" | "done" | "failed" | "skipped" | "ended";
 
 function statusOf(step: SetupStep | undefined): Status {
   const status = step?.status;
@@ -26,14 +26,17 @@ function StatusIcon({ status }: { status: Status }) {
       );
     case "skipped":
       return <span className={`${base} bg-slate-800 text-slate-400`} aria-hidden>–</span>;
+    case "ended":
+      return <span className={`${base} bg-slate-800 text-slate-500`} aria-hidden>■</span>;
     default:
       return <span className={`${base} ring-1 ring-inset ring-slate-700`} aria-hidden />;
   }
 }
 
-const STATUS_TEXT: Record<Status, string> = { pending: "Pending", running: "Running", done: "Done", failed: "Failed", skipped: "Skipped" };
+const STATUS_TEXT: Record<Status, string> = { pending: "Pending", running: "Running", done: "Done", failed: "Failed", skipped: "Skipped", ended: "Not now" };
 const STATUS_COLOUR: Record<Status, string> = {
   pending: "text-slate-500",
+  ended: "text-slate-500",
   skipped: "text-slate-500",
   running: "text-sky-300",
   done: "text-emerald-300",
@@ -68,7 +71,14 @@ function Transfer({ step, label }: { step: SetupStep; label: string }) {
   );
 }
 
-export function SetupSteps({ steps }: { steps: SetupStep[] }) {
+const NOTE = {
+  past: "The pod is not running: these are the steps of its last run.",
+  restarting: "Starting again: the steps of the last run, until the pod reports this one.",
+} as const;
+
+/** `state`: the deployment's, so that only a ready one's steps say ComfyUI is ready now. */
+export function SetupSteps({ steps, state }: { steps: SetupStep[]; state?: DeploymentState }) {
+  const run = setupRun(state);
   const byName = new Map(steps.map((s) => [s.step, s]));
   // The six known steps in order, then anything newer the agent reports.
   const known = new Set<string>(SETUP_STEPS.map((s) => s.step));
@@ -77,9 +87,17 @@ export function SetupSteps({ steps }: { steps: SetupStep[] }) {
     ...steps.filter((s) => !known.has(s.step)).map((s) => ({ step: s.step, label: s.step, data: s })),
   ];
   return (
+    <div>
+    {run !== "live" && steps.length > 0 && (
+      <p className="mb-2 text-xs text-slate-400" data-testid="setup-note">
+        {NOTE[run]}
+      </p>
+    )}
     <ol className="space-y-1" aria-label="Setup steps">
       {rows.map(({ step, label, data }) => {
-        const status = statusOf(data);
+        let status = statusOf(data);
+        // ComfyUI is ready only while the deployment is: otherwise that step is history.
+        if (step === "ready" && status === "done" && run !== "live") status = run === "past" ? "ended" : "pending";
         return (
           <li
             key={step}
@@ -91,7 +109,7 @@ export function SetupSteps({ steps }: { steps: SetupStep[] }) {
             <StatusIcon status={status} />
             <div className="min-w-0 flex-1">
               <div className="flex items-baseline justify-between gap-2">
-                <span className={`text-sm font-medium ${status === "pending" || status === "skipped" ? "text-slate-400" : "text-slate-100"}`}>{label}</span>
+                <span className={`text-sm font-medium ${status === "pending" || status === "skipped" || status === "ended" ? "text-slate-400" : "text-slate-100"}`}>{label}</span>
                 <span className={`shrink-0 text-xs ${STATUS_COLOUR[status]}`}>{STATUS_TEXT[status]}</span>
               </div>
               {data?.item && status === "running" && (
@@ -99,14 +117,15 @@ export function SetupSteps({ steps }: { steps: SetupStep[] }) {
                   {data.item}
                 </p>
               )}
-              {data?.message && (
+              {data?.message && status !== "ended" && (
                 <p className={`mt-0.5 break-words text-xs ${status === "failed" ? "text-rose-200" : "text-slate-400"}`}>{data.message}</p>
               )}
-              {data && <Transfer step={data} label={label} />}
+              {data && status !== "ended" && <Transfer step={data} label={label} />}
             </div>
           </li>
         );
       })}
     </ol>
+    </div>
   );
 }

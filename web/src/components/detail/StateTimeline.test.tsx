@@ -1,6 +1,8 @@
-import { render, screen, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { act, render, screen, within } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { StateTimeline } from "./StateTimeline";
+
+afterEach(() => vi.useRealTimers());
 
 describe("StateTimeline", () => {
   it("lists every state change, newest first, with how long it lasted and why", () => {
@@ -36,6 +38,22 @@ describe("StateTimeline", () => {
     const [ready, creating] = within(screen.getByTestId("timeline")).getAllByTestId("timeline-entry");
     expect(ready!.querySelector("time")!.textContent).toBe("13:07:09");
     expect(creating!.querySelector("time")!.textContent).toBe("Nov 25, 22:04:05");
+  });
+
+  it("says how long ago the current state began, and keeps it right as time passes", () => {
+    vi.useFakeTimers();
+    const at = "2026-11-26T08:00:00Z";
+    vi.setSystemTime(Date.parse(at) + 40_000); // an event 40 s old is not "just now"
+    render(<StateTimeline now={Date.now()} history={[{ state: "ready", at }]} />);
+    const entry = screen.getByTestId("timeline-entry");
+    expect(entry.textContent).toContain("entered 40 s ago");
+    const pass = (seconds: number) => {
+      for (let i = 0; i < seconds; i += 1) act(() => vi.advanceTimersByTime(1_000));
+    };
+    pass(5);
+    expect(entry.textContent).toContain("entered 45 s ago");
+    pass(15);
+    expect(entry.textContent).toContain("entered 1 min ago");
   });
 
   it("says so when there is no history yet", () => {

@@ -1,6 +1,7 @@
 /** The deployment's state changes, newest first, with when, how long, and why. */
 import type { DeploymentState, StateChange } from "../../api/generated";
-import { ago, clockTime, duration } from "../../lib/format";
+import { clockTime, duration } from "../../lib/format";
+import { useAgo } from "../../lib/useNow";
 
 const DOT: Record<DeploymentState, string> = {
   pending: "bg-slate-400",
@@ -16,6 +17,11 @@ const DOT: Record<DeploymentState, string> = {
   terminated: "bg-slate-600",
   failed: "bg-rose-500",
 };
+
+/** How long ago the current state began, kept right as time passes. */
+function Entered({ at }: { at: string }) {
+  return <>entered {useAgo(at)}</>;
+}
 
 export function StateTimeline({ history, now }: { history: StateChange[]; now: number }) {
   if (history.length === 0) {
@@ -51,7 +57,7 @@ export function StateTimeline({ history, now }: { history: StateChange[]; now: n
               </time>
             </div>
             <p className="text-xs text-slate-500">
-              {current ? `since ${ago(change.at, now)}` : `for ${duration(lasted)}`}
+              {current ? <Entered at={change.at} /> : `for ${duration(lasted)}`}
             </p>
             {change.reason && <p className="mt-0.5 break-words text-xs text-slate-300">{change.reason}</p>}
           </div>

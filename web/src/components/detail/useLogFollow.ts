@@ -1,6 +1,7 @@
 /**
- * The log viewer's own EventSource on `GET /deployments/{id}/logs?follow=1`, open only while
- * `following`. It is a log stream, not app updates (those come from the app's one LiveProvider).
+ * The log viewer's own EventSource on `GET /deployments/{id}/logs?follow=1`, open while the
+ * viewer is (`active`: the deployment can still write lines). It is a log stream, not app
+ * updates (those come from the app's one LiveProvider). A new `attempt` opens it again.
  *
  * The server starts every connection (the first and each automatic reconnect) by replaying the
  * newest `lines` lines, then new ones: the receiver deduplicates by id (see `mergeLines`), so a
@@ -30,13 +31,13 @@ export function parseLogEvent(event: MessageEvent<string>): LogLineView | null {
   }
 }
 
-export function useLogFollow(deploymentId: string, following: boolean, onLines: (lines: LogLineView[]) => void): FollowStatus {
+export function useLogFollow(deploymentId: string, active: boolean, onLines: (lines: LogLineView[]) => void, attempt = 0): FollowStatus {
   const [status, setStatus] = useState<FollowStatus>("off");
   const onLinesRef = useRef(onLines);
   onLinesRef.current = onLines;
 
   useEffect(() => {
-    if (!following) {
+    if (!active) {
       setStatus("off");
       return;
     }
@@ -66,7 +67,7 @@ export function useLogFollow(deploymentId: string, following: boolean, onLines: 
       if (timer) clearTimeout(timer);
       flush();
     };
-  }, [deploymentId, following]);
+  }, [deploymentId, active, attempt]);
 
   return status;
 }
