@@ -62,10 +62,9 @@ async def test_full_lifecycle_through_the_cli(hangar: Hangar, cli: Cli) -> None:
         for e in events
         if e["deployment_id"] == dep_id and e["type"] == "deployment_state"
     ]
-    expected = [
+    expected = [  # a cycle may see STARTING come and go between two listings: not required
         "creating",
         "provisioning",
-        "starting",
         "installing",
         "ready",
         "stopping",

@@ -128,7 +128,7 @@ async def test_an_unknown_preset_names_the_close_one_and_creates_nothing(
     )
     assert result.exit_code == 2
     assert "unknown preset 'sdxl'; did you mean sdxl-base?" in result.stderr
-    assert "flux-seed, flux-schnell, flux-dev, sdxl-base" in result.stderr
+    assert "flux-schnell, sdxl-base, flux-seed, flux-dev" in result.stderr  # GET /presets order
     deployments = (await shared_hangar.http.get("/api/v1/deployments")).json()["deployments"]
     assert "typo" not in {d["name"] for d in deployments}
     assert len(shared_hangar.emulator.all_pods) == before

@@ -139,3 +139,19 @@ def test_on_a_narrower_terminal_the_amounts_go_under_the_bar() -> None:
     at = next(i for i, line in enumerate(lines) if "━" in line)
     assert lines[at + 1].strip() == "12.0 GB / 34.0 GB  98.0 MB/s  ETA 4m 02s"
     assert lines[at + 2].strip() == "flux1-schnell.safetensors"
+
+
+def test_a_step_shows_its_latest_words_not_an_earlier_lines() -> None:
+    tracker = Tracker({"id": "d1", "name": "flux"})
+    tracker.snapshot({"state": "installing", "reason": None, "pod": None, "setup": []})
+    tracker.apply(event("setup_progress", step="models", status="started", items_total=4))
+    tracker.apply(
+        event("setup_progress", step="models", status="running", message="downloading 4 file(s)")
+    )
+    done = tracker.apply(event("setup_progress", step="models", status="done", items_total=4))
+    assert done == "  models: done"
+    assert "downloading 4 file(s)" not in render(tracker)
+    failed = tracker.apply(
+        event("setup_progress", step="start", status="failed", error="ComfyUI exited with code 1")
+    )
+    assert failed == "  start: failed - ComfyUI exited with code 1"

@@ -2,7 +2,8 @@
 
 `HANGAR_TEST_COMFYUI_URL` points the `target` fixture's second variant at a real server (set up
 as tests/comfyui/record_transcript.py describes, for the tests that need the probe node);
-without it that variant skips. The emulator runs at `SPEED`, so a probe prompt of N steps of
+without it that variant is not collected (marker `real_comfyui`, see tests/conftest.py): CI has
+no real ComfyUI and runs the emulator side. The emulator runs at `SPEED`, so a probe prompt of N steps of
 0.05 s takes N / 400 real seconds.
 """
 
@@ -45,15 +46,15 @@ class Target:
             pytest.skip("the real server lacks the probe node (see record_transcript.py)")
 
 
-@pytest.fixture(params=["emulator", pytest.param("real", marks=pytest.mark.slow)])
+@pytest.fixture(
+    params=["emulator", pytest.param("real", marks=[pytest.mark.slow, pytest.mark.real_comfyui])]
+)
 async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Target]:
     run = secrets.token_hex(4)
     if request.param == "emulator":
         async with emulator_server(recorded_pod_config(tmp_path), speed=SPEED) as running:
             yield Target(running.base_url, running.emu, True, run)
         return
-    if not REAL_URL:
-        pytest.skip("HANGAR_TEST_COMFYUI_URL is not set")
     async with httpx.AsyncClient(base_url=REAL_URL, timeout=30) as http:
         probe = bool((await http.get("/object_info/HangarProbeSampler")).json())
     yield Target(REAL_URL, None, probe, run)

@@ -40,7 +40,7 @@ REAL_URL = os.environ.get("HANGAR_TEST_COMFYUI_URL", "").rstrip("/")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not REAL_URL, reason="HANGAR_TEST_COMFYUI_URL is not set")
+@pytest.mark.real_comfyui
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 async def test_real_server_still_gives_the_recorded_transcript(name: str) -> None:
     async with httpx.AsyncClient(base_url=REAL_URL, timeout=30) as http:

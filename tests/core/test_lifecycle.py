@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from comfyhangar.core.lifecycle import (
@@ -105,3 +107,19 @@ def test_why_a_stop_was_asked_stays_the_reason_on_the_way(
 def test_a_failure_keeps_its_own_reason_over_a_stop_reason() -> None:
     verdict = decide(Observation(Desired.STOPPED, "ERROR", True, False, False, request_reason="x"))
     assert (verdict.state, verdict.reason) == (S.FAILED, "RunPod reports the pod in ERROR")
+
+
+def test_a_setup_that_stopped_fails_the_deployment_until_a_restart() -> None:
+    running = Observation(
+        desired=Desired.RUNNING, pod_status="RUNNING", ever_had_pod=True, setup_ready=False,
+        restart_requested=False, setup_failed="models: failed: flux1-dev.safetensors",
+    )  # fmt: skip
+    verdict = decide(running)
+    assert verdict.state is S.FAILED
+    assert verdict.action is None, "the pod is left for the user to inspect, restart or stop"
+    assert verdict.reason is not None
+    assert verdict.reason.startswith("setup failed: models: failed: flux1-dev.safetensors")
+    restart = decide(dataclasses.replace(running, restart_requested=True))
+    assert (restart.state, restart.action) == (S.RESTARTING, PodAction.RESTART)
+    stop = decide(dataclasses.replace(running, desired=Desired.STOPPED))
+    assert (stop.state, stop.action) == (S.STOPPING, PodAction.STOP)

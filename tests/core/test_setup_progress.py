@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from comfyhangar.core.setup_progress import fold_progress, moves_forward
+from comfyhangar.core.setup_progress import fold_progress, moves_forward, setup_failure
 
 
 def line(step: str, status: str, run: str | None = "r1", **fields: Any) -> dict[str, Any]:
@@ -112,3 +112,19 @@ class TestRuns:
         again = fold_progress(first.setup, [line("preflight", "started", None)])
         assert again.new_run
         assert statuses(again.setup) == {"preflight": "started"}
+
+
+def test_a_run_that_stopped_says_which_steps_failed_and_why() -> None:
+    lines = [
+        {"step": "models", "status": "started", "run": "r1"},
+        {"step": "models", "status": "failed", "error": "failed: flux1-dev.safetensors", "run": "r1"},
+        {"step": "ready", "status": "failed", "message": "setup stopped: step models failed", "run": "r1"},
+    ]  # fmt: skip
+    setup = fold_progress({}, lines).setup
+    assert setup["models"]["message"] == "failed: flux1-dev.safetensors"
+    assert setup_failure(setup) == "models: failed: flux1-dev.safetensors"
+    assert setup_failure(fold_progress({}, lines[:2]).setup) is None, "not stopped yet"
+    ended_well = fold_progress({}, [{"step": "ready", "status": "done", "run": "r1"}]).setup
+    assert setup_failure(ended_well) is None
+    only_ready = fold_progress({}, lines[2:]).setup
+    assert setup_failure(only_ready) == "setup stopped: step models failed"

@@ -91,8 +91,8 @@ async def test_the_gated_preset_deploys_with_a_token_that_has_access(world: Hang
 async def test_without_preflight_a_token_without_access_fails_the_pods_models_step(
     tmp_path: Path,
 ) -> None:
-    """The pod finds out as the real agent would: its models step fails with the agent's words
-    and setup stops (the deployment never becomes ready)."""
+    """The pod finds out as the real agent would: its models step fails with the agent's words,
+    setup stops, and the deployment is failed with the reason (not installing forever)."""
     settings = fast_settings(tmp_path, preflight=False, emulator_speed=SPEED)
     async with running_hangar(settings, timeout=20) as hangar:
         body = {**FLUX_DEPLOY, "preset": "flux-dev", "hf_token": NO_ACCESS_HF_TOKEN}
@@ -107,7 +107,11 @@ async def test_without_preflight_a_token_without_access_fails_the_pods_models_st
             await hangar.cycles(1)
         assert setup_step(detail, "ready")["status"] == "failed"
         assert setup_step(detail, "models")["status"] == "failed"
-        assert detail["state"] != "ready"
+        # The deployment says so, with the reason, and the pod is left for the user to act on.
+        detail = await hangar.wait_for(dep_id, "failed", timeout=30)
+        assert detail["reason"].startswith("setup failed: models: failed: flux1-dev.safetensors")
+        assert "still runs and bills" in detail["reason"]
+        assert detail["pod"]["status"] == "RUNNING"
         (run,) = await setup_runs(hangar, dep_id)
         errors = {p["item"]: p["error"] for p in models_step(run) if p["status"] == "failed"
                   and "item" in p}  # fmt: skip

@@ -131,8 +131,10 @@ class Tracker:
         before = (step.status, step.message)
         step.status = status
         step.item = item or step.item
-        if data.get("message"):
-            step.message = str(data["message"])
+        # Each step line says it all (as the server keeps its latest line): an older message,
+        # "downloading 4 file(s)", does not stay on a later "done".
+        words = data.get("error") if status == "failed" else data.get("message")
+        step.message = str(words) if words else None
         for key in ("bytes_done", "bytes_total", "speed_bps", "eta_s"):
             if data.get(key) is not None:
                 setattr(step, key, data[key])

@@ -12,11 +12,18 @@
                                     server restarted, or someone deleted it)
 
 No message ever holds a request's headers (the pod token travels there) or a URL's query.
+
+Errors of workflows themselves, which the server answers with a 422::
+
+    ConversionError                 a UI workflow that cannot become an API prompt
+    EmbeddedMetadataError           an image whose embedded workflow cannot be read
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from comfyhangar.core.errors import InvalidInput
 
 if TYPE_CHECKING:
     from comfyhangar.comfyui.events import ExecutionError, ExecutionInterrupted
@@ -130,3 +137,44 @@ class PromptLost(ComfyUIError):
             f"prompt {prompt_id} is neither queued nor in the history (ComfyUI restarted, or "
             "it was deleted)"
         )
+
+
+
+class ConversionError(InvalidInput):
+    """A UI workflow that cannot become an API prompt; names the node when one is at fault.
+
+    `reason` is a stable code: `invalid_workflow`, `unknown_node_type`, `missing_link`,
+    `missing_link_origin`, `missing_slot`, `cycle`, `invalid_widget_value`, `needs_browser`,
+    `primitive_in_subgraph`, `group_node_unsupported`, `too_large`. The server answers it
+    with a 422.
+    """
+
+    code = "workflow_not_convertible"
+
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        node_id: str | None = None,
+        node_type: str | None = None,
+    ) -> None:
+        details = {"reason": reason, "node_id": node_id, "node_type": node_type}
+        super().__init__(message, details={k: v for k, v in details.items() if v is not None})
+        self.reason = reason
+        self.node_id = node_id
+        self.node_type = node_type
+
+
+class EmbeddedMetadataError(InvalidInput):
+    """An image whose embedded workflow cannot be read.
+
+    `reason`: `not_an_image`, `corrupt_image`, `invalid_json`, `too_large` (nothing over the
+    limits is read whole).
+    """
+
+    code = "invalid_workflow_image"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message, details={"reason": reason})
+        self.reason = reason

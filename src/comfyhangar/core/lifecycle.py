@@ -18,7 +18,7 @@ States (shown to users):
 | restarting | a restart was asked and is under way |
 | terminating | a terminate was asked; the pod still exists |
 | terminated | the pod is gone (final) |
-| failed | something went wrong; `reason` says what (final unless the user acts) |
+| failed | something went wrong (a refused create, a vanished pod, a setup that stopped); `reason` says what (final unless the user acts) |
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ class Observation:
     # Why the stop or terminate was asked, when the system asked it (a budget): it stays the
     # reason of every state on the way (stopping, stopped; terminating, terminated).
     request_reason: str | None = None
+    # The agent's current run stopped: what failed (`core.setup_progress.setup_failure`).
+    setup_failed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,5 +132,11 @@ def decide(obs: Observation) -> Verdict:
     if status == "RUNNING":
         if obs.restart_requested:
             return Verdict(DeploymentState.RESTARTING, PodAction.RESTART)
+        if obs.setup_failed is not None and not obs.setup_ready:
+            return Verdict(
+                DeploymentState.FAILED,
+                reason=f"setup failed: {obs.setup_failed}. The pod still runs and bills: "
+                "restart to try again, or stop or terminate it",
+            )
         return Verdict(DeploymentState.READY if obs.setup_ready else DeploymentState.INSTALLING)
     return Verdict(DeploymentState.FAILED, reason=f"unknown RunPod status {status!r}")

@@ -77,6 +77,8 @@ def fold_progress(setup: dict[str, Any] | None, lines: Iterable[dict[str, Any]])
             continue
         fold.setup[step] = {
             **{key: line.get(key) for key in STEP_FIELDS},
+            # A failed step's words are its `error`: kept as the step's message.
+            **({"message": line["error"]} if status == "failed" and line.get("error") else {}),
             "updated_at": line.get("time"),
             "run": line.get("run"),
         }
@@ -92,3 +94,21 @@ def _begins_run(setup: dict[str, Any], line: dict[str, Any]) -> bool:
         return any(isinstance(e, dict) and e.get("run") != run for e in setup.values())
     legacy_start = line.get("item") is None and line.get("status") in ("started", "skipped")
     return line["step"] == "preflight" and legacy_start
+
+
+def setup_failure(setup: dict[str, Any] | None) -> str | None:
+    """Why the agent's current run stopped, or None while it goes on (or when it ended well).
+
+    The run stopped when its `ready` step `failed`; the reason names the steps that failed and
+    what they said (`models: failed: flux1-dev.safetensors`), else the `ready` line's message.
+    """
+    steps = setup or {}
+    ready = steps.get("ready")
+    if not isinstance(ready, dict) or ready.get("status") != "failed":
+        return None
+    failed = [
+        f"{name}: {entry.get('message') or 'failed'}"
+        for name, entry in steps.items()
+        if name != "ready" and isinstance(entry, dict) and entry.get("status") == "failed"
+    ]
+    return "; ".join(failed) or str(ready.get("message") or "the agent stopped")

@@ -37,6 +37,7 @@ from comfyhangar.core.lifecycle import (
     PodAction,
     decide,
 )
+from comfyhangar.core.setup_progress import setup_failure
 from comfyhangar.runpod import NotFoundError, RateLimitedError, RunPodClient, RunPodError
 from comfyhangar.runpod.models import Pod, PodStatus
 from comfyhangar.runpod.provisioning import DEPLOYMENT_ENV
@@ -274,6 +275,7 @@ class Reconciler:
                 restart_requested=dep.restart_requested,
                 failed_reason=dep.state_reason if failed else None,
                 request_reason=dep.state_reason if asked else None,
+                setup_failed=setup_failure(dep.setup),
             )
         )
         values: dict[str, Any] = {}
