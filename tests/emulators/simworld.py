@@ -4,6 +4,7 @@ helpers to create tagged pods with a manifest and read their progress lines."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,9 +30,10 @@ World = tuple[EmulatorHandle, httpx.AsyncClient, HubEmulator]
 
 
 @contextlib.asynccontextmanager
-async def simulated_world() -> AsyncIterator[World]:
+async def simulated_world(**overrides: Any) -> AsyncIterator[World]:
     """A frozen-clock emulator whose simulated pods download from served hub stand-ins (the
-    default catalog plus two small files in org/small), and a client for its API."""
+    default catalog plus two small files in org/small), and a client for its API; `overrides`
+    replace fields of its `EmulatorConfig` (`state_path=...`)."""
     catalog = HubCatalog.default()
     catalog.add_hf_file("org/small", "a.safetensors", b"a" * 1000)
     catalog.add_hf_file("org/small", "b.safetensors", b"b" * 3000)
@@ -40,6 +42,7 @@ async def simulated_world() -> AsyncIterator[World]:
         api_key=KEY, seed=3, speed=FROZEN, provisioning_s=PROV, starting_s=START,
         restart_s=3.0, simulated_setup_s=SETUP, download_bytes_per_s=BANDWIDTH,
     )  # fmt: skip
+    config = dataclasses.replace(config, **overrides)
     async with serve_hub(hub), emulator_server(config, hub=hub) as handle, handle.client() as c:
         yield handle, c, hub
 

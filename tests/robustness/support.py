@@ -141,19 +141,20 @@ def live_pods_by_tag(emu: RunPodEmulator) -> dict[str | None, list[str]]:
     return out
 
 
-def server_env(data_dir: Path, runpod_url: str, **extra: str) -> dict[str, str]:
-    """Environment of a `comfyhangar serve` subprocess: fast intervals, our emulator."""
+def server_env(data_dir: Path, runpod_url: str | None, **extra: str) -> dict[str, str]:
+    """Environment of a `comfyhangar serve` subprocess: fast intervals, our emulator at
+    `runpod_url`, or (None) the server's own embedded one, the simulated cloud."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HANGAR_")}
     env.update(
         PYTHONUNBUFFERED="1",
         HANGAR_DATA_DIR=str(data_dir),
-        HANGAR_RUNPOD_API_KEY=API_KEY,
-        HANGAR_RUNPOD_API_URL=runpod_url,
         HANGAR_RECONCILE_INTERVAL_S="0.3",
         HANGAR_LEASE_S="3",
         HANGAR_CREATE_SETTLE_S="2",
         HANGAR_LOG_LEVEL="warning",
     )
+    if runpod_url is not None:
+        env.update(HANGAR_RUNPOD_API_KEY=API_KEY, HANGAR_RUNPOD_API_URL=runpod_url)
     env.update(extra)
     return env
 

@@ -26,8 +26,11 @@ def manifest(**extra: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def hangar_hosts(tmp_path: Path) -> AsyncIterator[Hangar]:
-    """A server whose operator allows downloads from models.example.org too."""
-    settings = fast_settings(tmp_path, allowed_download_hosts="models.example.org, cdn.example.net")
+    """A server whose operator allows downloads from models.example.org too (a data directory
+    of its own: one simulated cloud serves one server process)."""
+    settings = fast_settings(
+        tmp_path / "hosts", allowed_download_hosts="models.example.org, cdn.example.net"
+    )
     async with running_hangar(settings) as hangar:
         yield hangar
 

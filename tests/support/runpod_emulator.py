@@ -134,8 +134,11 @@ async def emulator_server(
     config = config or EmulatorConfig(api_key=DEFAULT_KEY, seed=1234)
     emu = RunPodEmulator(config, hub=hub)
     checker = ContractChecker(emu.app, load_spec()) if SPEC_PATH.exists() else None
-    async with running_server(checker or emu.app) as url:
-        yield EmulatorHandle(emu, f"{url}/v2", config.api_key or DEFAULT_KEY, checker)
+    try:
+        async with running_server(checker or emu.app) as url:
+            yield EmulatorHandle(emu, f"{url}/v2", config.api_key or DEFAULT_KEY, checker)
+    finally:
+        emu.close()  # releases `config.state_path` (a no-op in memory)
     if checker is not None and checker.violations:
         listing = "\n".join(checker.violations[:20])
         raise AssertionError(f"{len(checker.violations)} RunPod contract violation(s):\n{listing}")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +13,9 @@ from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
 from comfyhangar.cli.gpus import gpus
 from comfyhangar.cli.logs import logs
 from comfyhangar.cli.presets import presets
+
+if TYPE_CHECKING:
+    from comfyhangar.server.settings import Settings
 
 app = typer.Typer(
     name="comfyhangar",
@@ -41,6 +45,8 @@ def serve(
         overrides["port"] = port
     settings = load_settings(**overrides)  # before heavy imports: a bad value fails fast
     _refuse_newer_database(settings.effective_database_url)
+    if settings.simulated:
+        _refuse_unreadable_simulated_cloud(settings)
 
     from comfyhangar.server.serving import serve as serve_forever
 
@@ -61,6 +67,19 @@ def _refuse_newer_database(url: str) -> None:
         raise typer.Exit(2) from None
 
 
+def _refuse_unreadable_simulated_cloud(settings: Settings) -> None:
+    """Stop before listening when the simulated cloud's state file cannot be used (exit 2)."""
+    from comfyhangar.cli.output import err
+    from comfyhangar.emulators.runpod import StateFileError
+    from comfyhangar.server.cloud import check_simulated_cloud
+
+    try:
+        check_simulated_cloud(settings)
+    except StateFileError as exc:
+        err().print(f"comfyhangar: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def emulator(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 9100,
@@ -70,15 +89,34 @@ def emulator(
         typer.Option(help="Accept only this bearer key [default: accept any non-empty key]"),
     ] = None,
     speed: Annotated[float, typer.Option(help="Simulated seconds per real second")] = 1.0,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the account in this file and continue from it on the next start "
+            "[default: in memory]",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the RunPod REST v2 emulator under /v2, for any RunPod client to talk to."""
     import uvicorn
 
-    from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
+    from comfyhangar.cli.output import err
+    from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator, StateFileError
 
-    emu = RunPodEmulator(EmulatorConfig(api_key=api_key, speed=speed))
-    typer.echo(f"RunPod v2 emulator on http://{host}:{port}/v2 (simulated: nothing is billed)")
-    uvicorn.run(emu.app, host=host, port=port, log_level="warning")
+    try:
+        emu = RunPodEmulator(EmulatorConfig(api_key=api_key, speed=speed, state_path=state))
+    except StateFileError as exc:
+        err().print(f"comfyhangar: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    kept = f"; account kept in {state}" if state is not None else ""
+    typer.echo(
+        f"RunPod v2 emulator on http://{host}:{port}/v2 (simulated: nothing is billed{kept})"
+    )
+    try:
+        uvicorn.run(emu.app, host=host, port=port, log_level="warning")
+    finally:
+        emu.close()
 
 
 for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm):

@@ -3,7 +3,9 @@
 With no `HANGAR_RUNPOD_API_KEY`, the RunPod emulator runs inside the server process on a
 loopback port with a throwaway key, and everything else talks to it exactly as to RunPod. The
 whole world is simulated then: the Hugging Face and Civitai stand-ins run beside it (their own
-loopback ports), preflight asks them, and the simulated pods "download" from them.
+loopback ports), preflight asks them, and the simulated pods "download" from them. The
+emulator's account (pods, logs, volumes, money, clock) lives in `simulated_cloud_state(settings)`
+in the data directory, so a restart of the server finds the simulated cloud where it left it.
 """
 
 from __future__ import annotations
@@ -14,16 +16,31 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from comfyhangar.emulators.hub import HubEmulator
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
+from comfyhangar.emulators.runpod.store import check_state_file
 from comfyhangar.runpod import RunPodClient
 from comfyhangar.server.loopback import serve_apps_on_loopback
 from comfyhangar.server.settings import Settings
 
 # Simulated pods: PROVISIONING 3 s, STARTING 5 s, then the simulated setup runs.
 EMBEDDED_CONFIG = EmulatorConfig(provisioning_s=3.0, starting_s=5.0, restart_s=3.0)
+#: The simulated cloud's directory inside the data directory: delete it to reset the cloud.
+SIMULATED_CLOUD_DIR = "simulated-cloud"
+
+
+def simulated_cloud_state(settings: Settings) -> Path:
+    """The file that keeps the embedded emulator's account across restarts."""
+    return settings.data_dir / SIMULATED_CLOUD_DIR / "runpod.sqlite3"
+
+
+def check_simulated_cloud(settings: Settings) -> None:
+    """Raise `StateFileError` (naming the file) when the simulated cloud's state cannot be
+    used: another format, a newer version, damaged, or in use by another process."""
+    check_state_file(simulated_cloud_state(settings))
 
 
 @dataclass
@@ -69,7 +86,13 @@ async def connect_cloud(settings: Settings) -> AsyncIterator[Cloud]:
     key = secrets.token_urlsafe(24)
     hub = HubEmulator()
     emulator = RunPodEmulator(
-        dataclasses.replace(EMBEDDED_CONFIG, api_key=key, speed=settings.emulator_speed), hub=hub
+        dataclasses.replace(
+            EMBEDDED_CONFIG,
+            api_key=key,
+            speed=settings.emulator_speed,
+            state_path=simulated_cloud_state(settings),
+        ),
+        hub=hub,
     )
     try:
         async with (

@@ -16,7 +16,6 @@ from comfyhangar.emulators.runpod import bodies, catalog_views, graphql
 from comfyhangar.emulators.runpod.asgi import EmulatorApp, LostResponse, json_response
 from comfyhangar.emulators.runpod.billing import parse_window, pod_billing, volume_billing
 from comfyhangar.emulators.runpod.logs import SOURCES, parse_rfc3339
-from comfyhangar.emulators.runpod.pods import update_pod
 from comfyhangar.emulators.runpod.problems import bad_request, invalid, problem_response
 from comfyhangar.emulators.runpod.query import boolean, choice, integer
 
@@ -85,7 +84,7 @@ async def get_pod(emu: RunPodEmulator, _: Request, path: dict[str, str]) -> Resp
 
 async def patch_pod(emu: RunPodEmulator, request: Request, path: dict[str, str]) -> Response:
     changes = bodies.validate(bodies.UPDATE_POD, await json_body(request))
-    pod = update_pod(emu, emu.api_pod(path["id"]), changes)
+    pod = emu.update_pod(emu.api_pod(path["id"]), changes)
     return json_response(pod.to_api(emu.now(), emu.seed_text))
 
 
@@ -113,15 +112,15 @@ async def pod_logs(emu: RunPodEmulator, request: Request, path: dict[str, str]) 
     since = parse_rfc3339(since_raw) if since_raw is not None else None
     if since_raw is not None and since is None:
         raise invalid(["$.since: must be an RFC 3339 date-time"])
-    pod.logs.materialize(emu.now())
+    emu.materialize_logs(pod)
     last_id = request.headers.get("last-event-id")
     start = pod.logs.start_index(last_id, since, 100 if tail is None else tail, source)
 
     async def events() -> AsyncIterator[str]:
         index, last_write = start, time.monotonic()
         while True:
+            emu.materialize_logs(pod)
             now = emu.now()
-            pod.logs.materialize(now)
             fresh, index = pod.logs.lines[index:], len(pod.logs.lines)
             for line in fresh:
                 if source in (None, line.source):

@@ -4,7 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+
+@dataclass(frozen=True)
+class ClockAnchor:
+    """A reading of the simulated clock: the simulated moment, the wall-clock time it was read
+    at (Unix seconds) and the speed the clock ran at. Stored with every commit of a state file.
+    """
+
+    simulated: datetime
+    wall: float
+    speed: float
+
+    def resume(self, wall_now: float) -> datetime:
+        """Simulated time at `wall_now`: it ran on at `speed` while nobody was watching, as the
+        real cloud does while its client is down. Never earlier than the reading (a wall clock
+        set back does not take simulated time back with it)."""
+        return self.simulated + timedelta(seconds=max(0.0, wall_now - self.wall) * self.speed)
 
 
 class SimClock:
@@ -35,6 +53,10 @@ class SimClock:
         self._offset += timedelta(seconds=seconds)
         for listener in list(self._listeners):
             listener()
+
+    def anchor(self) -> ClockAnchor:
+        """The current reading, to resume from after a restart (`ClockAnchor.resume`)."""
+        return ClockAnchor(self.now(), time.time(), self.speed)
 
     def real_seconds_until(self, when: datetime) -> float:
         """How many real seconds until the simulated clock reaches `when` (0 if past)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from comfyhangar.emulators.runpod.agent_runs import AgentSandbox
@@ -34,6 +35,9 @@ class EmulatorConfig:
       from RUNNING to `ready`, downloads aside; `download_bytes_per_s`: the simulated bandwidth
       of those downloads (500 MB/s, a fast data-center link: a 23.8 GB FLUX file takes 48 s).
     - `agent_sandbox`: where and how `setup="agent"` runs the agent (required by that mode).
+    - `state_path`: a SQLite file that keeps the account (pods, logs, volumes, templates,
+      money, stock, clock) across restarts (`store.py`); None (the default) keeps it in memory.
+      When the file holds an account, it wins over `balance` and `seed`.
     """
 
     api_key: str | None = None
@@ -53,6 +57,7 @@ class EmulatorConfig:
     simulated_setup_s: float = 15.0
     download_bytes_per_s: float = 500e6
     agent_sandbox: AgentSandbox | None = None
+    state_path: Path | None = None
 
     def __post_init__(self) -> None:
         if self.setup not in SETUP_MODES:

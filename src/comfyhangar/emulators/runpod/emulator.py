@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import string
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from comfyhangar.core.pricing import HOLDS_MACHINE_STATUSES
 from comfyhangar.emulators.hub import HubEmulator
@@ -29,17 +32,41 @@ from comfyhangar.emulators.runpod.simulated_setup import (
     plan_for,
     setup_run,
 )
+from comfyhangar.emulators.runpod.store import AccountRecord, StockKey, StoredState, open_store
 from comfyhangar.emulators.runpod.templates import public_templates
 
 _ALNUM = string.ascii_lowercase + string.digits
-StockKey = tuple[str, str, str]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+RngState = tuple[int, tuple[int, ...], float | None]
+
+
+def _persisted(
+    method: Callable[Concatenate[RunPodEmulator, _P], _R],
+) -> Callable[Concatenate[RunPodEmulator, _P], _R]:
+    """Commit what the call staged in the emulator's store when the outermost persisted call
+    ends (returns or raises), so before any handler answers: what a client is told is stored."""
+
+    @functools.wraps(method)
+    def persisted(self: RunPodEmulator, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        self._commit_depth += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._commit_depth -= 1
+            if self._commit_depth == 0:
+                self._commit()
+
+    return persisted
 
 
 class RunPodEmulator:
-    """A faithful, in-memory RunPod REST v2 account. Serve `app` (ASGI) under `/v2`.
+    """A faithful RunPod REST v2 account. Serve `app` (ASGI) under `/v2`.
 
-    Tests steer it with `clock.advance()`, `faults`, `set_stock()`, `set_balance()`,
-    `append_log()` and `fail_pod()`, and read it back with `pods`, `all_pods` and `balance`.
+    In memory by default; with `config.state_path` the account lives in that file and a new
+    emulator on it continues where the last one stopped (`store.py`). Tests steer it with
+    `clock.advance()`, `faults`, `set_stock()`, `set_balance()`, `append_log()` and
+    `fail_pod()`, and read it back with `pods`, `all_pods` and `balance`.
     """
 
     def __init__(self, config: EmulatorConfig | None = None, *, hub: HubEmulator | None = None):
@@ -47,36 +74,86 @@ class RunPodEmulator:
 
         self.config = config or EmulatorConfig()
         self.hub = hub  # what simulated pods "download" from (None: the manifest is believed)
-        self.clock = SimClock(self.config.speed)
         self.faults = Faults()
-        self.rng = random.Random(self.config.seed)  # ids and secrets
-        self.fault_rng = random.Random(self.rng.random())  # fault draws, apart from ids
-        self.seed_text = str(
-            self.config.seed if self.config.seed is not None else self.rng.random()
-        )
         self.limiter = RateLimiter(
             self.config.rate_limit_per_minute,
             self.config.rate_limit_per_hour,
             self.config.rate_limit_per_day,
         )
         self._capacity: dict[StockKey, int] = default_stock()
+        self._stock_set: dict[StockKey, int] = {}  # capacities set away from the default
         self._held: dict[str, tuple[StockKey, int]] = {}
         self._pods: dict[str, Pod] = {}
         self._volumes: dict[str, NetworkVolume] = {}
         self._templates: dict[str, dict[str, Any]] = {t["id"]: t for t in public_templates()}
         self._owned: set[str] = set()
-        self._credit = Decimal(str(self.config.balance))
         # GPU types this account may not use: creating a pod with one answers 403.
         self.forbidden_gpus: set[str] = set()
         self._waiters: set[asyncio.Event] = set()
+        self._commit_depth = 0
+        self._store, stored = open_store(self.config.state_path)
+        if stored is None:
+            self.clock = SimClock(self.config.speed)
+            self.rng = random.Random(self.config.seed)  # ids and secrets
+            self.fault_rng = random.Random(self.rng.random())  # fault draws, apart from ids
+            self.seed_text = str(
+                self.config.seed if self.config.seed is not None else self.rng.random()
+            )
+            self._credit = Decimal(str(self.config.balance))
+            self._store.stage_account()
+        else:
+            self._restore(stored)
         self.clock.on_advance(self.notify)
+        self.clock.on_advance(self._clock_moved)
         sandbox = self.config.agent_sandbox
         self._agents = (
             AgentRuns(sandbox, self._agent_line)
             if self.config.setup == "agent" and sandbox is not None
             else None
         )
+        if stored is not None:
+            self.enforce_balance(since=stored.clock.simulated)
+        self._commit()  # a new file gets its account; a restored one the clock it resumed at
         self.app = build_app(self)
+
+    # ---- persistence --------------------------------------------------------------------
+
+    def _restore(self, state: StoredState) -> None:
+        """Take the account a state file holds; simulated time ran on while it was closed."""
+        self.clock = SimClock(self.config.speed, start=state.clock.resume(time.time()))
+        account = state.account
+        self.rng = random.Random()
+        self.rng.setstate(account.rng_state)
+        self.fault_rng = random.Random(f"{account.seed_text}:faults")
+        self.seed_text = account.seed_text
+        self._credit = account.credit
+        self._stock_set = dict(account.stock)
+        self._capacity.update(self._stock_set)
+        self._pods = {pod.id: pod for pod in state.pods}
+        self._held = {pod.id: self._holding(pod) for pod in state.pods if pod.holds_gpus}
+        self._volumes = {volume.id: volume for volume in state.volumes}
+        for template in state.templates:
+            self._templates[template["id"]] = template
+            self._owned.add(template["id"])
+
+    def _account_record(self) -> AccountRecord:
+        return AccountRecord(
+            credit=self._credit,
+            seed_text=self.seed_text,
+            rng_state=cast(RngState, self.rng.getstate()),
+            stock=list(self._stock_set.items()),
+        )
+
+    def _commit(self) -> None:
+        self._store.commit(self.clock.anchor(), self._account_record)
+
+    def _clock_moved(self) -> None:
+        self._store.stage_clock()
+        self._commit()
+
+    def close(self) -> None:
+        """Release the state file (the account stays in it; a no-op in memory)."""
+        self._store.close()
 
     # ---- reading ----------------------------------------------------------------------
 
@@ -156,9 +233,9 @@ class RunPodEmulator:
 
     # ---- money and stock ----------------------------------------------------------------
 
-    def spent(self) -> Decimal:
-        """Everything billed so far (pods and network volumes), exact."""
-        now = self.clock.now()
+    def spent(self, at: datetime | None = None) -> Decimal:
+        """Everything billed up to `at` (default: now), pods and network volumes, exact."""
+        now = at or self.clock.now()
         total = sum(
             (sum(pod_amounts(p, p.created_at, now)) for p in self._pods.values()), Decimal(0)
         )
@@ -171,9 +248,11 @@ class RunPodEmulator:
         """Account balance in USD: the credit minus everything billed so far."""
         return float(self._credit - self.spent())
 
+    @_persisted
     def set_balance(self, usd: float) -> None:
         """Make the balance `usd` now (it keeps falling as billing accrues)."""
         self._credit = Decimal(str(usd)) + self.spent()
+        self._store.stage_account()
 
     def free_gpus(self, gpu_id: str, data_center_id: str, cloud: str = "SECURE") -> int:
         """GPUs of this type free now in this data center and cloud."""
@@ -181,6 +260,7 @@ class RunPodEmulator:
         held = sum(n for k, n in self._held.values() if k == key)
         return max(0, self._capacity.get(key, 0) - held)
 
+    @_persisted
     def set_stock(
         self, gpu_id: str, data_center_id: str, count: int, cloud: str = "SECURE"
     ) -> None:
@@ -189,11 +269,16 @@ class RunPodEmulator:
             raise ValueError(f"unknown GPU {gpu_id!r} or data center {data_center_id!r}")
         key = (gpu_id, data_center_id, cloud)
         self._capacity[key] = count + sum(n for k, n in self._held.values() if k == key)
+        self._stock_set[key] = self._capacity[key]
+        self._store.stage_account()
 
+    @_persisted
     def clear_stock(self) -> None:
         """No free GPU anywhere (GPUs held by pods stay held)."""
         for key in list(self._capacity):
             self._capacity[key] = sum(n for k, n in self._held.values() if k == key)
+        self._stock_set.update(self._capacity)
+        self._store.stage_account()
 
     def stock_levels(self, cloud: str) -> dict[tuple[str, str], int]:
         """Free GPUs per (gpu id, data center id) in `cloud`, for every offered pair."""
@@ -207,11 +292,14 @@ class RunPodEmulator:
 
     def new_id(self, length: int) -> str:
         """A fresh lowercase alphanumeric id (pods: 14 characters; volumes, templates: 10)."""
+        self._store.stage_account()  # the generator moved on
         while True:
             candidate = "".join(self.rng.choice(_ALNUM) for _ in range(length))
-            if candidate not in self._pods and candidate not in self._volumes:
+            taken = (self._pods, self._volumes, self._templates)
+            if not any(candidate in ids for ids in taken):
                 return candidate
 
+    @_persisted
     def create_pod(self, body: Any) -> Pod:
         """Validate, charge-check and place a create request; the new pod (PROVISIONING)."""
         plan = placement.resolve(self, body)
@@ -251,6 +339,7 @@ class RunPodEmulator:
             ssh_token=f"{self.rng.getrandbits(32):08x}",
         )
         self._pods[pod.id] = pod
+        self._store.stage_pod(pod)
         self._hold(pod)
         prov, start = self.config.provisioning_s, self.config.starting_s
         pod.plan(now, [(0, "PROVISIONING"), (prov, "STARTING"), (prov + start, "RUNNING")])
@@ -262,6 +351,7 @@ class RunPodEmulator:
         self.notify()
         return pod
 
+    @_persisted
     def act(self, pod_id: str, action: str) -> Pod:
         """Apply a pod action (start/stop/restart/terminate); 409 when not allowed now."""
         pod = self.pod_record(pod_id)
@@ -280,6 +370,7 @@ class RunPodEmulator:
         return pod
 
     def _apply(self, pod: Pod, action: str, now: datetime) -> None:
+        self._store.stage_pod(pod)
         pod.logs.materialize(now)
         pod.logs.cancel_pending()
         self._settle_model_files(pod, now, end_run=True)
@@ -315,26 +406,55 @@ class RunPodEmulator:
             pod.global_networking = pod.global_networking_next
             pod.global_networking_next = None
 
-    def enforce_balance(self) -> None:
+    @_persisted
+    def update_pod(self, pod: Pod, changes: dict[str, Any]) -> Pod:
+        """Apply a validated PATCH body to a pod (`pods.update_pod`: 400 on a rule broken)."""
+        try:
+            return placement.update_pod(self, pod, changes)
+        finally:
+            self._store.stage_pod(pod)
+
+    @_persisted
+    def enforce_balance(self, since: datetime | None = None) -> None:
         """At $0, do what RunPod does: stop pods with a network volume, terminate the others.
 
         Checked on every authenticated request (RunPod itself debits in batches), so the
-        account may run a little below zero before pods go.
+        account may run a little below zero before pods go. `since`: when the balance was
+        last checked, for an emulator that was not running until now (a restart): the pods
+        go at the moment the money ran out, as they would have on RunPod.
         """
-        if self._credit - self.spent() > 0:
-            return
         now = self.clock.now()
-        for pod in self.visible_pods():
+        if self._credit - self.spent(now) > 0:
+            return
+        at = now if since is None else self._ran_out_at(since, now)
+        for pod in list(self._pods.values()):
+            status = pod.status(at)
+            if status == "TERMINATED":
+                continue
             if pod.network_volume_id is None:
-                pod.logs.append(now, "system", "Account balance exhausted: terminating the pod")
-                self._apply(pod, "terminate", now)
-            elif pod.status(now) in HOLDS_MACHINE_STATUSES:
-                pod.logs.append(now, "system", "Account balance exhausted: stopping the pod")
-                self._apply(pod, "stop", now)
+                pod.logs.append(at, "system", "Account balance exhausted: terminating the pod")
+                self._apply(pod, "terminate", at)
+            elif status in HOLDS_MACHINE_STATUSES:
+                pod.logs.append(at, "system", "Account balance exhausted: stopping the pod")
+                self._apply(pod, "stop", at)
 
+    def _ran_out_at(self, start: datetime, end: datetime) -> datetime:
+        """The first moment in [start, end] (to the millisecond) with nothing left to spend."""
+        if self._credit - self.spent(start) <= 0:
+            return start
+        while end - start > timedelta(milliseconds=1):
+            middle = start + (end - start) / 2
+            if self._credit - self.spent(middle) > 0:
+                start = middle
+            else:
+                end = middle
+        return end
+
+    @_persisted
     def fail_pod(self, pod_id: str, reason: str = "container exited with code 1") -> None:
         """Put a pod in ERROR (as an unrecoverable container failure would); frees its GPUs."""
         pod = self.pod_record(pod_id)
+        self._store.stage_pod(pod)
         now = self.clock.now()
         pod.logs.materialize(now)
         pod.logs.cancel_pending()
@@ -346,10 +466,22 @@ class RunPodEmulator:
         pod.logs.append(now, "system", f"Container error: {reason}")
         self.notify()
 
+    @_persisted
     def append_log(self, pod_id: str, line: str, source: str = "container") -> None:
         """Add a log line to a pod at the current simulated time (delivered to live streams)."""
-        self.pod_record(pod_id).logs.append(self.clock.now(), source, line)
+        pod = self.pod_record(pod_id)
+        pod.logs.append(self.clock.now(), source, line)
+        self._store.stage_logs(pod)
         self.notify()
+
+    @_persisted
+    def materialize_logs(self, pod: Pod) -> None:
+        """Number the pod's scheduled lines whose time has come; they are stored before any
+        log stream sends them, so a stream resumed after a restart finds the same ids."""
+        count = len(pod.logs.lines)
+        pod.logs.materialize(self.clock.now())
+        if len(pod.logs.lines) != count:
+            self._store.stage_logs(pod)
 
     def _boot_lines(self, pod: Pod, at: float) -> None:
         """Lines of a container start `at` seconds after the latest phase change (when the pod
@@ -406,12 +538,17 @@ class RunPodEmulator:
         """Write the files of the run in progress that are complete by `now`; with `end_run`
         (stop, restart, terminate, error) drop the rest: they download again next time."""
         due = [f for f in pod.pending_model_files if f[0] <= now]
+        if not pod.pending_model_files:
+            return
         pod.pending_model_files = (
             [] if end_run else [f for f in pod.pending_model_files if f[0] > now]
         )
+        self._store.stage_pod(pod)
         disk = self._model_disk(pod)
         for _, relpath, size, sha256 in due:
             disk[relpath] = {"size": size, "sha256": sha256}
+        if due and pod.network_volume_id is not None:
+            self._store.stage_volume(self._volumes[pod.network_volume_id])
 
     def _start_agent(self, pod: Pod, running_at: datetime) -> None:
         assert self._agents is not None  # noqa: S101 - agent mode only
@@ -431,10 +568,12 @@ class RunPodEmulator:
         if self._agents is not None:
             self._agents.stop(pod.id, discard=discard)
 
+    @_persisted
     def _agent_line(self, pod_id: str, source: str, line: str) -> None:
         pod = self._pods.get(pod_id)
         if pod is not None:
             pod.logs.append(self.clock.now(), source, line)
+            self._store.stage_logs(pod)
             self.notify()
 
     def agent_run(self, pod_id: str) -> AgentRun | None:
@@ -442,9 +581,11 @@ class RunPodEmulator:
         return self._agents.run_of(pod_id) if self._agents is not None else None
 
     async def aclose(self) -> None:
-        """End every agent process (agent mode; SIGTERM, then SIGKILL after the grace)."""
+        """End every agent process (agent mode; SIGTERM, then SIGKILL after the grace), then
+        release the state file."""
         if self._agents is not None:
             await self._agents.aclose()
+        self.close()
 
     def _schedule(self, pod: Pod, delay: float, source: str, line: str) -> None:
         """Schedule a line `delay` simulated seconds after the pod's latest phase change."""
@@ -455,13 +596,22 @@ class RunPodEmulator:
         return max(p.at for p in pod.phases if p.at <= self.clock.now())
 
     def _hold(self, pod: Pod) -> None:
-        self._held[pod.id] = ((pod.gpu_id, pod.data_center_id, pod.cloud), pod.gpu_count)
+        pod.holds_gpus = True
+        self._held[pod.id] = self._holding(pod)
+        self._store.stage_pod(pod)
 
     def _release(self, pod: Pod) -> None:
+        pod.holds_gpus = False
         self._held.pop(pod.id, None)
+        self._store.stage_pod(pod)
+
+    @staticmethod
+    def _holding(pod: Pod) -> tuple[StockKey, int]:
+        return (pod.gpu_id, pod.data_center_id, pod.cloud), pod.gpu_count
 
     # ---- network volumes ------------------------------------------------------------------
 
+    @_persisted
     def create_network_volume(
         self, name: str, size: int, data_center: str, type: str | None = None
     ) -> NetworkVolume:
@@ -477,8 +627,10 @@ class RunPodEmulator:
         now = self.clock.now()
         volume = NetworkVolume(self.new_id(10), name, data_center, kind, now, [(now, size)])
         self._volumes[volume.id] = volume
+        self._store.stage_volume(volume)
         return volume
 
+    @_persisted
     def update_network_volume(self, volume_id: str, changes: dict[str, Any]) -> NetworkVolume:
         """Rename or grow a network volume (400 when it would shrink)."""
         volume = self.volume(volume_id)
@@ -488,8 +640,10 @@ class RunPodEmulator:
             if changes["size"] != volume.size:
                 volume.sizes.append((self.clock.now(), int(changes["size"])))
         volume.name = changes.get("name", volume.name)
+        self._store.stage_volume(volume)
         return volume
 
+    @_persisted
     def delete_network_volume(self, volume_id: str) -> None:
         """Delete a network volume (400 while a pod mounts it); its billing stops."""
         volume = self.volume(volume_id)
@@ -497,20 +651,25 @@ class RunPodEmulator:
         if users:
             raise bad_request(f"network volume {volume_id} is attached to pod {users[0]}")
         volume.deleted_at = self.clock.now()
+        self._store.stage_volume(volume)
 
     # ---- templates ------------------------------------------------------------------------
 
+    @_persisted
     def save_template(self, template: dict[str, Any]) -> dict[str, Any]:
         """Store an account template (created or updated)."""
         self._templates[template["id"]] = template
         self._owned.add(template["id"])
+        self._store.stage_template(template["id"], template)
         return template
 
+    @_persisted
     def delete_template(self, template_id: str) -> None:
         """Delete one of the account's templates (public ones are 404)."""
         self.own_template(template_id)
         del self._templates[template_id]
         self._owned.discard(template_id)
+        self._store.stage_template(template_id, None)
 
     # ---- live streams ---------------------------------------------------------------------
 

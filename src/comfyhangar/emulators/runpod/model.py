@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from comfyhangar.core.pricing import HOLDS_MACHINE_STATUSES, PodRate, pod_rate_per_hour
+from comfyhangar.emulators.runpod.codec import STORED_APART
 from comfyhangar.emulators.runpod.logs import LogBook, rfc3339
 
 ACTIONS = {
@@ -40,7 +41,11 @@ class Phase:
 
 @dataclass
 class Pod:
-    """One simulated GPU pod, with its whole history (kept after termination for billing)."""
+    """One simulated GPU pod, with its whole history (kept after termination for billing).
+
+    Persisted field by field (`codec.py`): a new field needs only a default value to be stored
+    and restored.
+    """
 
     id: str
     seq: int
@@ -63,8 +68,10 @@ class Pod:
     ssh_token: str
     locked: bool = False
     global_networking_next: bool | None = None  # a PATCH waiting for the next (re)start
-    phases: list[Phase] = field(default_factory=list)
-    logs: LogBook = field(default_factory=LogBook)
+    holds_gpus: bool = False  # its GPUs are taken from the stock (from create or start on)
+    # Stored as rows of their own (append-mostly), so a commit does not rewrite the history.
+    phases: list[Phase] = field(default_factory=list, metadata=STORED_APART)
+    logs: LogBook = field(default_factory=LogBook, metadata=STORED_APART)
     # Model files the simulated setup left, `folder/name` -> {"size": int, "sha256": str|None}:
     # on the pod's volume (survives stop and start) and on its container disk (wiped when the
     # pod gives up its machine: stop or error; kept across a restart). A network volume's are
@@ -226,7 +233,10 @@ class Pod:
 
 @dataclass
 class NetworkVolume:
-    """A network volume; `sizes` is its size history for billing, `deleted_at` ends it."""
+    """A network volume; `sizes` is its size history for billing, `deleted_at` ends it.
+
+    Persisted field by field (`codec.py`): a new field needs only a default value.
+    """
 
     id: str
     name: str
