@@ -36,19 +36,7 @@ def backup_sqlite(database: Path, destination: Path) -> int:
         raise DatabaseToolError(f"no database at {database}")
     if destination.exists():
         raise DatabaseToolError(f"{destination} exists; choose a new file name")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        target = sqlite3.connect(destination)
-        try:
-            source.backup(target)
-            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        finally:
-            target.close()
-    finally:
-        source.close()
+    _copy_sqlite(database, destination)
     return destination.stat().st_size
 
 
@@ -64,20 +52,27 @@ def restore_sqlite(backup: Path, database: Path, *, replace: bool = False) -> No
     database.parent.mkdir(parents=True, exist_ok=True)
     staging = database.with_name(database.name + ".restoring")
     staging.unlink(missing_ok=True)
-    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
-    source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    _copy_sqlite(backup, staging)
+    for suffix in ("-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    os.replace(staging, database)
+
+
+def _copy_sqlite(source_path: Path, destination: Path) -> None:
+    """Copy a SQLite database with the online backup API into a new owner-only file that is
+    self-contained (no `-wal` beside it)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
     try:
-        target = sqlite3.connect(staging)
+        target = sqlite3.connect(destination)
         try:
             source.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
         finally:
             target.close()
     finally:
         source.close()
-    for suffix in ("-wal", "-shm"):
-        database.with_name(database.name + suffix).unlink(missing_ok=True)
-    os.replace(staging, database)
 
 
 def _check_sqlite_backup(backup: Path) -> None:
