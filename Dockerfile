@@ -14,6 +14,8 @@ WORKDIR /src/web
 COPY web/package.json web/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY web/ ./
+# The dashboard shows the manifest format from the docs.
+COPY docs/manifest.md /src/docs/manifest.md
 # vite writes into the Python package (../src/comfyhangar/server/static/web)
 RUN npm run build
 

@@ -165,11 +165,10 @@ async def test_deployments_resolve_by_id_prefix_or_name(hangar: Hangar, cli: Cli
 
     refused = await cli("rm", "flux-dev", input="n\n")
     assert refused.exit_code == 1
-    assert "Terminate flux-dev-2" in refused.stderr
+    assert f"Terminate flux-dev ({ids[1][:8]})" in refused.stderr
     assert (await hangar.http.get(f"/api/v1/deployments/{ids[1]}")).json()["desired_state"] != (
         "terminated"
     )
-    assert (await cli("rm", ids[0], "--yes", "--wait")).exit_code == 0
     conflict = await cli("start", ids[0])
     assert conflict.exit_code == 1
     assert "is terminated; deploy a new one" in conflict.stderr
@@ -178,7 +177,7 @@ async def test_deployments_resolve_by_id_prefix_or_name(hangar: Hangar, cli: Cli
     assert (await cli("rm", ids[1], "--yes", "--wait")).exit_code == 0
     ambiguous = await cli("show", "flux-dev")
     assert ambiguous.exit_code == 1
-    assert "2 deployments are named 'flux-dev'" in ambiguous.stderr
+    assert "2 terminated deployments are named 'flux-dev'" in ambiguous.stderr
     assert all(i in ambiguous.stderr for i in ids)
 
 
