@@ -90,6 +90,11 @@ async def test_the_gated_preset_without_a_token_is_refused_naming_the_token(
     assert error["field"] == "manifest.models.0"
     assert "flux1-dev.safetensors" in error["message"]
     assert "needs a Hugging Face token (hf_token)" in error["message"]
+    # A newcomer learns which token gets past it in the simulated cloud.
+    assert (
+        f"in the simulated cloud any token shaped hf_ plus 34 letters or digits has access, for example {DEMO_HF_TOKEN}"
+        in error["message"]
+    )
     await _nothing_made(hangar_pf)
 
 

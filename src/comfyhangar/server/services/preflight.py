@@ -27,6 +27,7 @@ import httpx
 
 from comfyhangar.agent.manifest import Manifest, ModelSpec
 from comfyhangar.core.errors import HangarError
+from comfyhangar.emulators.hub import DEMO_HF_TOKEN
 from comfyhangar.server.services.manifests import ModelHosts
 
 GB = 1_000_000_000
@@ -51,6 +52,13 @@ class PreflightUnavailable(HangarError):
     code = "preflight_unavailable"
     http_status = 503
     retry_after_s = 10
+
+
+# What a newcomer needs to know to get past a gated model in the simulated cloud.
+SIMULATED_HF_TOKENS = (
+    "in the simulated cloud any token shaped hf_ plus 34 letters or digits has access, "
+    f"for example {DEMO_HF_TOKEN}"
+)
 
 
 @dataclass
@@ -266,6 +274,8 @@ class Preflight:
         if response.status_code >= 400:
             message, about_token = _huggingface_refusal(response, spec, token is not None)
             if about_token:
+                if self.simulated:
+                    message += f" ({SIMULATED_HF_TOKENS})"
                 check.refuse_token("hf_token", token is not None, message)
             else:
                 check.error = message
