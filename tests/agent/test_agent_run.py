@@ -117,7 +117,6 @@ class TestAgentRun:
 
         hub.requests.clear()
         port, comfy_port = free_port(), free_port()
-        started = time.monotonic()
         proc = spawn(
             [*cmd, "--proxy-host", "127.0.0.1", "--proxy-port", str(port),
              "--comfyui-port", str(comfy_port)],
@@ -130,13 +129,11 @@ class TestAgentRun:
             body = parse_progress_line(line)
             if body and body["step"] == "ready":
                 break
-        elapsed = time.monotonic() - started
         lines = _progress("".join(seen))
         assert _status(lines, "ready") == ["done"], "".join(seen)
         for step in ("comfyui", "models"):
             assert _status(lines, step)[-1] == "skipped"
         assert _status(lines, "custom_nodes", "node-good") == ["skipped"]
-        assert elapsed < 20
         assert [r for r in hub.requests if r[0] == "cdn"] == []
 
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)

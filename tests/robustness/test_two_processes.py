@@ -64,14 +64,21 @@ async def test_two_processes_never_act_twice_and_share_live_events(
     async with counted_emulator(
         speed=20.0, provisioning_s=3.0, starting_s=5.0, simulated_setup_s=15.0, seed=5
     ) as emulator:
+        # B's safety-net read of the event table comes every 60 s: within the test's waits, an
+        # event A commits reaches B's stream only through PostgreSQL's NOTIFY.
         servers = [
             ServerProcess(
                 name,
-                server_env(tmp_path, emulator.base_url, HANGAR_DATABASE_URL=postgres_url),
+                server_env(
+                    tmp_path,
+                    emulator.base_url,
+                    HANGAR_DATABASE_URL=postgres_url,
+                    HANGAR_EVENT_POLL_S=poll,
+                ),
                 tmp_path,
                 prewarm=0,
             )
-            for name in ("a", "b")
+            for name, poll in (("a", "1"), ("b", "60"))
         ]
         a, b = servers
         await asyncio.gather(a.start(), b.start())
@@ -160,7 +167,5 @@ async def test_two_processes_never_act_twice_and_share_live_events(
             "setup_progress",
             "pod_terminated",
         }
+        # Each arrived well within B's 60 s poll (seen_by waits 10 s at most): NOTIFY woke B.
         print(f"A -> B event latencies: {[round(x, 3) for x in latencies]}")
-        # Promptly; and mostly far below B's 1 s safety-net poll, which only NOTIFY explains.
-        assert max(latencies) < 2.0, latencies
-        assert sorted(latencies)[len(latencies) // 2] < 0.5, latencies

@@ -144,7 +144,7 @@ class Runtime:
         sessions = make_sessionmaker(
             engine, on_events_committed=lambda: hub_ref[0].notify_committed()
         )
-        hub = EventHub(sessions, database_url=url)
+        hub = EventHub(sessions, database_url=url, poll_interval=settings.event_poll_s)
         hub_ref.append(hub)
         try:
             await hub.start()

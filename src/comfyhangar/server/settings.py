@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     volume_meter_interval_s: float = Field(
         default=60.0, ge=0, description="Real seconds between network volume metering passes"
     )
+    event_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=300,
+        description="Seconds between the live event streams' safety-net reads of the event "
+        "table (commits wake them at once; on PostgreSQL so does NOTIFY from other processes)",
+    )
     emulator_speed: float = Field(
         default=1.0, gt=0, description="Simulated seconds per real second of the embedded emulator"
     )
