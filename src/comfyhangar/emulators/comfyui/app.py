@@ -78,11 +78,26 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def get_root(emu: ComfyUIEmulator, request: Request, params: dict[str, str]) -> Response:
+    # Relative links: the page also works under a path prefix (a simulated pod's ComfyUI is
+    # at `/simulated-pods/{pod_id}/comfyui/` of the ComfyHangar server).
+    links = "".join(
+        f'<li><a href="{href}"><code>{label}</code></a></li>'
+        for href, label in (
+            ("api/system_stats", "GET /system_stats"),
+            ("api/object_info", "GET /object_info"),
+            ("api/queue", "GET /queue"),
+            ("api/history?max_items=20", "GET /history"),
+            ("api/models", "GET /models"),
+        )
+    )
     page = (
-        "<!doctype html><title>ComfyUI (emulated)</title>"
-        "<h1>ComfyUI 0.3.64, emulated by ComfyHangar</h1>"
-        "<p>This pod is simulated: its API works (queue, progress, history, images), "
-        "but there is no node editor. Run workflows from ComfyHangar.</p>"
+        '<!doctype html><html lang="en"><meta charset="utf-8">'
+        "<title>ComfyUI (simulated)</title>"
+        "<h1>Simulated ComfyUI 0.3.64, emulated by ComfyHangar</h1>"
+        "<p>This pod is simulated: its API works (queue, progress, history, images, "
+        "uploads, the <code>/ws</code> WebSocket), but there is no node editor. "
+        "Run workflows from ComfyHangar, or through the API:</p>"
+        f"<ul>{links}</ul></html>"
     )
     return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
