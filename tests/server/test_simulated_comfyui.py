@@ -5,8 +5,8 @@ a server restart), until terminate takes them."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -190,6 +190,15 @@ async def test_open_comfyui_lands_on_this_server_with_the_token_as_a_cookie(
         assert stats.json()["system"]["comfyui_version"] == "0.3.64"
         assert "NVIDIA GeForce RTX 4090" in stats.json()["devices"][0]["name"]
 
+        # ComfyUI's WebSocket answers on the server's port too (what a browser page uses).
+        ws_url = "ws" + hangar.base_url.removeprefix("http")
+        ws_url += f"/simulated-pods/{pod['id']}/comfyui/ws?clientId=page"
+        cookie = {"Cookie": f"hangar_token={token}"}
+        async with websockets.connect(ws_url, additional_headers=cookie) as ws:
+            first = json.loads(await ws.recv())
+        assert first["type"] == "status"
+        assert first["data"]["sid"] == "page"
+
         # The Host check holds here as everywhere on the server (DNS rebinding).
         rebound = await hangar.http.get(link, headers={"Host": "evil.example"})
         assert rebound.status_code == 421
@@ -211,5 +220,4 @@ async def test_a_pod_still_setting_up_or_unknown_does_not_answer(tmp_path: Path)
         assert unknown.status_code == 502
         elsewhere = await hangar.http.get("/simulated-pods/")
         assert elsewhere.status_code == 404
-        await hangar.wait_for(dep_id, "ready", timeout=60)
-        await asyncio.sleep(0)
+        await hangar.wait_for(dep_id, "ready", timeout=60)  # leaves nothing half-made behind

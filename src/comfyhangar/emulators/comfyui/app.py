@@ -8,6 +8,7 @@ exception). Faults (`faults.py`) act here, before or after the handler.
 from __future__ import annotations
 
 import asyncio
+import html
 import ipaddress
 import json
 import logging
@@ -90,14 +91,18 @@ async def get_root(emu: ComfyUIEmulator, request: Request, params: dict[str, str
             ("api/models", "GET /models"),
         )
     )
+    device = html.escape(emu.config.device.name.split(" : ")[0])
     page = (
         '<!doctype html><html lang="en"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>ComfyUI (simulated)</title>"
+        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;"
+        "padding:0 1rem;color:#0f172a}code{font-size:.95em}</style>"
         "<h1>Simulated ComfyUI 0.3.64, emulated by ComfyHangar</h1>"
         "<p>This pod is simulated: its API works (queue, progress, history, images, "
         "uploads, the <code>/ws</code> WebSocket), but there is no node editor. "
         "Run workflows from ComfyHangar, or through the API:</p>"
-        f"<ul>{links}</ul></html>"
+        f"<ul>{links}</ul><p>Device: <code>{device}</code> (simulated).</p></html>"
     )
     return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 

@@ -31,6 +31,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,10 +64,12 @@ def pack_key(repo: str) -> str:
 
 @dataclass
 class _Serving:
-    """A running instance and the start of ComfyUI it belongs to."""
+    """A running instance, the start of ComfyUI it belongs to, and its custom node folders
+    (the pod's env, hence its manifest, changes only with a new start of its container)."""
 
     emu: ComfyUIEmulator
-    started_at: object  # the pod's `comfyui_at` when it was made
+    started_at: datetime  # the pod's `comfyui_at` when it was made
+    node_folders: tuple[str, ...]
 
 
 class PodComfyUIs:
@@ -147,9 +150,9 @@ class PodComfyUIs:
         current = self._serving.get(pod_id)
         if current is None or current.started_at != pod.comfyui_at:
             self.discard(pod_id)
-            current = _Serving(self._new_instance(pod), pod.comfyui_at)
+            current = self._new_instance(pod, pod.comfyui_at)
             self._serving[pod_id] = current
-        self._refresh_models(current.emu, pod)
+        self._refresh_models(current, pod)
         return current.emu
 
     def token(self, pod_id: str) -> str | None:
@@ -184,10 +187,10 @@ class PodComfyUIs:
             shutil.rmtree(self._temporary, ignore_errors=True)
             self._temporary = None
 
-    def _new_instance(self, pod: Pod) -> ComfyUIEmulator:
-        manifest = read_manifest(pod.env) or {}
+    def _new_instance(self, pod: Pod, started_at: datetime) -> _Serving:
+        nodes = custom_nodes(read_manifest(pod.env) or {})
         extra: list[NodeType] = []
-        for folder, repo, _ in custom_nodes(manifest):
+        for folder, repo, _ in nodes:
             for node in self.node_packs.get(pack_key(repo), ()):
                 definition = {**node.definition, "python_module": f"custom_nodes.{folder}"}
                 extra.append(replace(node, definition=definition))
@@ -203,15 +206,16 @@ class PodComfyUIs:
             comfyui_dir=COMFYUI_DIR,
             device=device,
         )
-        return ComfyUIEmulator(config, clock=self._emu.clock)
+        emu = ComfyUIEmulator(config, clock=self._emu.clock)
+        return _Serving(emu, started_at, tuple(folder for folder, _, _ in nodes))
 
-    def _refresh_models(self, emu: ComfyUIEmulator, pod: Pod) -> None:
+    def _refresh_models(self, serving: _Serving, pod: Pod) -> None:
+        """The model lists of what is on the pod's disk now (ComfyUI rescans its folders)."""
         by_folder: dict[str, list[str]] = {}
         for relpath in self._emu.model_files(pod.id):
             folder, _, name = relpath.partition("/")
             by_folder.setdefault(folder, []).append(name)
-        manifest = read_manifest(pod.env) or {}
-        by_folder["custom_nodes"] = [f"{f}/__init__.py" for f, _, _ in custom_nodes(manifest)]
-        emu.models.clear()
+        by_folder["custom_nodes"] = [f"{folder}/__init__.py" for folder in serving.node_folders]
+        serving.emu.models.clear()
         for folder, names in by_folder.items():
-            emu.set_models(folder, names)
+            serving.emu.set_models(folder, names)
