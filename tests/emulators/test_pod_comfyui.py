@@ -51,8 +51,14 @@ PNG_1PX = bytes.fromhex(
 )
 
 
-async def create(client: httpx.AsyncClient, *, token: str | None = TOKEN, **body: Any) -> str:
-    launch = pod_launch({"version": 1, "models": SMALL, "custom_nodes": NODES})
+async def create(
+    client: httpx.AsyncClient,
+    *,
+    token: str | None = TOKEN,
+    models: list[dict[str, Any]] = SMALL,
+    **body: Any,
+) -> str:
+    launch = pod_launch({"version": 1, "models": models, "custom_nodes": NODES})
     env = {"HANGAR_DEPLOYMENT_ID": "dep-1", **launch.env}
     if token is not None:
         env["HANGAR_POD_TOKEN"] = token
@@ -239,3 +245,30 @@ async def test_files_and_a_started_comfyui_survive_a_restart_of_the_emulator(
         await again.comfyui.aclose()
     finally:
         again.close()
+
+
+async def test_every_loader_lists_the_files_of_its_folder_on_the_pod_as_they_are_now() -> None:
+    split = [
+        hf("org/small", "a.safetensors", "diffusion_models", name="flux.safetensors"),
+        hf("org/small", "b.safetensors", "text_encoders", name="clip_l.safetensors"),
+        hf("org/small", "b.safetensors", "text_encoders", name="t5xxl.safetensors"),
+        hf("org/small", "a.safetensors", "vae", name="ae.safetensors"),
+    ]
+    async with simulated_world() as (handle, client, _):
+        emu = handle.emu
+        pod_id = await create(client, models=split, mounts=VOLUME)
+        emu.clock.advance(TO_RUNNING + SETUP + 1)
+
+        async def choices(node: str, name: str) -> list[str]:
+            info = (await http.get(f"/api/object_info/{node}", headers=BEARER)).json()
+            return list(info[node]["input"]["required"][name][0])
+
+        async with comfy(emu, pod_id) as http:
+            assert await choices("UNETLoader", "unet_name") == ["flux.safetensors"]
+            encoders = ["clip_l.safetensors", "t5xxl.safetensors"]
+            assert await choices("CLIPLoader", "clip_name") == encoders
+            assert await choices("DualCLIPLoader", "clip_name1") == encoders
+            assert await choices("VAELoader", "vae_name") == ["ae.safetensors", "pixel_space"]
+            assert await choices("CheckpointLoaderSimple", "ckpt_name") == []
+            del emu.model_files(pod_id)["text_encoders/t5xxl.safetensors"]  # gone from the disk
+            assert await choices("DualCLIPLoader", "clip_name2") == ["clip_l.safetensors"]

@@ -44,7 +44,7 @@ async def test_a_deployment_without_a_pod_token_gets_no_headers() -> None:
     assert endpoint.browser_link() == "https://abc123xyz-8188.proxy.runpod.net/"
 
 
-@pytest.mark.parametrize("state", ["requested", "installing", "stopped", "terminated"])
+@pytest.mark.parametrize("state", ["pending", "installing", "stopped", "terminated"])
 async def test_only_a_ready_deployment_has_one(state: str) -> None:
     with pytest.raises(Conflict, match=f"is {state}, not ready"):
         await ComfyUIAccess(pod_token).comfyui_endpoint(ready(state=state))
