@@ -186,6 +186,9 @@ async def test_open_comfyui_lands_on_this_server_with_the_token_as_a_cookie(
         page = await hangar.http.get(traded.headers["location"])
         assert page.status_code == 200
         assert "Simulated ComfyUI" in page.text
+        # On the dashboard's origin, whatever the pods' ComfyUI serves runs in a sandbox.
+        assert page.headers["content-security-policy"] == "sandbox"
+        assert page.headers["x-content-type-options"] == "nosniff"
         stats = await hangar.http.get(f"/simulated-pods/{pod['id']}/comfyui/api/system_stats")
         assert stats.json()["system"]["comfyui_version"] == "0.3.64"
         assert "NVIDIA GeForce RTX 4090" in stats.json()["devices"][0]["name"]

@@ -6,14 +6,38 @@ container port, a reverse proxy). The embedded emulator's `PodComfyUIs.app` answ
 pod agent's token rules (`emulators/runpod/pod_proxy.py`). This middleware sits inside the Host
 check (a rebinding page cannot reach it) and outside the API's body limit (ComfyUI's uploads
 have their own, `--max-upload-size`). With a real RunPod key nothing is served here: 404.
+
+Sharing the dashboard's origin is safe because every answer from there carries
+`Content-Security-Policy: sandbox` (a file served by `/view`, an SVG say, runs in an opaque
+origin: it can reach neither the dashboard's API nor its storage) and `nosniff`; the pod's
+token cookie is scoped to the pod's path.
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from comfyhangar.emulators.runpod.pod_comfyui import PATH_PREFIX
 from comfyhangar.server.errors import problem
+
+#: Added to every HTTP answer of the pods' ComfyUI on the dashboard's origin.
+SANDBOX_HEADERS = (
+    (b"content-security-policy", b"sandbox"),
+    (b"x-content-type-options", b"nosniff"),
+)
+
+
+def _sandboxed(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] in ("http.response.start", "websocket.http.response.start"):
+            kept = [h for h in message.get("headers", []) if h[0].lower() not in _SANDBOXED]
+            message = {**message, "headers": [*kept, *SANDBOX_HEADERS]}
+        await send(message)
+
+    return sending
+
+
+_SANDBOXED = {name for name, _ in SANDBOX_HEADERS}
 
 
 class SimulatedPods:
@@ -30,7 +54,7 @@ class SimulatedPods:
         runtime = getattr(scope["app"].state, "runtime", None)
         emulator = runtime.cloud.emulator if runtime is not None else None
         if emulator is not None:
-            await emulator.comfyui.app(scope, receive, send)
+            await emulator.comfyui.app(scope, receive, _sandboxed(send))
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
         else:
