@@ -35,12 +35,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from comfyhangar.emulators.comfyui import ComfyUIConfig, ComfyUIEmulator, Device, NodeType
 from comfyhangar.emulators.runpod.catalog import GPUS_BY_ID
 from comfyhangar.emulators.runpod.model import Pod
 from comfyhangar.emulators.runpod.simulated_setup import custom_nodes, read_manifest
 
 if TYPE_CHECKING:
+    # Imported where used at run time: the ComfyUI emulator imports this package's clock, so
+    # importing it here would make a cycle when `emulators.comfyui` is imported first.
+    from comfyhangar.emulators.comfyui import ComfyUIEmulator, NodeType
     from comfyhangar.emulators.runpod.emulator import RunPodEmulator
 
 #: Where the pods' ComfyUI answers: `/simulated-pods/{pod_id}/comfyui/...`.
@@ -48,7 +50,7 @@ PATH_PREFIX = "/simulated-pods"
 #: ComfyUI's directory on the pod (the agent's `--root` is /workspace).
 COMFYUI_DIR = "/workspace/ComfyUI"
 #: Node packs the emulator can run: normalised repo URL -> node classes (see `pack_key`).
-NodePacks = Mapping[str, Sequence[NodeType]]
+NodePacks = Mapping[str, Sequence["NodeType"]]
 
 
 def comfyui_path(pod_id: str) -> str:
@@ -188,6 +190,8 @@ class PodComfyUIs:
             self._temporary = None
 
     def _new_instance(self, pod: Pod, started_at: datetime) -> _Serving:
+        from comfyhangar.emulators.comfyui import ComfyUIConfig, ComfyUIEmulator, Device
+
         nodes = custom_nodes(read_manifest(pod.env) or {})
         extra: list[NodeType] = []
         for folder, repo, _ in nodes:
