@@ -100,9 +100,9 @@ async def get_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentD
     responses={409: {"description": "The deployment is not ready"}},
 )
 async def open_comfyui(deployment_id: str, runtime: RuntimeDep) -> RedirectResponse:
-    """One click to ComfyUI: a redirect to the pod's token proxy carrying the pod token (ready
-    only). On RunPod that is the pod's proxy address; in the simulated cloud a path of this
-    server (`/simulated-pods/{pod_id}/comfyui/`)."""
+    """One click to ComfyUI: a redirect to the pod's proxy carrying the pod token (ready only)."""
+    # Where that is comes from `comfyui_endpoint`: RunPod's proxy address, or in the simulated
+    # cloud a path of this server (`/simulated-pods/{pod_id}/comfyui/`).
     dep = await runtime.deployments.get(deployment_id)
     endpoint = await runtime.comfyui.comfyui_endpoint(dep)
     return RedirectResponse(
