@@ -192,6 +192,7 @@ async def test_open_comfyui_lands_on_this_server_with_the_token_as_a_cookie(
         stats = await hangar.http.get(f"/simulated-pods/{pod['id']}/comfyui/api/system_stats")
         assert stats.json()["system"]["comfyui_version"] == "0.3.64"
         assert "NVIDIA GeForce RTX 4090" in stats.json()["devices"][0]["name"]
+        assert stats.json()["system"]["argv"][-2:] == ["--port", "18188"], "as the agent runs it"
 
         # ComfyUI's WebSocket answers on the server's port too (what a browser page uses).
         ws_url = "ws" + hangar.base_url.removeprefix("http")

@@ -37,7 +37,11 @@ from typing import TYPE_CHECKING
 
 from comfyhangar.emulators.runpod.catalog import GPUS_BY_ID
 from comfyhangar.emulators.runpod.model import Pod
-from comfyhangar.emulators.runpod.simulated_setup import custom_nodes, read_manifest
+from comfyhangar.emulators.runpod.simulated_setup import (
+    COMFYUI_PORT,
+    custom_nodes,
+    read_manifest,
+)
 
 if TYPE_CHECKING:
     # Imported where used at run time: the ComfyUI emulator imports this package's clock, so
@@ -208,6 +212,9 @@ class PodComfyUIs:
             extra_nodes=extra,
             speed=self._emu.clock.speed,
             comfyui_dir=COMFYUI_DIR,
+            # As the agent starts it (agent/service.py), behind its proxy on PROXY_PORT; no
+            # `--preview-method`, so no previews, as on a real pod of ours.
+            argv=("main.py", "--listen", "127.0.0.1", "--port", str(COMFYUI_PORT)),
             device=device,
         )
         emu = ComfyUIEmulator(config, clock=self._emu.clock)
