@@ -17,6 +17,7 @@ from comfyhangar.agent.pack import pod_launch
 from comfyhangar.emulators.comfyui import NodeType
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
 from comfyhangar.emulators.runpod.pod_comfyui import comfyui_path
+from comfyhangar.server.loopback import serve_on_loopback
 from tests.emulators.conftest import pod_body
 from tests.emulators.simworld import SETUP, START, TO_RUNNING, VOLUME, act, hf, simulated_world
 
@@ -272,3 +273,17 @@ async def test_every_loader_lists_the_files_of_its_folder_on_the_pod_as_they_are
             assert await choices("CheckpointLoaderSimple", "ckpt_name") == []
             del emu.model_files(pod_id)["text_encoders/t5xxl.safetensors"]  # gone from the disk
             assert await choices("DualCLIPLoader", "clip_name2") == ["clip_l.safetensors"]
+
+
+async def test_the_way_in_serves_on_its_own_with_a_lifespan() -> None:
+    async with simulated_world() as (handle, client, _):
+        emu = handle.emu
+        pod_id = await create(client, mounts=VOLUME)
+        emu.clock.advance(TO_RUNNING + SETUP + 1)
+        async with (
+            serve_on_loopback(emu.comfyui.app, lifespan="on") as url,
+            httpx.AsyncClient(base_url=url + comfyui_path(pod_id)) as http,
+        ):
+            assert (await http.get("/api/queue", headers=BEARER)).status_code == 200
+            assert (await http.get("/nowhere")).status_code == 401
+        assert emu.comfyui.serving(pod_id) is not None, "answers again on the next request"

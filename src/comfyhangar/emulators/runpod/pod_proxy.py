@@ -112,6 +112,12 @@ class PodProxyApp:
         self.pods = pods
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":  # nothing to start: instances start on demand
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await self.pods.aclose()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
         if scope["type"] not in ("http", "websocket"):
             return
         match = _PATH.match(scope["path"])
