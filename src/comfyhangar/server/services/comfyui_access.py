@@ -1,8 +1,9 @@
 """Where a deployment's ComfyUI answers: the one place the server asks for it.
 
-`ComfyUIAccess.comfyui_endpoint(deployment)` gives a `ComfyEndpoint`: a base URL and the
-headers (the pod token) that `comfyhangar.comfyui.ComfyUIClient(base_url, headers=headers)`
-uses as they are, and where a browser opens the same ComfyUI ("Open ComfyUI").
+`await runtime.comfyui.comfyui_endpoint(deployment)` (a `ComfyUIAccess`, made once per server
+by `Runtime.start`) gives a `ComfyEndpoint`: a base URL and the headers (the pod token) that
+`comfyhangar.comfyui.ComfyUIClient(base_url, headers=headers)` uses as they are, and where a
+browser opens the same ComfyUI ("Open ComfyUI").
 
 - Real RunPod: `https://{pod_id}-8188.proxy.runpod.net`, RunPod's HTTP proxy in front of the
   pod agent's token proxy, for the server and the browser alike.
