@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -287,3 +289,33 @@ async def test_the_way_in_serves_on_its_own_with_a_lifespan() -> None:
             assert (await http.get("/api/queue", headers=BEARER)).status_code == 200
             assert (await http.get("/nowhere")).status_code == 401
         assert emu.comfyui.serving(pod_id) is not None, "answers again on the next request"
+
+
+async def test_a_running_pod_stored_before_comfyui_at_existed_still_serves(
+    tmp_path: Path,
+) -> None:
+    state, disks = tmp_path / "runpod.sqlite3", tmp_path / "disks"
+    async with simulated_world(state_path=state, disks_path=disks) as (handle, client, _):
+        ready = await create(client, mounts=VOLUME)
+        handle.emu.clock.advance(TO_RUNNING + SETUP + 1)
+        setting_up = await create(client, mounts=VOLUME)
+        handle.emu.clock.advance(TO_RUNNING + 1)
+        comfyui_at = handle.emu.pod_record(setting_up).comfyui_at
+    with contextlib.closing(sqlite3.connect(state)) as db, db:  # as an older version wrote it
+        records = {i: json.loads(r) for i, r in db.execute("SELECT id, record FROM pods")}
+        assert all("comfyui_at" in record for record in records.values())
+        for pod_id, record in records.items():
+            del record["comfyui_at"]
+            db.execute("UPDATE pods SET record = ? WHERE id = ?", (json.dumps(record), pod_id))
+    again = RunPodEmulator(EmulatorConfig(state_path=state, disks_path=disks, speed=1e-9))
+    try:
+        assert again.pod_record(setting_up).comfyui_at == comfyui_at, "from its scheduled line"
+        async with comfy(again, ready) as http:
+            assert (await http.get("/api/queue", headers=BEARER)).status_code == 200
+        async with comfy(again, setting_up) as http:
+            assert (await http.get("/api/queue", headers=BEARER)).status_code == 502
+            again.clock.advance(SETUP)
+            assert (await http.get("/api/queue", headers=BEARER)).status_code == 200
+        await again.comfyui.aclose()
+    finally:
+        again.close()

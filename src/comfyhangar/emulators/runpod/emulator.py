@@ -29,6 +29,7 @@ from comfyhangar.emulators.runpod.ratelimit import RateLimiter
 from comfyhangar.emulators.runpod.simulated_models import ModelFiles
 from comfyhangar.emulators.runpod.simulated_setup import (
     BUNDLE_ENV,
+    is_comfyui_started,
     is_hangar_pod,
     plan_for,
     setup_run,
@@ -140,11 +141,27 @@ class RunPodEmulator:
         self._stock_set = dict(account.stock)
         self._capacity.update(self._stock_set)
         self._pods = {pod.id: pod for pod in state.pods}
+        if self.config.setup == "simulated":
+            for pod in state.pods:
+                self._recover_comfyui_at(pod)
         self._held = {pod.id: self._holding(pod) for pod in state.pods if pod.holds_gpus}
         self._volumes = {volume.id: volume for volume in state.volumes}
         for template in state.templates:
             self._templates[template["id"]] = template
             self._owned.add(template["id"])
+
+    def _recover_comfyui_at(self, pod: Pod) -> None:
+        """A RUNNING pod stored before `Pod.comfyui_at` existed: its ComfyUI answers from the
+        "start done" line of the run of its current container start, if the run has one."""
+        now = self.clock.now()
+        started = pod.started_at(now)
+        if pod.comfyui_at is not None or started is None or pod.status(now) != "RUNNING":
+            return
+        lines = [(ln.ts, ln.line) for ln in pod.logs.lines if ln.ts >= started]
+        lines += [(ts, line) for ts, _, line in pod.logs.pending]
+        pod.comfyui_at = next((ts for ts, line in lines if is_comfyui_started(line)), None)
+        if pod.comfyui_at is not None:
+            self._store.stage_pod(pod)
 
     def _account_record(self) -> AccountRecord:
         return AccountRecord(

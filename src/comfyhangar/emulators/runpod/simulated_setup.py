@@ -80,6 +80,17 @@ def progress_line(step: str, status: str, at: datetime, **fields: Any) -> str:
     return f"{PREFIX} {json.dumps(body, separators=(',', ':'), ensure_ascii=True)}"
 
 
+def is_comfyui_started(line: str) -> bool:
+    """True for the progress line that says ComfyUI answered (`start` `done`)."""
+    if not line.startswith(PREFIX + " "):
+        return False
+    try:
+        body = json.loads(line[len(PREFIX) + 1 :])
+    except ValueError:
+        return False
+    return isinstance(body, dict) and (body.get("step"), body.get("status")) == ("start", "done")
+
+
 def run_id(running_at: datetime) -> str:
     """The `run` every line of the simulated run started at `running_at` carries (like the
     agent's: 16 hex digits, new for each start)."""
