@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from comfyhangar.runpod import RunPodError
 from comfyhangar.runpod.models import Cloud as CloudName
+from comfyhangar.server.background.idle_guard import IdleGuard
 from comfyhangar.server.background.log_follower import LogFollower
 from comfyhangar.server.background.meter import Meter
 from comfyhangar.server.background.pod_actions import ActionSettings
@@ -28,12 +29,15 @@ from comfyhangar.server.background.reconciler import Reconciler, ReconcilerSetti
 from comfyhangar.server.background.volume_meter import VolumeMeter
 from comfyhangar.server.cloud import Cloud, connect_cloud
 from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
+from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.services.billing_check import BillingCheck, balance_reader_for
 from comfyhangar.server.services.budgets import BudgetService
 from comfyhangar.server.services.catalog import Catalog
+from comfyhangar.server.services.comfyui_access import ComfyUIEndpoint, comfyui_endpoint
 from comfyhangar.server.services.costs import CostService, shape_from_spec
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
+from comfyhangar.server.services.idle import IdleService, default_policy
 from comfyhangar.server.services.manifests import (
     ModelHosts,
     agent_args,
@@ -106,6 +110,8 @@ class Runtime:
     costs: CostService
     budgets: BudgetService
     model_hosts: ModelHosts
+    idle: IdleService
+    idle_guard: IdleGuard
     billing_check: BillingCheck | None = None
     # /health's own database connection.
     probe_engine: AsyncEngine | None = None
@@ -172,6 +178,7 @@ class Runtime:
                     interval_s=settings.volume_meter_interval_s,
                 )
                 reconciler.observers.extend([meter.observe, volume_meter.observe])
+                idle_default = default_policy(settings)
                 service = DeploymentService(
                     sessions,
                     cloud.client,
@@ -179,6 +186,22 @@ class Runtime:
                     reconciler.wake,
                     policy=manifest_policy(settings),
                     preflight=preflight_for(settings, hosts),
+                    idle_default=idle_default,
+                )
+                idle = IdleService(sessions, idle_default, clock or cloud.now)
+
+                async def endpoint(dep: Deployment) -> ComfyUIEndpoint:
+                    return await comfyui_endpoint(dep, sessions)
+
+                # Activity sources beyond the defaults (runs of ours) go in `sources`.
+                idle_guard = IdleGuard(
+                    sessions,
+                    service,
+                    endpoint,
+                    idle_default,
+                    clock or cloud.now,
+                    interval_s=settings.idle_check_interval_s,
+                    lease_s=settings.lease_s,
                 )
                 follower = LogFollower(
                     sessions, cloud.client, interval_s=settings.reconcile_interval_s
@@ -212,6 +235,8 @@ class Runtime:
                     costs,
                     budgets,
                     hosts,
+                    idle,
+                    idle_guard,
                     billing_check=check,
                     probe_engine=probe_engine,
                 )
@@ -219,9 +244,11 @@ class Runtime:
                     reconciler.start()
                     follower.start()
                     check.start()
+                    idle_guard.start()
                 try:
                     yield runtime
                 finally:
+                    await idle_guard.stop()
                     await check.stop()
                     await follower.stop()
                     await reconciler.stop()
