@@ -10,7 +10,8 @@ Rules:
   setup is never idle time, so its clock is set to now on every look.
 - Any active signal (a prompt running, queued or finished since the last look; downloads; a
   run of ours queued; a signal that cannot be read) sets the clock to now and withdraws a
-  warning given. So does "keep awake" until the moment it was asked for.
+  warning given. "Keep awake" holds off any action until the moment asked for; the idle
+  count then starts from that moment (the last activity itself stays what it was).
 - The warning comes `warn_minutes` before the action; the action comes no sooner than
   `idle_minutes` after the last activity, and never before the warning has been out for
   `warn_minutes` (after a server that was down past the deadline, the warning still comes first).
@@ -165,23 +166,29 @@ def assess_ready(
 ) -> Verdict:
     """The verdict on a ready deployment given its activity `signals` read at `now`."""
     active = tuple(s for s in signals if s.active)
-    awake = clock.keep_awake_until is not None and clock.keep_awake_until > now
-    if policy.mode is IdleMode.OFF:
-        return Verdict(
-            replace(clock, last_activity_at=now, warned_at=None), Act.NOTHING, None, active
-        )
-    if active or awake or clock.last_activity_at is None:
+    if policy.mode is IdleMode.OFF or active or clock.last_activity_at is None:
         busy = replace(clock, last_activity_at=now, warned_at=None)
         return Verdict(busy, Act.NOTHING, None, active)
-    due = deadline(clock.last_activity_at, policy.idle, policy.warn, clock.warned_at)
+    if clock.keep_awake_until is not None and clock.keep_awake_until > now:
+        return Verdict(replace(clock, warned_at=None), Act.NOTHING, None, ())
+    since = idle_since(clock)
+    due = deadline(since, policy.idle, policy.warn, clock.warned_at)
     action = Act.STOP if policy.mode is IdleMode.STOP else Act.TERMINATE
     act = _due(due, clock.warned_at, now, action)
     warned_at = now if act is Act.WARN else clock.warned_at
     if act is Act.WARN:
-        due = deadline(clock.last_activity_at, policy.idle, policy.warn, now)
-        if now >= due.acts_at and policy.warn_minutes == 0:
-            act = action  # no warning time asked for: act at once
+        due = deadline(since, policy.idle, policy.warn, now)
+        if now >= due.acts_at:
+            act = action  # no warning time asked for (warn_minutes 0): act at once
     return Verdict(replace(clock, warned_at=warned_at), act, due, ())
+
+
+def idle_since(clock: IdleClock) -> datetime:
+    """Where the idle count starts: the last activity, or the end of a keep-awake after it."""
+    assert clock.last_activity_at is not None  # noqa: S101 - the caller checked
+    if clock.keep_awake_until is not None and clock.keep_awake_until > clock.last_activity_at:
+        return clock.keep_awake_until
+    return clock.last_activity_at
 
 
 def assess_busy(clock: IdleClock, now: datetime) -> IdleClock:
