@@ -145,7 +145,8 @@ def test_terminate_after_days_stopped() -> None:
     assert assess_stopped(policy, T0, None, minutes(three_days - 6))[0] is Act.NOTHING
     act, due = assess_stopped(policy, T0, None, minutes(three_days - 5))
     assert act is Act.WARN
-    assert due is not None and due.acts_at == minutes(three_days)
+    assert due is not None
+    assert due.acts_at == minutes(three_days)
     warned = minutes(three_days - 5)
     assert assess_stopped(policy, T0, warned, minutes(three_days - 1))[0] is Act.NOTHING
     assert assess_stopped(policy, T0, warned, minutes(three_days))[0] is Act.TERMINATE

@@ -196,7 +196,8 @@ async def test_an_idle_pod_is_warned_then_stopped_one_in_use_or_kept_awake_is_no
         assert datetime.fromisoformat(awake_view["acts_at"]) == datetime.fromisoformat(
             kept.json()["idle"]["keep_awake_until"]
         ) + timedelta(minutes=30)
-        assert world.asked_headers and all(POD_TOKEN_HEADER in h for h in world.asked_headers)
+        assert world.asked_headers
+        assert all(POD_TOKEN_HEADER in h for h in world.asked_headers)
 
 
 async def test_a_finished_prompt_counts_as_activity_and_an_unreadable_comfyui_as_active(
@@ -228,7 +229,8 @@ async def test_a_finished_prompt_counts_as_activity_and_an_unreadable_comfyui_as
         assert not await world.events(dep_id, "idle_warning", "idle_action")
         view = (await http.get(f"/api/v1/deployments/{dep_id}")).json()["idle"]
         [signal] = [a for a in view["activity"] if a["source"] == "comfyui"]
-        assert signal["active"] and signal["unreadable"]
+        assert signal["active"]
+        assert signal["unreadable"]
         assert "cannot read ComfyUI" in signal["reason"]
 
 
@@ -279,9 +281,7 @@ async def test_a_policy_set_at_deploy_and_changed_later(tmp_path: Path) -> None:
         await world.look(600)
         assert not await world.events(dep_id, "idle_warning", "idle_action")
 
-        changed = await http.patch(
-            f"/api/v1/deployments/{dep_id}/idle", json={"mode": "terminate"}
-        )
+        changed = await http.patch(f"/api/v1/deployments/{dep_id}/idle", json={"mode": "terminate"})
         assert changed.json()["idle"]["policy"]["idle_minutes"] == 10
         await world.look()
         await world.look(8)
