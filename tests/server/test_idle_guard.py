@@ -217,16 +217,25 @@ async def test_a_finished_prompt_counts_as_activity_and_an_unreadable_comfyui_as
             await comfy.submit(probe_prompt("fin", 1, 0x030303), prompt_id="quick")
             while (await comfy.locate("quick")).state != "done":
                 await one.driver.tick()
-        await world.look(5)
+        await world.look(5)  # 25 minutes after the first look: warned, were it not for it
         assert (await world.row(dep_id)).last_activity_at == world.clock.now
         await world.look(20)
         assert not await world.events(dep_id, "idle_warning")
+        await world.look(5)  # 25 minutes after the prompt: the warning ...
+        [_warning] = await world.events(dep_id, "idle_warning")
+        async with ComfyUIClient(one.base_url) as comfy:  # ... and a prompt withdraws it
+            await comfy.submit(probe_prompt("fin", 400, 0x040404), prompt_id="long")
+        await world.look(1)
+        [withdrawn] = await world.events(dep_id, "idle_warning_withdrawn")
+        assert withdrawn.data["reason"] == "1 prompt(s) running or queued"
+        assert (await world.row(dep_id)).idle_warned_at is None
 
         world.comfy[dep_id] = f"http://127.0.0.1:{free_port()}"  # nothing answers there
         await world.look(60)
         row = await world.row(dep_id)
         assert row.last_activity_at == world.clock.now
-        assert not await world.events(dep_id, "idle_warning", "idle_action")
+        assert len(await world.events(dep_id, "idle_warning")) == 1  # no new one
+        assert not await world.events(dep_id, "idle_action")
         view = (await http.get(f"/api/v1/deployments/{dep_id}")).json()["idle"]
         [signal] = [a for a in view["activity"] if a["source"] == "comfyui"]
         assert signal["active"]

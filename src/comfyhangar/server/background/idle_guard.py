@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 WARNING_EVENT = "idle_warning"
 ACTION_EVENT = "idle_action"
+WITHDRAWN_EVENT = "idle_warning_withdrawn"
 # States on the way up: the pod is being made or set up, which is never idle time.
 BUSY_STATES = tuple(
     s.value
@@ -197,14 +198,11 @@ class IdleGuard:
         }
         since = verdict.clock.last_activity_at or now
         action = "terminate" if policy.mode is IdleMode.TERMINATE else "stop"
-        await self._apply(
-            dep,
-            values,
-            verdict.act,
-            now,
-            report,
-            Outlook(since, verdict.deadline, action, stopped=False),
-        )
+        withdrawn = None
+        if dep.idle_warned_at is not None and verdict.clock.warned_at is None:
+            withdrawn = "; ".join(s.reason for s in verdict.active) or "kept awake"
+        outlook = Outlook(since, verdict.deadline, action, stopped=False, withdrawn=withdrawn)
+        await self._apply(dep, values, verdict.act, now, report, outlook)
 
     async def _read(
         self, source: ActivitySource, dep: Deployment, previous: dict[str, Any] | None
@@ -267,6 +265,14 @@ class IdleGuard:
         asked = False
         async with self._sessions() as session, session.begin():
             await lease.apply(session, values)
+            if outlook.withdrawn is not None:
+                await append_event(
+                    session,
+                    WITHDRAWN_EVENT,
+                    deployment_id=dep.id,
+                    pod_id=dep.pod_id,
+                    data={"reason": outlook.withdrawn},
+                )
             if act is Act.WARN and outlook.deadline is not None:
                 due = outlook.deadline
                 await append_event(
@@ -321,6 +327,7 @@ class Outlook:
     deadline: Deadline | None
     action: str
     stopped: bool  # the terminate-after-stopped timer
+    withdrawn: str | None = None  # why a warning given no longer holds (the pod is used)
 
 
 def _why(outlook: Outlook) -> str:
