@@ -32,6 +32,9 @@ MAX_IDLE_MINUTES = 7 * 24 * 60.0  # a week: longer is no idle guard at all
 MAX_STOPPED_DAYS = 90.0
 MIN_KEEP_AWAKE = timedelta(minutes=1)
 MAX_KEEP_AWAKE = timedelta(hours=24)
+# The agent's switch waits this much longer than the server's guard would (a server restart,
+# a network blip): it is the fallback, not a second guard racing the first.
+AGENT_GRACE = timedelta(minutes=15)
 
 
 class IdleMode(StrEnum):
@@ -86,6 +89,14 @@ class IdlePolicy:
     def with_changes(self, **changes: object) -> IdlePolicy:
         """A copy with `changes` (field name to value), checked."""
         return replace(self, **changes).check()  # type: ignore[arg-type]
+
+    @property
+    def agent_limit_s(self) -> float:
+        """What the pod agent's own switch waits, without word from the server and with
+        nothing running, before it stops its pod: the policy plus `AGENT_GRACE` (0: off)."""
+        if self.mode is IdleMode.OFF:
+            return 0.0
+        return (self.idle + self.warn + AGENT_GRACE).total_seconds()
 
     @property
     def idle(self) -> timedelta:

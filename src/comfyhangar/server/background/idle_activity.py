@@ -17,10 +17,12 @@ from typing import Protocol
 
 from comfyhangar.comfyui.client import ComfyUIClient, Retry
 from comfyhangar.comfyui.errors import ComfyUIError
-from comfyhangar.core.idle import Signal
+from comfyhangar.core.idle import IdlePolicy, Signal
 from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.services.comfyui_access import ComfyUIEndpoint
 
+# Read by the pod agent's token proxy (agent/idle_switch.py), never forwarded to ComfyUI.
+IDLE_LIMIT_HEADER = "X-Hangar-Idle-Limit-S"
 # A read through RunPod's proxy that takes longer than this is a signal that cannot be read.
 COMFYUI_READ_TIMEOUT_S = 10.0
 
@@ -28,11 +30,12 @@ COMFYUI_READ_TIMEOUT_S = 10.0
 @dataclass(frozen=True)
 class ActivityTarget:
     """What a source may look at: the deployment (as the guard read it), its last reading
-    of this source (for `memo`), and the way to its ComfyUI."""
+    of this source (for `memo`), the way to its ComfyUI, and its effective idle policy."""
 
     deployment: Deployment
     previous: Signal | None
     endpoint: Callable[[], Awaitable[ComfyUIEndpoint]]
+    policy: IdlePolicy
 
 
 class ActivitySource(Protocol):
@@ -57,9 +60,11 @@ class ComfyUIActivity:
     async def read(self, target: ActivityTarget) -> Signal:
         endpoint = await target.endpoint()
         try:
+            # Each look is also the agent's heartbeat, with the policy its own switch keeps.
+            limit = {IDLE_LIMIT_HEADER: f"{target.policy.agent_limit_s:.0f}"}
             async with ComfyUIClient(
                 endpoint.base_url,
-                headers=endpoint.headers,
+                headers={**endpoint.headers, **limit},
                 timeout=self._timeout_s,
                 retry=Retry(attempts=2, base_delay=0.5, max_delay=1.0),
             ) as comfy:

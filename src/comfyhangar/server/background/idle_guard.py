@@ -178,7 +178,7 @@ class IdleGuard:
         policy = effective_policy(dep.idle_policy, self.default)
         previous = {s.get("source"): s for s in dep.idle_signals or [] if isinstance(s, dict)}
         signals = await asyncio.gather(
-            *(self._read(source, dep, previous.get(source.name)) for source in self.sources)
+            *(self._read(source, dep, previous.get(source.name), policy) for source in self.sources)
         )
         now = self._clock()
         clock = IdleClock(
@@ -205,12 +205,17 @@ class IdleGuard:
         await self._apply(dep, values, verdict.act, now, report, outlook)
 
     async def _read(
-        self, source: ActivitySource, dep: Deployment, previous: dict[str, Any] | None
+        self,
+        source: ActivitySource,
+        dep: Deployment,
+        previous: dict[str, Any] | None,
+        policy: IdlePolicy,
     ) -> Signal:
         target = ActivityTarget(
             deployment=dep,
             previous=_signal(previous) if previous is not None else None,
             endpoint=lambda: self.endpoint(dep),
+            policy=policy,
         )
         try:
             async with asyncio.timeout(SOURCE_TIMEOUT_S):
