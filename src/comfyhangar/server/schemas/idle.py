@@ -50,6 +50,7 @@ class IdlePolicyInput(BaseModel):
     )
     never_terminate_when_stopped: bool = Field(
         default=False,
+        strict=True,
         description="Clear terminate_after_stopped_days (a stopped deployment stays)",
         examples=[False],
     )
