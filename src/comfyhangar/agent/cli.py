@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hf-endpoint", default="https://huggingface.co")
     p.add_argument("--civitai-endpoint", default="https://civitai.com")
     p.add_argument("--token", help="pod token (prefer env HANGAR_POD_TOKEN)")
+    p.add_argument(
+        "--idle-check-s", type=float, default=30.0,
+        help="seconds between the idle switch's looks (it acts only without word from the server)",
+    )  # fmt: skip
     p.add_argument("--proxy-host", default="0.0.0.0")  # noqa: S104 - token-checked proxy
     p.add_argument("--proxy-port", type=int, default=8188)
     p.add_argument("--comfyui-port", type=int, default=18188)
@@ -140,6 +144,7 @@ def _idle_switch(args: argparse.Namespace, pod_key: str) -> SwitchOptions | None
         api_url=os.environ.get("HANGAR_RUNPOD_API_URL") or DEFAULT_API_URL,
         comfyui_port=args.comfyui_port,
         state_file=args.root.resolve() / ".hangar" / "idle-limit.json",
+        check_every_s=max(0.1, args.idle_check_s),
     )
 
 
