@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,3 +74,18 @@ async def test_keep_awake_from_the_cli_and_show_says_so(cli: Cli, hangar: Hangar
     refused = await cli("keep-awake", "cli-idle", "--for", "25h")
     assert refused.exit_code != 0
     assert "between 1 minute and 24 hours" in refused.both
+
+
+async def test_deploy_takes_an_idle_policy_and_a_bad_one_names_the_field(
+    cli: Cli, hangar: Hangar
+) -> None:
+    made = await cli(
+        "deploy", "cli-policy", "--gpu", FLUX_DEPLOY["gpu"]["id"], "--idle-minutes", "45",
+        "--idle-action", "terminate", "--detach", "--json",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.both
+    policy = json.loads(made.stdout)["idle"]["policy"]
+    assert (policy["mode"], policy["idle_minutes"], policy["source"]) == ("terminate", 45, "deployment")  # fmt: skip
+    bad = await cli("deploy", "cli-bad", "--gpu", FLUX_DEPLOY["gpu"]["id"], "--idle-minutes", "0", "--detach")  # fmt: skip
+    assert bad.exit_code != 0
+    assert "idle.idle_minutes" in bad.both
