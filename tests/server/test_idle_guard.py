@@ -8,6 +8,7 @@ budgets share one clock that the test moves; each guard pass is run by hand.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -103,8 +104,12 @@ class World:
 
 
 @contextlib.asynccontextmanager
-async def world_at(tmp_path: Path, clock: Clock | None = None) -> AsyncIterator[World]:
-    settings = fast_settings(tmp_path, emulator_speed=FROZEN, create_settle_s=0.0)
+async def world_at(
+    tmp_path: Path, clock: Clock | None = None, *, database_url: str | None = None
+) -> AsyncIterator[World]:
+    settings = fast_settings(
+        tmp_path, emulator_speed=FROZEN, create_settle_s=0.0, database_url=database_url
+    )
     clock = clock or Clock(datetime.now().astimezone())
     async with Runtime.start(settings, background=False, clock=clock) as runtime:
         world = World(runtime, clock)
@@ -243,16 +248,21 @@ async def test_a_finished_prompt_counts_as_activity_and_an_unreadable_comfyui_as
         assert "cannot read ComfyUI" in signal["reason"]
 
 
-async def test_the_idle_clock_survives_a_restart_of_the_server(tmp_path: Path) -> None:
+async def test_the_idle_clock_survives_a_restart_of_the_server(
+    tmp_path: Path, database_url: str
+) -> None:
     hangar = tmp_path / "hangar"
-    async with world_at(hangar) as world, comfyui(tmp_path, "one") as one:
+    async with world_at(hangar, database_url=database_url) as world, comfyui(tmp_path, "one") as one:  # fmt: skip
         dep_id = await world.ready("one")
         world.comfy = {dep_id: one.base_url}
         await world.look()
         start = world.clock.now
         await world.look(20)
         clock = world.clock
-    async with world_at(hangar, clock) as world, comfyui(tmp_path, "one") as one:
+    async with (
+        world_at(hangar, clock, database_url=database_url) as world,
+        comfyui(tmp_path, "one") as one,
+    ):
         world.comfy = {dep_id: one.base_url}
         await settle(world.runtime)
         assert (await world.row(dep_id)).state == "ready"
@@ -336,3 +346,26 @@ async def test_bad_policies_and_keep_awake_are_422s_naming_the_field(tmp_path: P
         assert "bad" not in names  # nothing half-made
         policy = (await world.row(dep_id)).idle_policy
         assert policy is None  # none of the refused changes landed
+
+
+async def test_two_replicas_warn_once_and_ask_once(tmp_path: Path, database_url: str) -> None:
+    """Two server processes on one database run their guards at the same moments: the lease
+    lets one of them write each look, so there is one warning and one stop."""
+    async with (
+        world_at(tmp_path / "a", database_url=database_url) as first,
+        comfyui(tmp_path, "one") as one,
+    ):
+        dep_id = await first.ready("one")
+        async with world_at(tmp_path / "b", first.clock, database_url=database_url) as second:
+            for world in (first, second):
+                world.comfy = {dep_id: one.base_url}
+            await first.look()
+            for minutes in (10, 10, 5, 1, 4, 1):
+                first.clock.advance(minutes)
+                await asyncio.gather(
+                    first.runtime.idle_guard.check(), second.runtime.idle_guard.check()
+                )
+            assert len(await first.events(dep_id, "idle_warning")) == 1
+            assert len(await first.events(dep_id, "idle_action")) == 1
+            assert len(await first.events(dep_id, "deployment_requested")) == 1
+            assert (await first.row(dep_id)).desired_state == "stopped"
