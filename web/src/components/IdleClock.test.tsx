@@ -2,7 +2,7 @@ import { act, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DeploymentView, IdleView } from "../api/generated";
-import { idleLine, minutes } from "../lib/idle";
+import { idleLine, minutes, policyLine } from "../lib/idle";
 import { deployment } from "../test/fixtures";
 import { json, renderWithClient } from "./detail/testing";
 import { IdleClockLine, KeepAwake } from "./IdleClock";
@@ -49,6 +49,12 @@ describe("idleLine", () => {
     expect(idleLine(stopped, "stopped", T("12:00"))?.text).toBe("stopped for 2 h 00 min, terminates in 2 d 22 h");
     expect(idleLine(idle({ policy: { ...idle().policy, mode: "off" } }), "ready", T("10:12"))?.text).toBe("Idle auto-stop is off");
     expect(idleLine(idle({ watching: false }), "installing", T("10:12"))).toBeNull();
+  });
+
+  it("says the policy and where it comes from", () => {
+    expect(policyLine(idle())).toBe("stops after 30 min idle (5 min warning) · server default");
+    const own = idle({ policy: { mode: "terminate", idle_minutes: 120, warn_minutes: 10, terminate_after_stopped_days: null, source: "deployment" } });
+    expect(policyLine(own)).toBe("terminates after 2 h 00 min idle (10 min warning) · set for this deployment");
   });
 
   it("formats minutes", () => {

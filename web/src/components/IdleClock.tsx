@@ -3,7 +3,7 @@
 import { useState } from "react";
 import type { DeploymentView } from "../api/generated";
 import { useKeepAwake } from "../api/queries";
-import { idleLine, KEEP_AWAKE_CHOICES, type IdleLine } from "../lib/idle";
+import { idleLine, KEEP_AWAKE_CHOICES, policyLine, type IdleLine } from "../lib/idle";
 import { useNow } from "../lib/useNow";
 import { Button, errorMessage } from "./ui";
 
@@ -32,6 +32,9 @@ export function KeepAwake({ dep }: { dep: DeploymentView }) {
   if (dep.state !== "ready" || dep.idle.policy.mode === "off") return null;
   return (
     <div className="flex flex-wrap items-center gap-2" data-testid="keep-awake">
+      <span className="text-xs text-slate-500" data-testid="idle-policy">
+        {policyLine(dep.idle)}
+      </span>
       <label className="text-xs text-slate-400" htmlFor={`keep-awake-${dep.id}`}>
         Keep awake for
       </label>

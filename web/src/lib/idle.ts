@@ -71,3 +71,14 @@ export const KEEP_AWAKE_CHOICES: { label: string; minutes: number }[] = [
   { label: "4 h", minutes: 240 },
   { label: "8 h", minutes: 480 },
 ];
+
+/** The policy in words: `stops after 30 min idle (5 min warning) · server default`. */
+export function policyLine(idle: IdleView): string {
+  const p = idle.policy;
+  if (p.mode === "off") return `idle auto-stop off · ${p.source === "default" ? "server default" : "set for this deployment"}`;
+  const verb = p.mode === "terminate" ? "terminates" : "stops";
+  const stopped = p.terminate_after_stopped_days ? ` · terminates after ${p.terminate_after_stopped_days} d stopped` : "";
+  return `${verb} after ${minutes(p.idle_minutes * MINUTE)} idle (${minutes(p.warn_minutes * MINUTE)} warning)${stopped} · ${
+    p.source === "default" ? "server default" : "set for this deployment"
+  }`;
+}
