@@ -89,3 +89,19 @@ async def test_deploy_takes_an_idle_policy_and_a_bad_one_names_the_field(
     bad = await cli("deploy", "cli-bad", "--gpu", FLUX_DEPLOY["gpu"]["id"], "--idle-minutes", "0", "--detach")  # fmt: skip
     assert bad.exit_code != 0
     assert "idle.idle_minutes" in bad.both
+
+
+async def test_idle_shows_and_changes_the_policy(cli: Cli, hangar: Hangar) -> None:
+    created = await hangar.http.post("/api/v1/deployments", json={**FLUX_DEPLOY, "name": "cli-pol"})  # fmt: skip
+    assert created.status_code == 201, created.text
+    shown = await cli("idle", "cli-pol")
+    assert shown.exit_code == 0, shown.both
+    assert "stops after 30 idle min (5 min warning) (the server default)" in shown.stdout
+    changed = await cli("idle", "cli-pol", "--minutes", "90", "--terminate-after-days", "3")
+    assert changed.exit_code == 0, changed.both
+    assert "stops after 90 idle min (5 min warning), terminated after 3 days stopped (set for it)" in changed.stdout  # fmt: skip
+    off = await cli("idle", "cli-pol", "--action", "off", "--json")
+    assert json.loads(off.stdout)["policy"]["mode"] == "off"
+    bad = await cli("idle", "cli-pol", "--minutes", "10", "--warn", "10")
+    assert bad.exit_code != 0
+    assert "warn_minutes" in bad.both

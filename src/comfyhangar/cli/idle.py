@@ -1,4 +1,4 @@
-"""`keep-awake`, and how a deployment's idle clock reads in the terminal (`show`)."""
+"""`keep-awake`, `idle` (the policy), and how the idle clock reads in the terminal (`show`)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,61 @@ def keep_awake(
             (until.strftime("%H:%M UTC") if until else "?", "bold"),
         )
     )
+
+
+@friendly
+def idle(
+    ref: RefArg,
+    minutes: Annotated[
+        int | None, typer.Option("--minutes", help="Idle minutes before the action")
+    ] = None,
+    action: Annotated[str | None, typer.Option("--action", help="stop, terminate or off")] = None,
+    warn: Annotated[int | None, typer.Option("--warn", help="Minutes of warning before")] = None,
+    terminate_after_days: Annotated[
+        int | None,
+        typer.Option("--terminate-after-days", help="Terminate once stopped this many days"),
+    ] = None,
+    never_terminate: Annotated[
+        bool, typer.Option("--never-terminate", help="Never terminate a stopped deployment")
+    ] = False,
+    as_json: JsonOpt = False,
+    url: UrlOpt = None,
+) -> None:
+    """Show or change a deployment's idle policy (what is left out stays as it is)."""
+    changes: dict[str, Any] = {
+        k: v
+        for k, v in (
+            ("idle_minutes", minutes),
+            ("mode", action),
+            ("warn_minutes", warn),
+            ("terminate_after_stopped_days", terminate_after_days),
+        )
+        if v is not None
+    }
+    if never_terminate:
+        changes["never_terminate_when_stopped"] = True
+    with session(url, as_json) as client:
+        dep = resolve(client, ref)
+        view = client.request("PATCH", f"/deployments/{dep['id']}/idle", body=changes) if changes else client.get(f"/deployments/{dep['id']}")  # fmt: skip
+    if as_json:
+        print_json(view["idle"])
+        return
+    policy = view["idle"]["policy"]
+    if policy["mode"] == "off":
+        said = "idle auto-stop is off"
+    else:
+        said = (
+            f"{policy['mode']}s after {policy['idle_minutes']:g} idle min "
+            f"({policy['warn_minutes']:g} min warning)"
+        )
+        days = policy.get("terminate_after_stopped_days")
+        if days:
+            said += f", terminated after {days:g} days stopped"
+    whose = "the server default" if policy["source"] == "default" else "set for it"
+    out().print(Text.assemble((view["name"], "bold"), f": {said} ({whose})"))
+    line = idle_text(view["idle"], view["state"])
+    if line is not None:
+        out().print(line)
 
 
 def _moment(value: str | None) -> datetime | None:
