@@ -369,3 +369,47 @@ async def test_two_replicas_warn_once_and_ask_once(tmp_path: Path, database_url:
             assert len(await first.events(dep_id, "idle_action")) == 1
             assert len(await first.events(dep_id, "deployment_requested")) == 1
             assert (await first.row(dep_id)).desired_state == "stopped"
+
+
+async def test_setup_in_progress_is_activity(tmp_path: Path) -> None:
+    async with world_at(tmp_path / "hangar") as world, comfyui(tmp_path, "one") as one:
+        dep_id = await world.ready("one")
+        world.comfy = {dep_id: one.base_url}
+        await world.look()
+        async with world.runtime.sessions() as session, session.begin():
+            await session.execute(
+                update(Deployment)
+                .where(Deployment.id == dep_id)
+                .values(setup={"models": {"status": "running", "item": "flux.safetensors"}})
+            )
+        await world.look(40)
+        row = await world.row(dep_id)
+        assert row.last_activity_at == world.clock.now
+        setup = next(s for s in row.idle_signals if s["source"] == "setup")
+        assert setup["active"]
+        assert setup["reason"] == "setup in progress: models"
+        assert not await world.events(dep_id, "idle_warning")
+
+
+async def test_a_deployment_stopped_for_days_is_warned_then_terminated(tmp_path: Path) -> None:
+    async with world_at(tmp_path / "hangar") as world, api(world.runtime) as http:
+        dep_id = await world.ready("one", idle={"terminate_after_stopped_days": 3})
+        await world.runtime.deployments.stop(dep_id)
+        await world.until_stopped(dep_id)
+        await world.look()  # the first look at it stopped starts the second timer
+        since = world.clock.now
+        view = (await http.get(f"/api/v1/deployments/{dep_id}")).json()["idle"]
+        assert view["action"] == "terminate"
+        assert datetime.fromisoformat(view["acts_at"]) == since + timedelta(days=3)
+        await world.look(3 * 24 * 60 - 6)
+        assert not await world.events(dep_id, "idle_warning")
+        await world.look(1)
+        [warning] = await world.events(dep_id, "idle_warning")
+        assert warning.data["action"] == "terminate"
+        assert warning.data["seconds_left"] == 5 * 60
+        await world.look(5)
+        [action] = await world.events(dep_id, "idle_action")
+        assert action.data["action"] == "terminate"
+        assert "stopped for 3.0 days" in action.data["reason"]
+        assert Decimal(action.data["saved_per_hour_usd"]) > 0  # the volume no longer bills
+        assert (await world.row(dep_id)).desired_state == "terminated"
