@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from comfyhangar.core.idle import (
     Act,
@@ -178,3 +180,45 @@ def test_keep_awake_is_bounded() -> None:
     for bad in (timedelta(0), timedelta(seconds=30), timedelta(hours=25), timedelta(days=-1)):
         with pytest.raises(ValueError, match="between"):
             keep_awake_until(T0, bad)
+
+
+# --- properties over many random days ---------------------------------------------------------
+
+LOOK = st.tuples(
+    st.floats(min_value=0.1, max_value=20, allow_nan=False),  # minutes since the last look
+    st.booleans(),  # a signal active at this look
+    st.sampled_from([None, 0.0, 30.0, 120.0]),  # a keep-awake asked just before, in minutes
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    looks=st.lists(LOOK, min_size=1, max_size=80),
+    idle=st.sampled_from([5.0, 30.0, 90.0]),
+    warn=st.sampled_from([0.0, 1.0, 4.0]),
+)
+def test_never_acts_on_a_used_pod_early_or_without_its_warning(
+    looks: list[tuple[float, bool, float | None]], idle: float, warn: float
+) -> None:
+    policy = IdlePolicy(idle_minutes=idle, warn_minutes=warn)
+    clock = IdleClock(last_activity_at=T0)
+    now = T0
+    last_activity = T0
+    for gap, active, keep in looks:
+        now += timedelta(minutes=gap)
+        if keep is not None and keep > 0:
+            clock = IdleClock(clock.last_activity_at, None, now + timedelta(minutes=keep))
+        signals = (Signal("comfyui", active, "busy" if active else "quiet"),)
+        verdict = assess_ready(policy, clock, signals, now)
+        if active:
+            last_activity = now
+            assert verdict.act is Act.NOTHING
+        if verdict.act is Act.STOP:
+            warned = verdict.clock.warned_at  # at this look only when warn_minutes is 0
+            assert warned is not None  # the warning came first ...
+            assert now - warned >= policy.warn  # ... its minutes before
+            assert now - last_activity >= policy.idle  # idle the whole policy
+            awake = clock.keep_awake_until
+            assert awake is None or now >= awake + policy.idle  # a keep-awake held
+            return  # stopped: nothing more happens to this pod
+        clock = verdict.clock
