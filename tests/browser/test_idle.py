@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Hangar, card, screenshot
+from tests.browser.conftest import PHONE, Hangar, card, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -52,3 +52,9 @@ def test_the_idle_clock_shows_live_and_keep_awake_postpones(page: Any, hangar: H
     page.goto("/")
     expect(card(page, dep["id"]).get_by_test_id("idle-clock")).to_contain_text("kept awake until")
     screenshot(page, "idle-dashboard")
+
+    page.set_viewport_size(PHONE)
+    page.goto(f"/deployments/{dep['id']}")
+    expect(page.get_by_test_id("idle-policy")).to_contain_text("stops after 45 min idle")
+    expect(page.get_by_role("button", name="Keep awake")).to_be_visible()
+    screenshot(page, "idle-detail", full_page=False)
