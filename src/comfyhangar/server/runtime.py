@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from comfyhangar.runpod import RunPodError
 from comfyhangar.runpod.models import Cloud as CloudName
+from comfyhangar.server.background.idle_guard import IdleGuard
 from comfyhangar.server.background.log_follower import LogFollower
 from comfyhangar.server.background.meter import Meter
 from comfyhangar.server.background.pod_actions import ActionSettings
@@ -35,6 +36,7 @@ from comfyhangar.server.services.comfyui_access import ComfyUIAccess
 from comfyhangar.server.services.costs import CostService, shape_from_spec
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
+from comfyhangar.server.services.idle import IdleService, default_policy
 from comfyhangar.server.services.manifests import (
     ModelHosts,
     agent_args,
@@ -108,6 +110,8 @@ class Runtime:
     budgets: BudgetService
     model_hosts: ModelHosts
     comfyui: ComfyUIAccess
+    idle: IdleService
+    idle_guard: IdleGuard
     billing_check: BillingCheck | None = None
     # /health's own database connection.
     probe_engine: AsyncEngine | None = None
@@ -174,6 +178,7 @@ class Runtime:
                     interval_s=settings.volume_meter_interval_s,
                 )
                 reconciler.observers.extend([meter.observe, volume_meter.observe])
+                idle_default = default_policy(settings)
                 service = DeploymentService(
                     sessions,
                     cloud.client,
@@ -181,6 +186,20 @@ class Runtime:
                     reconciler.wake,
                     policy=manifest_policy(settings),
                     preflight=preflight_for(settings, hosts),
+                    idle_default=idle_default,
+                )
+                idle = IdleService(sessions, idle_default, clock or cloud.now)
+
+                comfyui = ComfyUIAccess(service.pod_token, cloud.simulated_pods_url)
+                # Activity sources beyond the defaults (runs of ours) go in `sources`.
+                idle_guard = IdleGuard(
+                    sessions,
+                    service,
+                    comfyui.comfyui_endpoint,
+                    idle_default,
+                    clock or cloud.now,
+                    interval_s=settings.idle_check_interval_s,
+                    lease_s=settings.lease_s,
                 )
                 follower = LogFollower(
                     sessions, cloud.client, interval_s=settings.reconcile_interval_s
@@ -214,7 +233,9 @@ class Runtime:
                     costs,
                     budgets,
                     hosts,
-                    ComfyUIAccess(service.pod_token, cloud.simulated_pods_url),
+                    comfyui,
+                    idle,
+                    idle_guard,
                     billing_check=check,
                     probe_engine=probe_engine,
                 )
@@ -222,9 +243,11 @@ class Runtime:
                     reconciler.start()
                     follower.start()
                     check.start()
+                    idle_guard.start()
                 try:
                     yield runtime
                 finally:
+                    await idle_guard.stop()
                     await check.stop()
                     await follower.stop()
                     await reconciler.stop()

@@ -22,6 +22,15 @@ export interface AccountPods {
   pods: AccountPod[];
 }
 
+/** What one activity source said at the guard's last look. */
+export interface ActivityView {
+  source: string;
+  active: boolean;
+  reason: string;
+  /** The source could not be read (counted as active) */
+  unreadable: boolean;
+}
+
 export interface BudgetCreate {
   name: string;
   /** Omit for a budget over every deployment */
@@ -161,6 +170,8 @@ export interface DeploymentCreate {
   hf_token?: string | null;
   /** Write-only: Civitai API token (never shown again) */
   civitai_token?: string | null;
+  /** Idle policy: what is left out follows the server default (HANGAR_IDLE_*) */
+  idle?: IdlePolicyInput | null;
 }
 
 export interface DeploymentDetail {
@@ -182,6 +193,7 @@ export interface DeploymentDetail {
   pod: PodView | null;
   setup: SetupStep[];
   cost: DeploymentCostView;
+  idle: IdleView;
   links: DeploymentLinks;
   history: StateChange[];
 }
@@ -232,6 +244,7 @@ export interface DeploymentView {
   pod: PodView | null;
   setup: SetupStep[];
   cost: DeploymentCostView;
+  idle: IdleView;
   links: DeploymentLinks;
 }
 
@@ -351,6 +364,60 @@ export interface HistoryBucket {
   by_deployment: DeploymentAmount[];
   /** Every GPU type of the window, in the order of `gpu_types`, 0 if idle */
   by_gpu: GpuAmount[];
+}
+
+/** What the guard does to a pod idle for `idle_minutes`. */
+export type IdleMode = "stop" | "terminate" | "off";
+
+/** An idle policy, or the fields of one to change: what is left out stays as it is (at deploy: the server default). The whole policy is checked (`warn_minutes` below `idle_minutes`) and a bad value is a 422 naming the field. */
+export interface IdlePolicyInput {
+  /** stop or terminate a pod idle for idle_minutes; off: never */
+  mode?: IdleMode | null;
+  /** Minutes without activity before the idle action (1 to a week) */
+  idle_minutes?: number | null;
+  /** Minutes of warning before it (less than idle_minutes) */
+  warn_minutes?: number | null;
+  /** Terminate the deployment once it has been stopped this many days */
+  terminate_after_stopped_days?: number | null;
+  /** Clear terminate_after_stopped_days (a stopped deployment stays) */
+  never_terminate_when_stopped?: boolean;
+}
+
+export interface IdlePolicyView {
+  mode: IdleMode;
+  idle_minutes: number;
+  warn_minutes: number;
+  terminate_after_stopped_days: number | null;
+  /** deployment: set for it; default: the server's (HANGAR_IDLE_*) */
+  source: "deployment" | "default";
+}
+
+/** The idle clock. Every figure is a moment: a countdown is computed from them (the dashboard does it locally, without asking again). */
+export interface IdleView {
+  policy: IdlePolicyView;
+  /** The guard counts idle time now (the deployment is ready, policy not off) */
+  watching: boolean;
+  /** The last moment anything used the pod (setup counts); idle since then */
+  last_activity_at: string | null;
+  /** The guard's last look */
+  checked_at: string | null;
+  keep_awake_until: string | null;
+  /** The idle warning given, if any */
+  warned_at: string | null;
+  /** When the warning comes, if nothing happens */
+  warn_at: string | null;
+  /** When the guard stops or terminates the pod, if nothing happens */
+  acts_at: string | null;
+  /** What happens at acts_at (terminate for a deployment stopped too long) */
+  action: "stop" | "terminate" | null;
+  stopped_since: string | null;
+  /** Each source at the last look; an active one keeps the pod awake */
+  activity: ActivityView[];
+}
+
+export interface KeepAwakeRequest {
+  /** Keep the pod from idle actions this long (1 to 1440) */
+  minutes: number;
 }
 
 export interface LogLineView {
@@ -602,6 +669,16 @@ export function startDeployment(deploymentId: string, options?: RequestOptions):
 /** Restart Deployment: Restart the running pod's container (setup runs again, skipping what is done). */
 export function restartDeployment(deploymentId: string, options?: RequestOptions): Promise<DeploymentView> {
   return request<DeploymentView>({ method: "POST", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/restart`, expect: "json", ...options });
+}
+
+/** Set Idle Policy: Change the idle policy: the fields given change, the rest stay (a 422 names a bad one). */
+export function setIdlePolicy(deploymentId: string, body: IdlePolicyInput, options?: RequestOptions): Promise<DeploymentView> {
+  return request<DeploymentView>({ method: "PATCH", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/idle`, expect: "json", body, ...options });
+}
+
+/** Keep Awake: No idle stop or terminate for `minutes` from now (a new call replaces the old end); the idle clock counts again from then. */
+export function keepAwake(deploymentId: string, body: KeepAwakeRequest, options?: RequestOptions): Promise<DeploymentView> {
+  return request<DeploymentView>({ method: "POST", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/keep-awake`, expect: "json", body, ...options });
 }
 
 /** Deployment Logs: The last `lines` lines of the pod log; `follow=1` streams them, then new ones, as SSE. A client that has seen lines resumes with `after=<line id>` (or, following, the `Last-Event-ID` header its EventSource sends): it gets the lines after that one (the first `lines` of them without `follow`), so a reconnect neither repeats nor skips any. */

@@ -32,6 +32,11 @@ export const EVENT_TYPES = [
   "budget_warning",
   "budget_exceeded",
   "billing_mismatch",
+  "idle_warning",
+  "idle_warning_withdrawn",
+  "idle_action",
+  "idle_keep_awake",
+  "idle_policy_changed",
   "error",
 ] as const;
 
