@@ -26,8 +26,17 @@ from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.deployments import DeploymentCreate
 from comfyhangar.server.services.comfyui_access import ComfyEndpoint
 from tests.comfyui.support import RunningEmulator, emulator_server, recorded_pod_config
+from tests.comfyui.test_emulator_nodes import sd15_txt2img
 from tests.comfyui.transcripts import probe_prompt
-from tests.server.conftest import FLUX_DEPLOY, FROZEN, api, fast_settings, settle
+from tests.server.conftest import (
+    FLUX_DEPLOY,
+    FROZEN,
+    api,
+    fast_settings,
+    read_events,
+    running_hangar,
+    settle,
+)
 from tests.support.servers import free_port
 
 
@@ -413,3 +422,42 @@ async def test_a_deployment_stopped_for_days_is_warned_then_terminated(tmp_path:
         assert "stopped for 3.0 days" in action.data["reason"]
         assert Decimal(action.data["saved_per_hour_usd"]) > 0  # the volume no longer bills
         assert (await world.row(dep_id)).desired_state == "terminated"
+
+
+async def test_in_the_simulated_cloud_an_idle_pod_stops_and_one_running_a_prompt_does_not(
+    tmp_path: Path,
+) -> None:
+    """The guard end to end in the embedded default: it reads each simulated pod's own ComfyUI
+    (through `comfyui_endpoint`), stops the pod nobody uses, and leaves alone the one whose
+    ComfyUI is busy with a long prompt."""
+    settings = fast_settings(tmp_path, emulator_speed=50.0, idle_check_interval_s=0.2)
+    policy = {"mode": "stop", "idle_minutes": 2, "warn_minutes": 1}
+    async with running_hangar(settings, timeout=20) as hangar:
+        ids: dict[str, str] = {}
+        for name in ("unused", "busy"):
+            body = {**FLUX_DEPLOY, "name": name, "preset": "sdxl-base", "idle": policy}
+            created = await hangar.http.post("/api/v1/deployments", json=body)
+            assert created.status_code == 201, created.text
+            ids[name] = created.json()["id"]
+        for dep_id in ids.values():
+            await hangar.wait_for(dep_id, "ready", timeout=60)
+
+        busy = await hangar.runtime.comfyui.comfyui_endpoint(
+            await hangar.runtime.deployments.get(ids["busy"])
+        )
+        prompt = sd15_txt2img(seed=7)
+        prompt["4"]["inputs"]["ckpt_name"] = "sd_xl_base_1.0.safetensors"
+        for node in prompt.values():
+            if node["class_type"] == "EmptyLatentImage":  # hours of simulated sampling
+                node["inputs"].update(width=2048, height=2048, batch_size=4)
+            if node["class_type"] == "KSampler":
+                node["inputs"]["steps"] = 10000
+        async with ComfyUIClient(busy.base_url, headers=busy.headers) as comfy:
+            await comfy.submit(prompt, prompt_id="busy-for-hours")
+
+        await hangar.wait_for(ids["unused"], "stopped", timeout=60)
+        detail = (await hangar.http.get(f"/api/v1/deployments/{ids['busy']}")).json()
+        assert detail["state"] == "ready", "a pod whose ComfyUI runs a prompt is never stopped"
+        events = await read_events(hangar.base_url, hangar.runtime.events.last_id)
+        stopped_by_guard = {e["deployment_id"] for e in events if e["type"] == "idle_action"}
+        assert stopped_by_guard == {ids["unused"]}
