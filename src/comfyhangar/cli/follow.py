@@ -32,8 +32,8 @@ from comfyhangar.cli.output import (
     speed,
     state_text,
 )
+from comfyhangar.core.setup_progress import SETUP_ORDER
 
-SETUP_ORDER = ("preflight", "comfyui", "custom_nodes", "models", "start", "ready")
 RESET_SETUP_ON = {"creating", "starting", "restarting", "pending"}
 STEP_ICONS = {
     "started": ("●", "yellow"),

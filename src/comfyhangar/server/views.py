@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from comfyhangar.core.lifecycle import DeploymentState, Desired
+from comfyhangar.core.setup_progress import SETUP_ORDER
 from comfyhangar.runpod.models import Pod
 from comfyhangar.server.db.models import Deployment, Event
 from comfyhangar.server.db.models import Pod as PodRow
@@ -28,7 +29,6 @@ from comfyhangar.server.schemas.deployments import (
 from comfyhangar.server.services.costs import NO_COST, DeploymentCost
 
 API = "/api/v1"
-SETUP_ORDER = ("preflight", "comfyui", "custom_nodes", "models", "start", "ready")
 
 
 def pod_view(row: PodRow | None, live: Pod | None) -> PodView | None:

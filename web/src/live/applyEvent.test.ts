@@ -12,8 +12,8 @@ const base = {
   pod: null,
 } as unknown as DeploymentView;
 
-function event(type: string, data: Record<string, unknown>): HangarEvent {
-  return { id: 1, type, time: "", deployment_id: "d1", pod_id: null, data };
+function event(type: HangarEvent["type"], data: Record<string, unknown>): HangarEvent {
+  return { id: 1, type, time: "", deployment_id: "d1", pod_id: null, data } as HangarEvent;
 }
 
 describe("patchDeployment", () => {

@@ -31,6 +31,7 @@ from comfyhangar.server.background.leases import utcnow
 from comfyhangar.server.db.events import append_event, append_state_event
 from comfyhangar.server.db.models import Deployment, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
+from comfyhangar.server.schemas.events import EventType
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,7 @@ class LogFollower:
         for p in fold.accepted:
             await append_event(
                 session,
-                "setup_progress",
+                EventType.SETUP_PROGRESS,
                 deployment_id=target.deployment_id,
                 pod_id=target.pod_id,
                 data={k: v for k, v in p.items() if k != "v"},

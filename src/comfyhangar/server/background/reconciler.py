@@ -48,6 +48,7 @@ from comfyhangar.server.background.pod_rows import differs, record_pod
 from comfyhangar.server.db.events import STATE_EVENT, append_event, state_event_data
 from comfyhangar.server.db.models import Deployment, DeploymentSecret
 from comfyhangar.server.db.models import Pod as PodRow
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.costs import cost_in, current_rate
 
@@ -347,7 +348,7 @@ class Reconciler:
                 if previous is None or previous.status != pod.status.value:
                     _defer_event(
                         session,
-                        "pod_status",
+                        EventType.POD_STATUS,
                         deployment_id=dep.id,
                         pod_id=pod.id,
                         data={
@@ -358,7 +359,9 @@ class Reconciler:
                     )
         elif row is not None and row.gone_at is None:
             await _mark_gone(session, [row.id], now)
-            _defer_event(session, "pod_terminated", deployment_id=dep.id, pod_id=row.id, data={})
+            _defer_event(
+                session, EventType.POD_TERMINATED, deployment_id=dep.id, pod_id=row.id, data={}
+            )
 
     async def _adopt(
         self, session: AsyncSession, dep_id: str, pods: list[Pod], report: CycleReport
@@ -401,7 +404,7 @@ class Reconciler:
         await record_pod(session, pod, dep_id)
         _defer_event(
             session,
-            "pod_adopted",
+            EventType.POD_ADOPTED,
             deployment_id=dep_id,
             pod_id=pod.id,
             data={"status": pod.status.value, "name": pod.name},
@@ -412,7 +415,7 @@ class Reconciler:
 _DEFERRED = "reconciler_deferred_events"
 
 
-def _defer_event(session: AsyncSession, type: str, **kwargs: Any) -> None:
+def _defer_event(session: AsyncSession, type: EventType, **kwargs: Any) -> None:
     """Queue an event of the cycle's transaction; `_append_deferred_events` appends them.
 
     Appending takes the event log's lock (PostgreSQL: an advisory lock held to commit). Other

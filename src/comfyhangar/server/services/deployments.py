@@ -39,6 +39,7 @@ from comfyhangar.server.db.events import STATE_EVENT, append_event, append_state
 from comfyhangar.server.db.models import Deployment, DeploymentSecret, Event, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.schemas.deployments import SECRET_FIELDS, DeploymentCreate
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.catalog import Catalog, check_offer
 from comfyhangar.server.services.costs import cost_in, row_rate
 from comfyhangar.server.services.manifests import validate_manifest
@@ -129,7 +130,7 @@ class DeploymentService:
                 )
                 await append_event(
                     session,
-                    "deployment_created",
+                    EventType.DEPLOYMENT_CREATED,
                     deployment_id=deployment.id,
                     data={"name": body.name, "gpu": body.gpu.id, "gpu_count": body.gpu.count},
                 )
@@ -315,7 +316,7 @@ class DeploymentService:
                 )
                 await append_event(
                     session,
-                    "deployment_requested",
+                    EventType.DEPLOYMENT_REQUESTED,
                     deployment_id=dep.id,
                     pod_id=dep.pod_id,
                     data={
