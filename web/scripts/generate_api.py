@@ -115,7 +115,9 @@ def schema_declarations(schemas: dict[str, Schema]) -> list[str]:
         if schema.get("type") == "string" and values:
             # The members as a value too, in the server's order (what the dashboard listens to).
             listed = ", ".join(json.dumps(v) for v in values)
-            out.append(f"export const {name}Values = [{listed}] as const satisfies readonly {name}[];\n")
+            out.append(
+                f"export const {name}Values = [{listed}] as const satisfies readonly {name}[];\n"
+            )
     return out
 
 
