@@ -3,10 +3,12 @@
 Each cycle:
 1. lists every pod of the account (one paginated `GET /v2/pods`, whatever the number of pods);
 2. loads the deployments that are not terminated, and the pod rows;
-3. matches pods to deployments by tag (`HANGAR_DEPLOYMENT_ID`); adopts tagged pods the database
-   lacks; records untagged pods read-only (never touches them);
+3. matches pods to deployments by tag (`HANGAR_DEPLOYMENT_ID`); records untagged pods
+   read-only (never touches them);
 4. records each state change and its event in one transaction, guarded by the deployment's
-   version so a change made meanwhile (by a user or another process) wins;
+   version so a change made meanwhile (by a user or another process) wins; adopts each orphan
+   in a transaction of its own that creates its deployment holding the lease, so two
+   processes never both adopt one pod;
 5. starts the one RunPod action each deployment needs (`pod_actions`), under a lease.
 
 A pod a deployment had that is missing from the list is looked up directly once before it is
@@ -42,7 +44,7 @@ from comfyhangar.core.setup_progress import setup_failure
 from comfyhangar.runpod import NotFoundError, RateLimitedError, RunPodClient, RunPodError
 from comfyhangar.runpod.models import Pod, PodStatus
 from comfyhangar.runpod.provisioning import DEPLOYMENT_ENV
-from comfyhangar.server.background.leases import utcnow
+from comfyhangar.server.background.leases import claim_new, utcnow
 from comfyhangar.server.background.pod_actions import ActionSettings, Planned, PodActions
 from comfyhangar.server.background.pod_rows import differs, record_pod
 from comfyhangar.server.db.events import STATE_EVENT, append_event, state_event_data
@@ -203,8 +205,6 @@ class Reconciler:
                     plans.append(planned)
             # Tagged pods of deployments terminated here: they should not exist. Terminate.
             strays.extend(p.id for dep_id in finished for p in tagged[dep_id])
-            for dep_id in unknown - finished:
-                await self._adopt(session, dep_id, tagged[dep_id], report)
             for other in untagged:
                 row = rows.get(other.id)
                 if row is None or differs(row, other):
@@ -217,6 +217,10 @@ class Reconciler:
                 await _mark_gone(session, vanished, now)
             await _append_deferred_events(session)
 
+        # Orphans, each in its own transaction under a new deployment's lease: of two processes
+        # that list the same orphan, one adopts it and the other's cycle goes on unharmed.
+        for dep_id in sorted(unknown - finished):
+            await self._adopt(dep_id, tagged[dep_id], report)
         for pod_id in strays:
             log.warning(
                 "terminating pod %s: a second pod of one deployment, or of a finished one", pod_id
@@ -363,52 +367,64 @@ class Reconciler:
                 session, EventType.POD_TERMINATED, deployment_id=dep.id, pod_id=row.id, data={}
             )
 
-    async def _adopt(
-        self, session: AsyncSession, dep_id: str, pods: list[Pod], report: CycleReport
-    ) -> None:
-        """A tagged pod with no deployment here (created before a crash, or by another server)."""
+    async def _adopt(self, dep_id: str, pods: list[Pod], report: CycleReport) -> None:
+        """A tagged pod with no deployment here (created before a crash, or by another server):
+        make its deployment, holding the lease, with the pod row and the event, in one
+        transaction. Nothing happens if another process made it first."""
         pod = min(pods, key=lambda p: (p.created_at is None, p.created_at))
         running = pod.status in (PodStatus.PROVISIONING, PodStatus.STARTING, PodStatus.RUNNING)
         mounts = pod.mounts
-        # Not a name a live deployment has (the database would refuse it, and the cycle).
-        live_names = set(
-            await session.scalars(
-                select(Deployment.name).where(Deployment.state != DeploymentState.TERMINATED.value)
+        async with self._sessions() as session, session.begin():
+            # Not a name a live deployment has (the database would refuse it).
+            live_names = set(
+                await session.scalars(
+                    select(Deployment.name).where(
+                        Deployment.state != DeploymentState.TERMINATED.value
+                    )
+                )
             )
-        )
-        spec: dict[str, Any] = {
-            "name": unique_name(pod.name[:MAX_NAME_CHARS] or dep_id[:8], live_names),
-            "gpu": {"id": pod.gpu_type_id or "unknown", "count": pod.gpu.count if pod.gpu else 1},
-            "fallback_gpu_ids": [],
-            "cloud": pod.cloud.value,
-            "data_center_ids": [pod.data_center_id] if pod.data_center_id else [],
-            "container_disk_gb": pod.disk or 0,
-            "volume_gb": mounts.persistent.size if mounts.persistent else None,
-            "network_volume_id": mounts.network[0].volume_id if mounts.network else None,
-            "image": pod.image,
-            "manifest": {},
-            "env": {},
-            "adopted": True,
-        }
-        session.add(
-            Deployment(
-                id=dep_id,
-                name=spec["name"],
-                spec=spec,
-                desired_state=(Desired.RUNNING if running else Desired.STOPPED).value,
-                state=DeploymentState.PENDING.value,
+            spec: dict[str, Any] = {
+                "name": unique_name(pod.name[:MAX_NAME_CHARS] or dep_id[:8], live_names),
+                "gpu": {
+                    "id": pod.gpu_type_id or "unknown",
+                    "count": pod.gpu.count if pod.gpu else 1,
+                },
+                "fallback_gpu_ids": [],
+                "cloud": pod.cloud.value,
+                "data_center_ids": [pod.data_center_id] if pod.data_center_id else [],
+                "container_disk_gb": pod.disk or 0,
+                "volume_gb": mounts.persistent.size if mounts.persistent else None,
+                "network_volume_id": mounts.network[0].volume_id if mounts.network else None,
+                "image": pod.image,
+                "manifest": {},
+                "env": {},
+                "adopted": True,
+            }
+            lease = await claim_new(
+                session,
+                self._sessions,
+                {
+                    "id": dep_id,
+                    "name": spec["name"],
+                    "spec": spec,
+                    "desired_state": (Desired.RUNNING if running else Desired.STOPPED).value,
+                    "state": DeploymentState.PENDING.value,
+                    "pod_id": pod.id,
+                },
+                self.settings.actions.lease_s,
+            )
+            if lease is None:
+                return  # adopted by another process (or its name taken meanwhile: next cycle)
+            await record_pod(session, pod, dep_id)
+            await lease.apply(session, {})
+            await session.flush()  # row changes before the event lock, as in the cycle
+            await append_event(
+                session,
+                EventType.POD_ADOPTED,
+                deployment_id=dep_id,
                 pod_id=pod.id,
+                data={"status": pod.status.value, "name": pod.name},
             )
-        )
-        await session.flush()
-        await record_pod(session, pod, dep_id)
-        _defer_event(
-            session,
-            EventType.POD_ADOPTED,
-            deployment_id=dep_id,
-            pod_id=pod.id,
-            data={"status": pod.status.value, "name": pod.name},
-        )
         report.adopted.append(dep_id)
 
 
