@@ -22,6 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comfyhangar.agent.protocol import parse_progress_line
+from comfyhangar.core.backoff import Backoff
 from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.core.setup_progress import fold_progress
 from comfyhangar.runpod import RunPodClient, RunPodError
@@ -52,8 +53,8 @@ def retry_delay(
     followers of many pods do not all come back in the same second after an outage."""
     if isinstance(error, RateLimitedError) and error.retry_after is not None:
         return max(float(error.retry_after), base_s)
-    ceiling = min(RETRY_MAX_S, base_s * 2.0 ** max(0, failures - 1))
-    return ceiling * (0.5 + (rand or _jitter.random)() / 2)
+    shape = Backoff(base_s, RETRY_MAX_S, jitter=0.5, random=rand or _jitter.random)
+    return shape.delay(failures - 1)
 
 
 class CursorMovedError(Exception):

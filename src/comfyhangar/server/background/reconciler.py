@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from comfyhangar.core.backoff import Backoff
 from comfyhangar.core.lifecycle import (
     DeploymentState,
     Desired,
@@ -115,26 +116,35 @@ class Reconciler:
         await self.actions.stop()
 
     async def _loop(self) -> None:
-        delay = self.settings.interval_s
+        # After n failed cycles in a row: between half and all of interval * 2**n, capped.
+        backoff = Backoff(self.settings.interval_s, self.settings.max_backoff_s, jitter=0.5)
+        failures = 0
+        pause = 0.0  # after a failure: no cycle sooner, even when woken (Retry-After, backoff)
         while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+            if pause > 0:
+                await asyncio.sleep(pause)
+                pause = 0.0
+            else:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.settings.interval_s):
+                        await self._wake.wait()
             self._wake.clear()
             try:
                 await self.cycle()
                 self.last_error = None
-                delay = self.settings.interval_s
+                failures = 0
             except RateLimitedError as exc:
                 self.last_error = f"RunPod rate limit: {exc}"
-                delay = max(exc.retry_after or 1.0, self.settings.interval_s)
+                pause = max(exc.retry_after or 1.0, self.settings.interval_s)
             except RunPodError as exc:
                 self.last_error = f"RunPod unreachable or failing: {exc}"
-                delay = min(max(delay * 2, self.settings.interval_s), self.settings.max_backoff_s)
+                failures += 1
+                pause = max(backoff.delay(failures), self.settings.interval_s)
             except Exception as exc:
                 log.exception("reconcile cycle failed")
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                delay = min(max(delay * 2, self.settings.interval_s), self.settings.max_backoff_s)
+                failures += 1
+                pause = max(backoff.delay(failures), self.settings.interval_s)
 
     async def cycle(self) -> CycleReport:
         """One full pass: list, match, record, act. Raises on RunPod errors (nothing recorded)."""
