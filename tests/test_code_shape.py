@@ -1,11 +1,35 @@
-"""The shape of the code, checked: one backoff formula and one SSE decoder in the package."""
+"""The shape of the code, checked: the layer contracts of ARCHITECTURE.md (import-linter, see
+`[tool.importlinter]` in pyproject.toml), one backoff formula and one SSE decoder."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "comfyhangar"
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "comfyhangar"
+LAYER_CONTRACTS = {
+    "core imports nothing of ours",
+    "the agent imports nothing of the package (it runs alone on the pod)",
+    "emulators import core at most",
+    "the CLI talks to the HTTP API, off the server except for serve",
+    "routers and background -> services -> runpod, comfyui -> core",
+}
+
+
+def test_the_layer_contracts_hold() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    assert {c["name"] for c in config["contracts"]} >= LAYER_CONTRACTS
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(
+        [str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Contracts: {len(config['contracts'])} kept, 0 broken." in result.stdout
+
 
 #: Places that may keep their own copy, and why.
 OWN_COPIES = {
