@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,7 +27,14 @@ from comfyhangar.server.db.models import Deployment, Event
 from comfyhangar.server.schemas.deployments import DeploymentCreate
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.deployments import DeploymentService
-from tests.robustness.support import API_KEY, GPU, counted_emulator, deployment_body
+from tests.robustness.support import (
+    API_KEY,
+    GPU,
+    ServerProcess,
+    counted_emulator,
+    deployment_body,
+    server_env,
+)
 
 FROZEN = 1e-9
 
@@ -116,3 +125,44 @@ async def test_two_processes_adopt_one_orphan_once(
         assert events == ["pod_adopted"]
         assert len(emulator.counter.creates()) == 1, "only B's own deployment was created"
         assert len(emulator.emu.pods) == 2, "adopting never creates or removes pods"
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+async def test_two_servers_on_one_database_adopt_an_orphan_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The same with two real `comfyhangar serve` processes, cycling every 0.3 s: one
+    deployment, one `pod_adopted`, and neither server logs a failed cycle."""
+    async with counted_emulator(speed=20.0, seed=4) as emulator:
+        tag = uuid.uuid4().hex
+        orphan = emulator.emu.create_pod(orphan_body(tag))
+        env = server_env(
+            tmp_path, emulator.base_url, HANGAR_DATABASE_URL=postgres_url, HANGAR_LOG_LEVEL="info"
+        )
+        servers = [ServerProcess(name, env, tmp_path, prewarm=0) for name in ("a", "b")]
+        try:
+            await asyncio.gather(*(s.start(timeout=120) for s in servers))
+            async with httpx.AsyncClient(base_url=servers[1].url, timeout=10) as http:
+                async with asyncio.timeout(60):
+                    while (await http.get(f"/api/v1/deployments/{tag}")).status_code != 200:
+                        await asyncio.sleep(0.1)
+                listed = (await http.get("/api/v1/deployments")).json()["deployments"]
+            await asyncio.sleep(1.0)  # several more cycles of both
+        finally:
+            for server in servers:
+                server.stop()
+        assert [d["id"] for d in listed] == [tag]
+        assert listed[0]["pod"]["id"] == orphan.id
+        for server in servers:
+            assert server.errors() == [], server.tail()
+        engine = make_engine(postgres_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                adopted = list(
+                    await session.scalars(select(Event.id).where(Event.type == "pod_adopted"))
+                )
+        finally:
+            await engine.dispose()
+        assert len(adopted) == 1
+        assert emulator.counter.creates() == [], "adopting never creates a pod"
