@@ -4,6 +4,7 @@ appended to the event log."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -42,6 +43,13 @@ def test_the_event_stream_documents_its_messages() -> None:
     operation = create_app().openapi()["paths"]["/api/v1/events"]["get"]
     stream = operation["responses"]["200"]["content"]["text/event-stream"]
     assert stream["schema"]["$ref"] == "#/components/schemas/HangarEvent"
+
+
+def test_the_api_doc_lists_every_type() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    listed = re.search(r"The types are (.*?)\. The OpenAPI", doc, re.S)
+    assert listed is not None
+    assert re.findall(r"`(\w+)`", listed[1]) == [t.value for t in EventType]
 
 
 def test_setup_steps_are_one_list() -> None:
