@@ -118,33 +118,36 @@ class Reconciler:
     async def _loop(self) -> None:
         # After n failed cycles in a row: between half and all of interval * 2**n, capped.
         backoff = Backoff(self.settings.interval_s, self.settings.max_backoff_s, jitter=0.5)
+        delay = self.settings.interval_s
         failures = 0
-        pause = 0.0  # after a failure: no cycle sooner, even when woken (Retry-After, backoff)
+        retry_after = 0.0
         while True:
-            if pause > 0:
-                await asyncio.sleep(pause)
-                pause = 0.0
+            if retry_after > 0:
+                # RunPod said when: no wake (a user's request) makes the next call sooner.
+                await asyncio.sleep(retry_after)
+                retry_after = 0.0
             else:
+                # A wake cuts the wait short, a backoff included: a user's stop is tried at once.
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.settings.interval_s):
+                    async with asyncio.timeout(delay):
                         await self._wake.wait()
             self._wake.clear()
             try:
                 await self.cycle()
                 self.last_error = None
-                failures = 0
+                delay, failures = self.settings.interval_s, 0
             except RateLimitedError as exc:
                 self.last_error = f"RunPod rate limit: {exc}"
-                pause = max(exc.retry_after or 1.0, self.settings.interval_s)
+                retry_after = max(exc.retry_after or 1.0, self.settings.interval_s)
             except RunPodError as exc:
                 self.last_error = f"RunPod unreachable or failing: {exc}"
                 failures += 1
-                pause = max(backoff.delay(failures), self.settings.interval_s)
+                delay = max(backoff.delay(failures), self.settings.interval_s)
             except Exception as exc:
                 log.exception("reconcile cycle failed")
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 failures += 1
-                pause = max(backoff.delay(failures), self.settings.interval_s)
+                delay = max(backoff.delay(failures), self.settings.interval_s)
 
     async def cycle(self) -> CycleReport:
         """One full pass: list, match, record, act. Raises on RunPod errors (nothing recorded)."""
