@@ -31,6 +31,7 @@ from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
 from comfyhangar.server.services.billing_check import BillingCheck, balance_reader_for
 from comfyhangar.server.services.budgets import BudgetService
 from comfyhangar.server.services.catalog import Catalog
+from comfyhangar.server.services.comfyui_access import ComfyUIAccess
 from comfyhangar.server.services.costs import CostService, shape_from_spec
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
@@ -106,6 +107,7 @@ class Runtime:
     costs: CostService
     budgets: BudgetService
     model_hosts: ModelHosts
+    comfyui: ComfyUIAccess
     billing_check: BillingCheck | None = None
     # /health's own database connection.
     probe_engine: AsyncEngine | None = None
@@ -212,6 +214,7 @@ class Runtime:
                     costs,
                     budgets,
                     hosts,
+                    ComfyUIAccess(service.pod_token, cloud.simulated_pods_url),
                     billing_check=check,
                     probe_engine=probe_engine,
                 )
