@@ -230,10 +230,6 @@ class Reconciler:
                 await _mark_gone(session, vanished, now)
             await _append_deferred_events(session)
 
-        # Orphans, each in its own transaction under a new deployment's lease: of two processes
-        # that list the same orphan, one adopts it and the other's cycle goes on unharmed.
-        for dep_id in sorted(unknown - finished):
-            await self._adopt(dep_id, tagged[dep_id], report)
         for pod_id in strays:
             log.warning(
                 "terminating pod %s: a second pod of one deployment, or of a finished one", pod_id
@@ -243,6 +239,11 @@ class Reconciler:
         for planned in plans:
             report.actions.append((planned.deployment_id, planned.action.value))
             self.actions.start(planned)
+        # Orphans, each in its own transaction under a new deployment's lease (after the actions
+        # are under way): of two processes that list the same orphan, one adopts it and the
+        # other's cycle goes on unharmed.
+        for dep_id in sorted(unknown - finished):
+            await self._adopt(dep_id, tagged[dep_id], report)
         for observer in self.observers:
             try:
                 await observer(listing)
