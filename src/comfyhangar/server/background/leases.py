@@ -1,8 +1,7 @@
 """Per-deployment leases: at most one server process acts on a deployment's pod at a time.
 
 A process takes the lease only if the deployment has not changed since it looked (`version`)
-and nobody else holds an unexpired lease; a deployment the process makes itself (an adopted
-pod's) is born holding the lease of the one process whose insert wins (`claim_new`). It calls RunPod with no transaction open, then applies
+and nobody else holds an unexpired lease. It calls RunPod with no transaction open, then applies
 the result under its lease token. Leases are short and renewed while the call runs, so a
 process killed mid-action blocks others for at most one lease period.
 """
