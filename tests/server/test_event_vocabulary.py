@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from comfyhangar.agent.protocol import STEPS
+from comfyhangar.agent.protocol import STATUSES, STEPS
 from comfyhangar.core.setup_progress import SETUP_ORDER, SetupStepName
 from comfyhangar.server.app import create_app
 from comfyhangar.server.db.events import append_event
@@ -20,6 +21,7 @@ from comfyhangar.server.db.models import Event
 from comfyhangar.server.schemas.events import (
     EVENT_DATA,
     EventType,
+    SetupProgressData,
     UnknownEventTypeError,
     event_data,
 )
@@ -55,6 +57,8 @@ def test_the_api_doc_lists_every_type() -> None:
 def test_setup_steps_are_one_list() -> None:
     """The agent imports nothing of the package, so it keeps its own copy: the same one."""
     assert tuple(STEPS) == SETUP_ORDER == tuple(s.value for s in SetupStepName)
+    status = SetupProgressData.model_fields["status"].annotation
+    assert get_args(status) == tuple(STATUSES)
     schemas = create_app().openapi()["components"]["schemas"]
     assert schemas["SetupStepName"]["enum"] == list(SETUP_ORDER)
 
