@@ -30,6 +30,7 @@ from comfyhangar.server.db import (
 )
 from comfyhangar.server.db.migrate import alembic_config, current_revision, head_revision
 from comfyhangar.server.db.types import UTCDateTime
+from comfyhangar.server.schemas.events import EventType
 
 pytestmark = pytest.mark.asyncio
 LIVE = {"desired_state": "running", "state": "pending"}
@@ -102,7 +103,7 @@ async def test_event_ids_follow_commit_order_under_concurrent_writers(database_u
 
     async def writer(n: int) -> None:
         async with sessions() as session, session.begin():
-            await append_event(session, "test", data={"n": n})
+            await append_event(session, EventType.ERROR, data={"message": str(n)})
             await asyncio.sleep(rng.uniform(0, 0.02))  # commit at a random later moment
 
     async def reader() -> None:
@@ -137,7 +138,12 @@ async def test_events_filter_by_deployment_and_limit(database_url: str) -> None:
     try:
         async with sessions() as session, session.begin():
             for i in range(5):
-                await append_event(session, "pod_status", deployment_id="a" if i % 2 else "b")
+                await append_event(
+                    session,
+                    EventType.ERROR,
+                    deployment_id="a" if i % 2 else "b",
+                    data={"message": str(i)},
+                )
         async with sessions() as session:
             only_a = await events_after(session, 0, deployment_id="a")
             first_two = await events_after(session, 0, limit=2)

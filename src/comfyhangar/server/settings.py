@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         "separated: name, name:port, *.domain, or * for any)",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`text`: one line per record for people; `json`: one JSON object per line",
+    )
     reconcile_interval_s: float = Field(
         default=5.0, gt=0, description="Seconds between reconcile cycles"
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from comfyhangar.core.idle import IdlePolicy
 from comfyhangar.core.lifecycle import DeploymentState, Desired
+from comfyhangar.core.setup_progress import SETUP_ORDER
 from comfyhangar.runpod.models import Pod
 from comfyhangar.server.db.models import Deployment, Event
 from comfyhangar.server.db.models import Pod as PodRow
@@ -31,7 +32,6 @@ from comfyhangar.server.services.idle import idle_view
 
 DEFAULT_IDLE = IdlePolicy()
 API = "/api/v1"
-SETUP_ORDER = ("preflight", "comfyui", "custom_nodes", "models", "start", "ready")
 
 
 def pod_view(row: PodRow | None, live: Pod | None) -> PodView | None:

@@ -31,6 +31,18 @@ export interface ActivityView {
   unreadable: boolean;
 }
 
+/** RunPod billed a bucket differently from the meter (beyond the tolerance). */
+export interface BillingMismatchData {
+  kind: "pod" | "network_volume";
+  network_volume_id: string | null;
+  bucket_start: string;
+  bucket_end: string;
+  metered_usd: string;
+  billed_usd: string;
+  difference_usd: string;
+  difference_pct: string | null;
+}
+
 export interface BudgetCreate {
   name: string;
   /** Omit for a budget over every deployment */
@@ -40,6 +52,17 @@ export interface BudgetCreate {
   warn_at?: number[];
   /** What the cap does: only warn, stop, or terminate the pods */
   on_exceed?: "warn" | "stop" | "terminate";
+}
+
+/** Spending reached a budget's limit; `action` is what the budget does about it. */
+export interface BudgetExceededData {
+  budget_id: string;
+  name: string;
+  /** The budget period (`2026-12` or `2026-12-04`) */
+  period: string;
+  limit_usd: string;
+  spent_usd: string;
+  action: "warn" | "stop" | "terminate";
 }
 
 export interface BudgetList {
@@ -66,6 +89,17 @@ export interface BudgetView {
   spent_usd: string;
   remaining_usd: string;
   state: "ok" | "warning" | "exceeded";
+}
+
+/** Spending crossed one of a budget's warning thresholds (once per threshold and period). */
+export interface BudgetWarningData {
+  budget_id: string;
+  name: string;
+  /** The budget period (`2026-12` or `2026-12-04`) */
+  period: string;
+  limit_usd: string;
+  spent_usd: string;
+  threshold: number;
 }
 
 export interface ComponentHealth {
@@ -111,6 +145,18 @@ export interface CostSummary {
   balance_detail?: string | null;
 }
 
+/** The meter recorded more cost for the deployment. */
+export interface CostUpdateData {
+  /** What the meter billed up to `metered_until` (one reconcile cycle ago at most); never goes down */
+  so_far_usd: string;
+  /** What it costs per hour in its state now: GPU while the pod runs, storage by the pod's status (the volume while stopped), 0 once terminated */
+  per_hour_usd: string;
+  metered_until: string | null;
+  projections: CostProjections;
+  /** The pod's RunPod status, None without a pod */
+  status: string | null;
+}
+
 export interface CostsByDeployment {
   start: string;
   end: string;
@@ -125,6 +171,13 @@ export interface CostsByGpu {
   totals: SpendTotals;
   /** Most expensive first */
   gpu_types: GpuSpend[];
+}
+
+export interface CreateAttemptData {
+  /** The GPU type and cloud tried */
+  candidate: string;
+  result: string;
+  detail: string;
 }
 
 export interface DataCenterStock {
@@ -174,6 +227,14 @@ export interface DeploymentCreate {
   idle?: IdlePolicyInput | null;
 }
 
+/** A deployment was accepted; its pod is created next. */
+export interface DeploymentCreatedData {
+  name: string;
+  /** The first-choice GPU type id */
+  gpu: string;
+  gpu_count: number;
+}
+
 export interface DeploymentDetail {
   id: string;
   name: string;
@@ -209,6 +270,15 @@ export interface DeploymentList {
   deployments: DeploymentView[];
 }
 
+/** Someone asked a deployment to start, stop, restart or terminate. */
+export interface DeploymentRequestedData {
+  action: "start" | "stop" | "restart" | "terminate";
+  source: "user" | "budget" | "idle";
+  reason: string | null;
+  /** The state the request put the deployment in, if it changed it */
+  state?: DeploymentState | null;
+}
+
 export interface DeploymentSpend {
   /** gpu_usd + storage_usd */
   total_usd: string;
@@ -223,6 +293,17 @@ export interface DeploymentSpend {
 }
 
 export type DeploymentState = "pending" | "creating" | "provisioning" | "starting" | "installing" | "ready" | "stopping" | "stopped" | "restarting" | "terminating" | "terminated" | "failed";
+
+export const DeploymentStateValues = ["pending", "creating", "provisioning", "starting", "installing", "ready", "stopping", "stopped", "restarting", "terminating", "terminated", "failed"] as const satisfies readonly DeploymentState[];
+
+/** A deployment's state changed (committed with the change itself). */
+export interface DeploymentStateData {
+  state: DeploymentState;
+  previous: DeploymentState | null;
+  reason: string | null;
+  /** The deployment's cost in the new state (the rate changes with it) */
+  cost: DeploymentCostView | null;
+}
 
 /** A deployment as the API shows it. */
 export interface DeploymentView {
@@ -251,6 +332,13 @@ export interface DeploymentView {
 /** What the user wants the pod to be. */
 export type Desired = "running" | "stopped" | "terminated";
 
+export const DesiredValues = ["running", "stopped", "terminated"] as const satisfies readonly Desired[];
+
+/** Something failed for the deployment (reported once while it lasts). */
+export interface ErrorData {
+  message: string;
+}
+
 export interface Estimate {
   /** One GPU, list price in the chosen cloud */
   gpu_price_per_hour: string;
@@ -274,6 +362,11 @@ export interface EstimateRequest {
   network_volume_gb?: number;
   hours?: number | string;
 }
+
+/** The type of an event: the `event:` line of its SSE message and its `type` field. */
+export type EventType = "deployment_created" | "deployment_requested" | "deployment_state" | "pod_created" | "pod_adopted" | "pod_status" | "pod_action" | "pod_terminated" | "setup_progress" | "cost_update" | "budget_warning" | "budget_exceeded" | "billing_mismatch" | "idle_warning" | "idle_warning_withdrawn" | "idle_action" | "idle_keep_awake" | "idle_policy_changed" | "error";
+
+export const EventTypeValues = ["deployment_created", "deployment_requested", "deployment_state", "pod_created", "pod_adopted", "pod_status", "pod_action", "pod_terminated", "setup_progress", "cost_update", "budget_warning", "budget_exceeded", "billing_mismatch", "idle_warning", "idle_warning_withdrawn", "idle_action", "idle_keep_awake", "idle_policy_changed", "error"] as const satisfies readonly EventType[];
 
 export interface FieldProblem {
   /** Dotted path of the bad field, e.g. `gpu.count`, or `body` */
@@ -338,6 +431,161 @@ export interface GpuView {
   count: number;
 }
 
+/** One event of the live stream (`GET /events`): its type and its data */
+export type HangarEvent = {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "deployment_created";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: DeploymentCreatedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "deployment_requested";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: DeploymentRequestedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "deployment_state";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: DeploymentStateData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "pod_created";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: PodCreatedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "pod_adopted";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: PodAdoptedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "pod_status";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: PodStatusData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "pod_action";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: PodActionData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "pod_terminated";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: PodTerminatedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "setup_progress";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: SetupProgressData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "cost_update";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: CostUpdateData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "budget_warning";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: BudgetWarningData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "budget_exceeded";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: BudgetExceededData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "billing_mismatch";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: BillingMismatchData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "idle_warning";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: IdleWarningData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "idle_warning_withdrawn";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: IdleWarningWithdrawnData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "idle_action";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: IdleActionData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "idle_keep_awake";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: IdleKeepAwakeData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "idle_policy_changed";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: IdlePolicyChangedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "error";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: ErrorData;
+};
+
 export interface Health {
   status: "ok" | "degraded";
   version: string;
@@ -366,8 +614,35 @@ export interface HistoryBucket {
   by_gpu: GpuAmount[];
 }
 
+/** The idle guard stopped or terminated the pod (the stop itself follows as a request). */
+export interface IdleActionData {
+  action: "stop" | "terminate";
+  reason: string;
+  /** Hours since the last activity */
+  idle_hours: number;
+  last_activity_at: string;
+  /** The rate the action saves, per hour */
+  saved_per_hour_usd: string;
+}
+
+/** A user asked that the pod be kept awake until `until`. */
+export interface IdleKeepAwakeData {
+  until: string;
+  minutes: number;
+}
+
 /** What the guard does to a pod idle for `idle_minutes`. */
 export type IdleMode = "stop" | "terminate" | "off";
+
+export const IdleModeValues = ["stop", "terminate", "off"] as const satisfies readonly IdleMode[];
+
+/** The deployment's idle policy is now this. */
+export interface IdlePolicyChangedData {
+  mode: "stop" | "terminate" | "off";
+  idle_minutes: number;
+  warn_minutes: number;
+  terminate_after_stopped_days: number | null;
+}
 
 /** An idle policy, or the fields of one to change: what is left out stays as it is (at deploy: the server default). The whole policy is checked (`warn_minutes` below `idle_minutes`) and a bad value is a 422 naming the field. */
 export interface IdlePolicyInput {
@@ -415,6 +690,20 @@ export interface IdleView {
   activity: ActivityView[];
 }
 
+/** Nobody used the pod: the idle action comes at `acts_at` unless something happens. */
+export interface IdleWarningData {
+  action: "stop" | "terminate";
+  acts_at: string;
+  seconds_left: number;
+  idle_since: string;
+  reason: string;
+}
+
+/** Activity came after a warning: the idle action is off until the pod is idle again. */
+export interface IdleWarningWithdrawnData {
+  reason: string;
+}
+
 export interface KeepAwakeRequest {
   /** Keep the pod from idle actions this long (1 to 1440) */
   minutes: number;
@@ -440,6 +729,45 @@ export interface ModelResult {
   file_name: string | null;
   error: string | null;
 }
+
+/** A call the reconciler makes to RunPod on a deployment's behalf. */
+export type PodAction = "create" | "start" | "stop" | "restart" | "terminate";
+
+export const PodActionValues = ["create", "start", "stop", "restart", "terminate"] as const satisfies readonly PodAction[];
+
+/** A RunPod action on the deployment's pod completed. */
+export interface PodActionData {
+  action: PodAction;
+  /** The pod's RunPod status after it */
+  status: string;
+}
+
+/** A pod tagged for this deployment id existed without a deployment here; one was made. */
+export interface PodAdoptedData {
+  status: string;
+  name: string;
+}
+
+/** The deployment's pod exists (a create answered, or a lost create's pod was found). */
+export interface PodCreatedData {
+  gpu: string | null;
+  gpu_count: number;
+  data_center_id: string | null;
+  cost_per_hour: string;
+  /** The pod of an earlier create whose answer was lost */
+  adopted: boolean;
+  attempts: CreateAttemptData[];
+}
+
+/** The pod's RunPod status changed. */
+export interface PodStatusData {
+  status: string;
+  previous: string | null;
+  cost_per_hour: string;
+}
+
+/** The deployment's pod is gone from the account. */
+export type PodTerminatedData = Record<string, unknown>;
 
 /** RunPod's view of the deployment's pod. */
 export interface PodView {
@@ -586,8 +914,26 @@ export interface ReconciliationTotals {
   difference_pct: string | null;
 }
 
+/** One progress line of the pod agent (docs/agent-progress-protocol.md), without `v`. The protocol keeps fields it does not know (forward compatibility), and so does this event. */
+export interface SetupProgressData {
+  step: SetupStepName;
+  status: "started" | "running" | "done" | "failed" | "skipped";
+  time?: string | null;
+  run?: string | null;
+  item?: string | null;
+  message?: string | null;
+  error?: string | null;
+  bytes_done?: number | null;
+  bytes_total?: number | null;
+  items_done?: number | null;
+  items_total?: number | null;
+  speed_bps?: number | null;
+  eta_s?: number | null;
+  [key: string]: unknown;
+}
+
 export interface SetupStep {
-  step: string;
+  step: SetupStepName;
   status: string;
   /** The file or node in flight (while `running`) */
   item?: string | null;
@@ -598,6 +944,11 @@ export interface SetupStep {
   eta_s?: number | null;
   updated_at?: string | null;
 }
+
+/** The agent's setup steps, in the order it runs them (the agent, which imports nothing of the package, keeps the same list in `agent/protocol.py`; a test holds them equal). */
+export type SetupStepName = "preflight" | "comfyui" | "custom_nodes" | "models" | "start" | "ready";
+
+export const SetupStepNameValues = ["preflight", "comfyui", "custom_nodes", "models", "start", "ready"] as const satisfies readonly SetupStepName[];
 
 export interface SpendTotals {
   /** gpu_usd + storage_usd */
@@ -618,6 +969,8 @@ export interface StateChange {
 
 /** Price bands per GPU-hour (secure price, else community): the seed's four. */
 export type Tier = "budget" | "mid" | "high" | "premium";
+
+export const TierValues = ["budget", "mid", "high", "premium"] as const satisfies readonly Tier[];
 
 // ---- operations ----
 
@@ -687,8 +1040,8 @@ export function deploymentLogs(deploymentId: string, query?: { lines?: number; f
 }
 
 /** Stream Events: Every event after `Last-Event-ID` (or `after`), then live ones. Without either, only new events. Each has an `id`; `event` is its type; `data` is JSON. Comments keep the line alive. */
-export function streamEvents(query?: { after?: number | null; deployment_id?: string | null }, options?: RequestOptions): Promise<void> {
-  return request<void>({ method: "GET", path: `/api/v1/events`, expect: "none", query, ...options });
+export function streamEvents(query?: { after?: number | null; deployment_id?: string | null }, options?: RequestOptions): Promise<string> {
+  return request<string>({ method: "GET", path: `/api/v1/events`, expect: "text", query, ...options });
 }
 
 /** List Pods: Live pods of the account as last seen; `managed` is false for pods ComfyHangar did not make. */

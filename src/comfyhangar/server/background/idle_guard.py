@@ -49,6 +49,7 @@ from comfyhangar.server.background.leases import acquire
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.db.models import Pod as PodRow
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.comfyui_access import ComfyEndpoint
 from comfyhangar.server.services.costs import CENT, pod_shape
 from comfyhangar.server.services.deployments import DeploymentService
@@ -56,9 +57,9 @@ from comfyhangar.server.services.idle import effective_policy
 
 log = logging.getLogger(__name__)
 
-WARNING_EVENT = "idle_warning"
-ACTION_EVENT = "idle_action"
-WITHDRAWN_EVENT = "idle_warning_withdrawn"
+WARNING_EVENT = EventType.IDLE_WARNING
+ACTION_EVENT = EventType.IDLE_ACTION
+WITHDRAWN_EVENT = EventType.IDLE_WARNING_WITHDRAWN
 # States on the way up: the pod is being made or set up, which is never idle time.
 BUSY_STATES = tuple(
     s.value

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from comfyhangar.core.lifecycle import DeploymentState, Desired
+from comfyhangar.core.setup_progress import SetupStepName
 from comfyhangar.server.schemas.env_names import env_name_refusal
 from comfyhangar.server.schemas.idle import IdlePolicyInput, IdleView
 from comfyhangar.server.schemas.patterns import LABEL_REGEX, pattern
@@ -218,7 +219,7 @@ class StateChange(BaseModel):
 
 
 class SetupStep(BaseModel):
-    step: str
+    step: SetupStepName
     status: str
     item: str | None = Field(
         default=None, description="The file or node in flight (while `running`)"

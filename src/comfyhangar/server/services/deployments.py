@@ -40,6 +40,7 @@ from comfyhangar.server.db.events import STATE_EVENT, append_event, append_state
 from comfyhangar.server.db.models import Deployment, DeploymentSecret, Event, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.schemas.deployments import NOT_IN_SPEC, DeploymentCreate
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.catalog import Catalog, check_offer
 from comfyhangar.server.services.costs import cost_in, row_rate
 from comfyhangar.server.services.idle import merge_policy, policy_json
@@ -140,7 +141,7 @@ class DeploymentService:
                 )
                 await append_event(
                     session,
-                    "deployment_created",
+                    EventType.DEPLOYMENT_CREATED,
                     deployment_id=deployment.id,
                     data={"name": body.name, "gpu": body.gpu.id, "gpu_count": body.gpu.count},
                 )
@@ -322,7 +323,7 @@ class DeploymentService:
         *,
         source: str,
         reason: str | None = None,
-        note: tuple[str, dict[str, Any]] | None = None,
+        note: tuple[EventType, dict[str, Any]] | None = None,
     ) -> bool:
         """Record a request inside the caller's transaction (the idle guard's, under its
         lease): the same intent, events and checks as a user's. `note` is an event of the
@@ -349,7 +350,7 @@ class DeploymentService:
             )
         await append_event(
             session,
-            "deployment_requested",
+            EventType.DEPLOYMENT_REQUESTED,
             deployment_id=dep.id,
             pod_id=dep.pod_id,
             data={

@@ -26,6 +26,7 @@ from comfyhangar.core.idle import (
 from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import Deployment, utcnow
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.schemas.idle import (
     ActivityView,
     IdlePolicyInput,
@@ -34,8 +35,8 @@ from comfyhangar.server.schemas.idle import (
 )
 from comfyhangar.server.settings import Settings
 
-KEEP_AWAKE_EVENT = "idle_keep_awake"
-POLICY_EVENT = "idle_policy_changed"
+KEEP_AWAKE_EVENT = EventType.IDLE_KEEP_AWAKE
+POLICY_EVENT = EventType.IDLE_POLICY_CHANGED
 
 
 def default_policy(settings: Settings) -> IdlePolicy:
