@@ -58,6 +58,7 @@ async def test_keep_awake_from_the_cli_and_show_says_so(cli: Cli, hangar: Hangar
     shown = await cli("show", "cli-idle")
     assert shown.exit_code == 0, shown.both
     # No ComfyUI answers for this simulated pod: unreadable counts as in use, and says so.
+    print(shown.stdout)
     assert "in use: cannot read ComfyUI" in shown.stdout
 
     kept = await cli("keep-awake", "cli-idle", "--for", "2h")
