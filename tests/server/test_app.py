@@ -14,6 +14,7 @@ import pytest
 
 from comfyhangar.server.app import create_app
 from comfyhangar.server.settings import Settings
+from tests.support.auth import auth_headers
 from tests.support.runpod_emulator import emulator_server
 from tests.support.servers import free_port, running_server
 
@@ -78,7 +79,11 @@ def test_serve_command_runs_the_app(tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert response.status_code == 200
         assert response.json()["simulated"] is True
-        httpx.get(f"http://127.0.0.1:{port}/api/v1/deployments?token=leakyToken123", timeout=5)
+        httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/deployments?token=leakyToken123",
+            headers=auth_headers(),
+            timeout=5,
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)

@@ -13,7 +13,19 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Table,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from comfyhangar.server.db import (
@@ -229,16 +241,34 @@ async def test_upgrading_a_database_with_duplicate_live_names_renames_the_later_
         ("0" * 32, "x" * 40, "pending", 6),  # a long name is cut to fit its suffix
     ]
     try:
+        # The model has columns that later revisions add (owner_id): the rows go in through
+        # the table as revision 0006 has it.
+        columns = ("id", "name", "spec", "desired_state", "state", "created_at", "updated_at")
+        table = Table(
+            "deployments",
+            MetaData(),
+            *(Column(c, Deployment.__table__.c[c].type) for c in columns),
+            Column("version", Integer),
+            Column("restart_requested", Boolean),
+            Column("setup_ready", Boolean),
+            Column("setup", JSON),
+        )
         async with sessions() as session, session.begin():
             for dep_id, name, state, minutes in rows:
-                session.add(
-                    Deployment(
+                at = start + timedelta(minutes=minutes)
+                await session.execute(
+                    insert(table).values(
                         id=dep_id,
                         name=name,
                         spec={"name": name},
                         desired_state="terminated" if state == "terminated" else "running",
                         state=state,
-                        created_at=start + timedelta(minutes=minutes),
+                        created_at=at,
+                        updated_at=at,
+                        version=1,
+                        restart_requested=False,
+                        setup_ready=False,
+                        setup={},
                     )
                 )
         await migrate(database_url)

@@ -44,6 +44,11 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = load_settings(**overrides)  # before heavy imports: a bad value fails fast
+    if (problem := settings.exposure_problem()) is not None:
+        from comfyhangar.cli.output import err
+
+        err().print(f"comfyhangar: {problem}", markup=False, highlight=False)
+        raise typer.Exit(2)
     _refuse_newer_database(settings.effective_database_url)
     if settings.simulated:
         _refuse_unreadable_simulated_cloud(settings)

@@ -28,6 +28,8 @@ from comfyhangar.server.background.reconciler import Reconciler, ReconcilerSetti
 from comfyhangar.server.background.volume_meter import VolumeMeter
 from comfyhangar.server.cloud import Cloud, connect_cloud
 from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
+from comfyhangar.server.services.accounts import AccountService
+from comfyhangar.server.services.api_tokens import TokenService
 from comfyhangar.server.services.billing_check import BillingCheck, balance_reader_for
 from comfyhangar.server.services.budgets import BudgetService
 from comfyhangar.server.services.catalog import Catalog
@@ -106,7 +108,10 @@ class Runtime:
     costs: CostService
     budgets: BudgetService
     model_hosts: ModelHosts
+    accounts: AccountService
     billing_check: BillingCheck | None = None
+    # The first start's one-time login link (the secret after `/login#link=`), for `serve`.
+    first_login_link: str | None = None
     # /health's own database connection.
     probe_engine: AsyncEngine | None = None
 
@@ -146,7 +151,9 @@ class Runtime:
         )
         hub = EventHub(sessions, database_url=url, poll_interval=settings.event_poll_s)
         hub_ref.append(hub)
+        accounts = AccountService(sessions, settings, TokenService(sessions))
         try:
+            first_login_link = await accounts.bootstrap()
             await hub.start()
             async with connect_cloud(settings) as cloud:
                 hosts = model_hosts(settings, cloud.hub_endpoints)
@@ -212,7 +219,9 @@ class Runtime:
                     costs,
                     budgets,
                     hosts,
+                    accounts,
                     billing_check=check,
+                    first_login_link=first_login_link,
                     probe_engine=probe_engine,
                 )
                 if background:

@@ -101,6 +101,8 @@ class Deployment(Base):
     # Cost metered up to this moment (cloud clock), at the pod status seen then.
     metered_until: Mapped[datetime | None] = mapped_column(default=None)
     metered_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The user it belongs to (None: adopted or made before accounts; admins see those).
+    owner_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
 
 
 class Pod(Base):
@@ -250,3 +252,66 @@ class DeploymentSecret(Base):
 
     def __repr__(self) -> str:
         return f"DeploymentSecret({self.deployment_id!r}, {self.name!r}, <hidden>)"
+
+
+class User(Base):
+    """A person (or automation) that signs in. `password_hash` is argon2 (None: no password
+    yet, signs in by link or API token)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(Text, default=None)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"User({self.id!r}, {self.name!r}, {self.role!r})"
+
+
+class ApiToken(Base):
+    """An API token of a user: only its SHA-256 is kept (`token_hash`), shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class BrowserSession(Base):
+    """A signed-in browser: the cookie holds the secret, the row only its SHA-256."""
+
+    __tablename__ = "browser_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class LoginLink(Base):
+    """A one-time link: `login` signs `user_id` in; `invite` makes a new user of `role`."""
+
+    __tablename__ = "login_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None
+    )
+    role: Mapped[str | None] = mapped_column(String(16), default=None)
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -87,8 +87,9 @@ class DeploymentService:
         # commits cannot be watched (then every list is rendered afresh).
         self.rendered_lists = _watched_lists(sessions)
 
-    async def create(self, body: DeploymentCreate) -> Deployment:
-        """Validate the manifest and against the catalog, store the deployment and its event."""
+    async def create(self, body: DeploymentCreate, owner_id: str | None = None) -> Deployment:
+        """Validate the manifest and against the catalog, store the deployment (owned by
+        `owner_id`) and its event."""
         manifest = self.resolve_manifest(body.preset, body.manifest)
         await self._check_name_free(body.name)
         await self._validate(body)
@@ -118,6 +119,7 @@ class DeploymentService:
             spec=spec,
             desired_state=Desired.RUNNING.value,
             state=DeploymentState.PENDING.value,
+            owner_id=owner_id,
         )
         try:
             async with self._sessions() as session, session.begin():
@@ -195,9 +197,15 @@ class DeploymentService:
                 raise UpstreamUnavailable(f"cannot check the network volume: {exc}") from exc
 
     async def list_with_pods(
-        self, state: str | None = None, *, limit: int | None = None, offset: int = 0
+        self,
+        state: str | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        owner_id: str | None = None,
     ) -> Sequence[tuple[Deployment, PodRow | None]]:
-        """Newest first, each with its pod row (one query); `limit`/`offset` page (no limit: all)."""
+        """Newest first, each with its pod row (one query); `limit`/`offset` page (no limit: all);
+        `owner_id` keeps one user's."""
         query = (
             select(Deployment, PodRow)
             .outerjoin(PodRow, PodRow.id == Deployment.pod_id)
@@ -206,6 +214,8 @@ class DeploymentService:
         )
         if state is not None:
             query = query.where(Deployment.state == state)
+        if owner_id is not None:
+            query = query.where(Deployment.owner_id == owner_id)
         if limit is not None or offset:
             query = query.limit(limit).offset(offset)
         async with self._sessions() as session:
