@@ -7,13 +7,16 @@ authentication off). The suite's root `tests/conftest.py` sets `HANGAR_ADMIN_TOK
 - every `Settings()` a test builds (in-process servers, `Runtime.start`, `fast_settings`) and
   every subprocess it starts (`comfyhangar serve`, `python -m ...`) creates its admin with this
   token on its first start;
+- every CLI a test runs (in-process or as a subprocess) sends it too: the root conftest also
+  sets `HANGAR_TOKEN` (`CLI_TOKEN_ENV`), which the CLI prefers to any other credential;
 - a test sends `headers=auth_headers()` (or uses `ADMIN_HEADERS`) with each request, or builds
   its client with `httpx.AsyncClient(..., headers=auth_headers())`. The shared helpers
   (`running_hangar`, `api`, `read_events` in tests/server/conftest.py, the CLI and browser
   fixtures) already do.
 
 Tests about authentication itself (first start without the variable, other users, roles,
-tokens) unset it with `monkeypatch.delenv(ADMIN_TOKEN_ENV)` or make their own users through
+tokens, the CLI finding a local server's token file) unset them with
+`monkeypatch.delenv(ADMIN_TOKEN_ENV)` / `monkeypatch.delenv(CLI_TOKEN_ENV)` or make their own users through
 the API with these admin headers (`make_user`).
 """
 
@@ -24,6 +27,7 @@ from typing import Any
 import httpx
 
 ADMIN_TOKEN_ENV = "HANGAR_ADMIN_TOKEN"
+CLI_TOKEN_ENV = "HANGAR_TOKEN"
 # Not an `hgr_` token on purpose: HANGAR_ADMIN_TOKEN is any string of 32+ characters.
 TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop"
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from comfyhangar.cli.accounts import login, login_link, logout, tokens
 from comfyhangar.cli.database import db
 from comfyhangar.cli.deploy import deploy
 from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
@@ -124,6 +125,8 @@ def emulator(
         emu.close()
 
 
-for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm):
+for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm, login, logout):
     app.command()(command)
+app.command("login-link")(login_link)
 app.add_typer(db)
+app.add_typer(tokens)
