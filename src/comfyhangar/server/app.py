@@ -34,6 +34,7 @@ from comfyhangar.server.routers import (
 )
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.limits import MAX_BODY_BYTES
+from comfyhangar.server.security_headers import SecurityHeaders
 from comfyhangar.server.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
@@ -91,5 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestWriteWait)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AllowedHosts, rules=host_rules(settings.host, settings.allowed_host_list))
+    app.add_middleware(SecurityHeaders, hsts=settings.behind_tls)  # on refusals (421) too
     app.add_middleware(RequestLog)
     return app

@@ -20,6 +20,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from comfyhangar.core.access import Principal, Scope
 from comfyhangar.core.errors import Forbidden, Unauthenticated
@@ -69,7 +70,14 @@ def check_csrf(request: Request, session_secret: str) -> None:
         )
 
 
-async def authenticate(request: Request) -> Principal:
+# Only documents the scheme in OpenAPI (Swagger UI's "Authorize"); `bearer` reads the header.
+_documented_bearer = HTTPBearer(auto_error=False, description="An API token (`hgr_...`)")
+
+
+async def authenticate(
+    request: Request,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_documented_bearer)],
+) -> Principal:
     """Who the request acts as; 401 without valid credentials."""
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
