@@ -7,6 +7,7 @@ folder with one variable. A bad value stops start-up with a message that names t
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
@@ -192,6 +193,24 @@ class Settings(BaseSettings):
         token = value.get_secret_value()
         if len(token) < MIN_CHOSEN_TOKEN_CHARS or not (token.isascii() and token.isprintable()):
             raise ValueError(f"must be {MIN_CHOSEN_TOKEN_CHARS} or more printable ASCII characters")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for key in value.get_secret_value().split(","):
+            try:
+                raw = base64.urlsafe_b64decode(key.strip().encode())
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(
+                    "each key (comma separated, the first encrypts) must be 32 url-safe "
+                    "base64-encoded bytes; make one with: python -c 'from cryptography.fernet "
+                    "import Fernet; print(Fernet.generate_key().decode())'"
+                )
         return value
 
     @field_validator("public_url")

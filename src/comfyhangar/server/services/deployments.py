@@ -48,6 +48,7 @@ from comfyhangar.server.services.secrets import (
     CIVITAI_TOKEN,
     HF_TOKEN,
     POD_TOKEN,
+    SecretBox,
     load_secrets,
     new_pod_token,
 )
@@ -72,6 +73,7 @@ class DeploymentService:
         *,
         policy: Policy | None = None,
         preflight: Preflight | None = None,
+        secret_box: SecretBox | None = None,
     ) -> None:
         self._sessions = sessions
         self._client = client
@@ -83,6 +85,8 @@ class DeploymentService:
         self.policy = policy or Policy()
         # Checks models against Hugging Face / Civitai before anything is stored (None: off).
         self.preflight = preflight
+        # Encrypts the deployment secrets at rest (None: stored as given, for tests only).
+        self.secret_box = secret_box
         # The list endpoint's rendered JSON (see `RenderedLists`); None when the sessions'
         # commits cannot be watched (then every list is rendered afresh).
         self.rendered_lists = _watched_lists(sessions)
@@ -126,7 +130,11 @@ class DeploymentService:
                 session.add(deployment)
                 await session.flush()  # the live-name index refuses a taken name here
                 session.add_all(
-                    DeploymentSecret(deployment_id=deployment.id, name=name, value=value)
+                    DeploymentSecret(
+                        deployment_id=deployment.id,
+                        name=name,
+                        value=self.secret_box.seal(value) if self.secret_box else value,
+                    )
                     for name, value in secret_values.items()
                 )
                 await append_event(
@@ -254,7 +262,8 @@ class DeploymentService:
 
     async def pod_token(self, deployment_id: str) -> str | None:
         """The deployment's pod token (None for one made before pod tokens existed)."""
-        return (await load_secrets(self._sessions, deployment_id)).get(POD_TOKEN)
+        secrets = await load_secrets(self._sessions, deployment_id, self.secret_box)
+        return secrets.get(POD_TOKEN)
 
     async def log_tail(self, deployment_id: str, lines: int) -> Sequence[LogLine]:
         await self.get(deployment_id)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 OWNER_ONLY_DIR = 0o700
 OWNER_ONLY_FILE = 0o600
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def owner_only_dir(path: Path) -> None:
@@ -37,3 +38,18 @@ def read_if_exists(path: Path) -> str | None:
         return path.read_text().strip()
     except FileNotFoundError:
         return None
+
+
+def owner_only_sqlite(database: Path) -> None:
+    """Make the SQLite file (created empty if missing) and its `-wal`, `-shm` and `-journal`
+    companions owner-only. SQLite gives the companions it creates the database file's mode,
+    so a database made 0600 keeps them 0600."""
+    owner_only_dir(database.parent)
+    if not database.exists():
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, OWNER_ONLY_FILE))
+    for path in (database, *(database.with_name(database.name + s) for s in SQLITE_COMPANIONS)):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(OWNER_ONLY_FILE)
+        except FileNotFoundError:
+            continue
