@@ -1,16 +1,21 @@
 /** The frame of every page: header with navigation, the simulated-cloud banner, the live indicator. */
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { Link, useLocation } from "wouter";
 import { useHealth } from "../api/queries";
+import { useAuth, useMe } from "../auth/AuthProvider";
 import { useConnection } from "../live/LiveProvider";
 
 const NAV = [
-  { href: "/", label: "Dashboard" },
-  { href: "/costs", label: "Costs" },
+  { href: "/", label: "Dashboard", admin: false },
+  { href: "/costs", label: "Costs", admin: false },
+  { href: "/tokens", label: "Tokens", admin: false },
+  { href: "/users", label: "Users", admin: true },
 ] as const;
 
 export function Layout({ children }: { children: ReactNode }) {
   const [location] = useLocation();
+  const me = useMe();
+  const nav = NAV.filter((item) => !item.admin || me?.role === "admin");
   return (
     <div className="min-h-screen">
       <SimulatedBanner />
@@ -21,7 +26,7 @@ export function Layout({ children }: { children: ReactNode }) {
             <span className="hidden sm:inline">ComfyHangar</span>
           </Link>
           <nav aria-label="Main" className="flex items-center gap-1">
-            {NAV.map((item) => {
+            {nav.map((item) => {
               const active = item.href === "/" ? location === "/" : location.startsWith(item.href);
               return (
                 <Link
@@ -43,6 +48,7 @@ export function Layout({ children }: { children: ReactNode }) {
             >
               Deploy
             </Link>
+            {me && <UserMenu />}
           </div>
         </div>
       </header>
@@ -79,5 +85,41 @@ export function ConnectionIndicator() {
       <span className={`h-2 w-2 rounded-full ${DOT[state]}`} aria-hidden />
       <span className="hidden sm:inline">{LABEL[state]}</span>
     </span>
+  );
+}
+
+/** Who is signed in, and signing out. */
+export function UserMenu() {
+  const { me, signOut } = useAuth();
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="relative">
+      <button
+        type="button"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        data-testid="user-menu"
+        onClick={() => setOpen(!open)}
+        className="rounded-md px-2 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white"
+      >
+        {me.name}
+      </button>
+      {open && (
+        <div role="menu" className="absolute right-0 mt-1 w-48 rounded-md border border-slate-700 bg-slate-900 p-1 shadow-lg">
+          <p className="px-3 py-1.5 text-xs text-slate-500">Signed in as {me.name} ({me.role})</p>
+          <Link href="/tokens" role="menuitem" onClick={() => setOpen(false)} className="block rounded px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-800">
+            API tokens
+          </Link>
+          <button
+            type="button"
+            role="menuitem"
+            onClick={() => void signOut()}
+            className="block w-full rounded px-3 py-1.5 text-left text-sm text-slate-200 hover:bg-slate-800"
+          >
+            Sign out
+          </button>
+        </div>
+      )}
+    </div>
   );
 }
