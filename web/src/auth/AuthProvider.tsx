@@ -63,8 +63,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       await api.signOut();
     } finally {
       setCsrfToken(null);
-      client.clear();
       client.setQueryData(meKey, null);
+      client.removeQueries({ predicate: (query) => query.queryKey[0] !== meKey[0] });
     }
   }, [client]);
   const value = useMemo(() => (me.data ? { me: me.data, signOut } : null), [me.data, signOut]);
