@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
 from comfyhangar.runpod.provisioning import DEPLOYMENT_ENV
 from tests.support.asgi import read_body
+from tests.support.auth import auth_headers
 from tests.support.servers import free_port, running_server
 
 API_KEY = "robustness-key"
@@ -198,7 +199,7 @@ class ServerProcess:
         while len(self.standby) < self.prewarm:
             self.standby.append(self._spawn(warm=True))
         deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(base_url=self.url, timeout=2) as http:
+        async with httpx.AsyncClient(base_url=self.url, timeout=2, headers=auth_headers()) as http:
             while True:
                 if self.proc.poll() is not None:
                     raise AssertionError(f"{self.name} exited at start:\n{self.tail()}")
@@ -296,7 +297,9 @@ class EventReader:
                 await asyncio.sleep(0.05)
 
     async def _run(self) -> None:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as http:
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(10, read=None), headers=auth_headers()
+        ) as http:
             while True:
                 try:
                     headers = {"Last-Event-ID": str(self.last_id)}

@@ -26,7 +26,7 @@ def settings_for(tmp_path: Path, **kwargs: object) -> Settings:
 async def test_health_reports_database_and_simulated_cloud(tmp_path: Path) -> None:
     async with (
         running_server(create_app(settings_for(tmp_path))) as base,
-        httpx.AsyncClient(base_url=base) as http,
+        httpx.AsyncClient(base_url=base, headers=auth_headers()) as http,
     ):
         response = await http.get("/api/v1/health")
     assert response.status_code == 200
@@ -41,7 +41,7 @@ async def test_health_reports_database_and_simulated_cloud(tmp_path: Path) -> No
 async def test_unknown_route_is_problem_json(tmp_path: Path) -> None:
     async with (
         running_server(create_app(settings_for(tmp_path))) as base,
-        httpx.AsyncClient(base_url=base) as http,
+        httpx.AsyncClient(base_url=base, headers=auth_headers()) as http,
     ):
         response = await http.get("/api/v1/nope")
     assert response.status_code == 404
@@ -105,7 +105,7 @@ async def test_with_a_key_the_server_talks_to_the_configured_runpod(tmp_path: Pa
         )
         async with (
             running_server(create_app(settings)) as base,
-            httpx.AsyncClient(base_url=base) as http,
+            httpx.AsyncClient(base_url=base, headers=auth_headers()) as http,
         ):
             body = (await http.get("/api/v1/health")).json()
     assert body["simulated"] is False
@@ -119,7 +119,7 @@ async def test_a_wrong_key_shows_as_degraded_health_without_leaking_it(tmp_path:
         )
         async with (
             running_server(create_app(settings)) as base,
-            httpx.AsyncClient(base_url=base) as http,
+            httpx.AsyncClient(base_url=base, headers=auth_headers()) as http,
         ):
             response = await http.get("/api/v1/health")
     body = response.json()

@@ -9,6 +9,7 @@ authentication off). The suite's root `tests/conftest.py` sets `HANGAR_ADMIN_TOK
   token on its first start;
 - every CLI a test runs (in-process or as a subprocess) sends it too: the root conftest also
   sets `HANGAR_TOKEN` (`CLI_TOKEN_ENV`), which the CLI prefers to any other credential;
+- a test that calls a route's handler as a function passes `ADMIN_PRINCIPAL`;
 - a test sends `headers=auth_headers()` (or uses `ADMIN_HEADERS`) with each request, or builds
   its client with `httpx.AsyncClient(..., headers=auth_headers())`. The shared helpers
   (`running_hangar`, `api`, `read_events` in tests/server/conftest.py, the CLI and browser
@@ -26,6 +27,8 @@ from typing import Any
 
 import httpx
 
+from comfyhangar.core.access import ROLE_SCOPES, Principal, Role
+
 ADMIN_TOKEN_ENV = "HANGAR_ADMIN_TOKEN"
 CLI_TOKEN_ENV = "HANGAR_TOKEN"
 # Not an `hgr_` token on purpose: HANGAR_ADMIN_TOKEN is any string of 32+ characters.
@@ -38,6 +41,8 @@ def auth_headers(token: str = TEST_ADMIN_TOKEN) -> dict[str, str]:
 
 
 ADMIN_HEADERS = auth_headers()
+# For tests that call a route's handler directly (no request): an admin, who sees everything.
+ADMIN_PRINCIPAL = Principal("test-admin", "admin", Role.ADMIN, ROLE_SCOPES[Role.ADMIN], "token")
 
 
 async def make_user(

@@ -25,8 +25,13 @@ TokenName = Annotated[
     pattern(LABEL_REGEX, "printable characters, no leading or trailing space", max_length=64),
     Field(examples=["laptop CLI"]),
 ]
-Secret = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
-Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+Secret = Annotated[
+    SecretStr,
+    Field(min_length=1, max_length=1024, examples=["hgr_... or a one-time link's secret"]),
+]
+Password = Annotated[
+    SecretStr, Field(min_length=1, max_length=1024, examples=["correct horse battery staple"])
+]
 
 
 class SignInRequest(BaseModel):
