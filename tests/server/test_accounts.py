@@ -288,3 +288,15 @@ async def test_every_page_carries_the_security_headers(
             assert "access-control-allow-origin" not in response.headers
         docs = (await b.get("/api/v1/docs")).text
         assert "<script>" not in docs
+
+
+async def test_a_limited_token_cannot_sign_a_browser_in(
+    world: tuple[Runtime, httpx.AsyncClient],
+) -> None:
+    _, http = world
+    limited = (await http.post("/api/v1/tokens", json={"name": "r", "scopes": ["read"]})).json()
+    async with browser(http) as b:
+        refused = await b.post("/api/v1/auth/session", json={"token": limited["token"]})
+        assert refused.status_code == 403
+        assert "hangar_session" not in refused.headers.get("set-cookie", "")
+        assert (await b.get("/api/v1/auth/me")).status_code == 401

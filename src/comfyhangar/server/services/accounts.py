@@ -165,13 +165,19 @@ class AccountService:
             return await self._new_session(session, user)
 
     async def sign_in_token(self, token: str, address: str) -> SignIn:
-        """A session for the user of an API token (`/login#token=...`)."""
+        """A session for the user of an API token (`/login#token=...`). A session has every
+        scope of the role, so only a token with all of them may make one."""
         self.limits.check("token", address)
         try:
             principal = await self.tokens.principal(token)
         except Unauthenticated:
             self.limits.failed("token", address)
             raise
+        if principal.scopes != ROLE_SCOPES[principal.role]:
+            raise Forbidden(
+                "this token has fewer scopes than its user's role, so it cannot sign a browser "
+                "in; use a token with every scope of the role, or a password"
+            )
         async with self._sessions() as session, session.begin():
             user = await session.get(User, principal.user_id)
             if user is None:
