@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
 from comfyhangar.runpod.provisioning import DEPLOYMENT_ENV
 from tests.support.asgi import read_body
-from tests.support.auth import auth_headers
+from tests.support.auth import TEST_ADMIN_TOKEN, auth_headers
 from tests.support.servers import free_port, running_server
 
 API_KEY = "robustness-key"
@@ -147,6 +147,7 @@ def server_env(data_dir: Path, runpod_url: str | None, **extra: str) -> dict[str
     `runpod_url`, or (None) the server's own embedded one, the simulated cloud."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HANGAR_")}
     env.update(
+        HANGAR_ADMIN_TOKEN=TEST_ADMIN_TOKEN,  # tests/support/auth.py
         PYTHONUNBUFFERED="1",
         HANGAR_DATA_DIR=str(data_dir),
         HANGAR_RECONCILE_INTERVAL_S="0.3",
