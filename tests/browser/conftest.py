@@ -252,7 +252,10 @@ def allow_console_errors(page_errors: PageErrors) -> Callable[[str], None]:
 def context(browser: Any, hangar: Hangar, page_errors: PageErrors) -> Iterator[Any]:
     """A browser context signed in as the test admin (its session cookie, set as the sign-in
     page sets it); `anonymous_context` is one that is not."""
-    ctx = browser.new_context(base_url=hangar.base_url, viewport=DESKTOP)
+    # Playwright's polling helpers (`wait_for_function`) evaluate strings in the page, which the
+    # dashboard's CSP forbids (no eval): this context lets them. `anonymous_context` enforces
+    # the CSP, and the accounts tests run the dashboard under it.
+    ctx = browser.new_context(base_url=hangar.base_url, viewport=DESKTOP, bypass_csp=True)
     signed = ctx.request.post("/api/v1/auth/session", data={"token": TEST_ADMIN_TOKEN})
     assert signed.ok, signed.text()
     ctx.set_default_timeout(15_000)

@@ -5,11 +5,12 @@ import { useHealth } from "../api/queries";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { useConnection } from "../live/LiveProvider";
 
+// `wide`: shown in the bar from tablet width on; on a phone they are in the user menu.
 const NAV = [
-  { href: "/", label: "Dashboard", admin: false },
-  { href: "/costs", label: "Costs", admin: false },
-  { href: "/tokens", label: "Tokens", admin: false },
-  { href: "/users", label: "Users", admin: true },
+  { href: "/", label: "Dashboard", admin: false, wide: false },
+  { href: "/costs", label: "Costs", admin: false, wide: false },
+  { href: "/tokens", label: "Tokens", admin: false, wide: true },
+  { href: "/users", label: "Users", admin: true, wide: true },
 ] as const;
 
 export function Layout({ children }: { children: ReactNode }) {
@@ -33,7 +34,7 @@ export function Layout({ children }: { children: ReactNode }) {
                   key={item.href}
                   href={item.href}
                   aria-current={active ? "page" : undefined}
-                  className={`rounded-md px-2.5 py-1.5 text-sm ${active ? "bg-slate-800 text-white" : "text-slate-400 hover:text-white"}`}
+                  className={`${item.wide ? "hidden md:inline" : ""} rounded-md px-2.5 py-1.5 text-sm ${active ? "bg-slate-800 text-white" : "text-slate-400 hover:text-white"}`}
                 >
                   {item.label}
                 </Link>
@@ -100,7 +101,7 @@ export function UserMenu() {
         aria-expanded={open}
         data-testid="user-menu"
         onClick={() => setOpen(!open)}
-        className="rounded-md px-2 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white"
+        className="max-w-24 truncate rounded-md px-2 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white"
       >
         {me.name}
       </button>
@@ -110,6 +111,11 @@ export function UserMenu() {
           <Link href="/tokens" role="menuitem" onClick={() => setOpen(false)} className="block rounded px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-800">
             API tokens
           </Link>
+          {me.role === "admin" && (
+            <Link href="/users" role="menuitem" onClick={() => setOpen(false)} className="block rounded px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-800">
+              Users
+            </Link>
+          )}
           <button
             type="button"
             role="menuitem"
