@@ -49,13 +49,17 @@ def bearer(request: Request) -> str | None:
 
 
 def check_same_origin(request: Request) -> None:
-    """403 when the browser says the request comes from a page of another origin."""
+    """403 when the browser says the request comes from a page of another origin: one whose
+    host is not the request's Host, nor the origin of `HANGAR_PUBLIC_URL` (a proxy in front
+    may rewrite Host)."""
     origin = request.headers.get("origin")
     if origin is None:
         return
-    parts = urlsplit(origin)
-    host = request.headers.get("host", "")
-    if origin == "null" or parts.netloc.lower() != host.lower():
+    host = request.headers.get("host", "").lower()
+    public_url = request.app.state.runtime.settings.public_url
+    public = urlsplit(public_url).netloc.lower() if public_url else None
+    netloc = urlsplit(origin).netloc.lower()
+    if origin == "null" or netloc not in (host, public):
         raise Forbidden("cross-origin requests are refused")
 
 

@@ -34,6 +34,7 @@ export function TokensPage() {
           </Button>
         </Card>
       )}
+      <PasswordCard />
       <NewToken scopes={mine} onCreated={(t) => { setCreated(t); void client.invalidateQueries({ queryKey: tokensKey }); }} />
       {tokens.isPending ? (
         <Spinner label="Loading tokens" />
@@ -128,6 +129,50 @@ function NewToken({ scopes, onCreated }: { scopes: api.Scope[]; onCreated: (t: a
         {make.isError && (
           <p role="alert" className="w-full text-sm text-rose-400">
             {errorMessage(make.error)}
+          </p>
+        )}
+      </form>
+    </Card>
+  );
+}
+
+/** Set or change one's password (the first-start admin has none: it signed in by link). */
+function PasswordCard() {
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const change = useMutation({
+    mutationFn: () => api.changePassword({ current: current || null, new: next }),
+    onSuccess: () => {
+      setCurrent("");
+      setNext("");
+    },
+  });
+  const field = "mt-1 block rounded-md border border-slate-700 bg-slate-900 px-2 py-1.5 text-sm text-white";
+  return (
+    <Card className="p-4">
+      <form
+        className="flex flex-wrap items-end gap-3"
+        aria-label="Password"
+        onSubmit={(event) => {
+          event.preventDefault();
+          change.mutate();
+        }}
+      >
+        <label className="text-sm text-slate-300">
+          Current password (empty if you have none yet)
+          <input className={field} type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
+        </label>
+        <label className="text-sm text-slate-300">
+          New password (10+ characters)
+          <input className={field} type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} required />
+        </label>
+        <Button type="submit" disabled={change.isPending}>
+          Set password
+        </Button>
+        {change.isSuccess && <p className="w-full text-sm text-emerald-300">Password set.</p>}
+        {change.isError && (
+          <p role="alert" className="w-full text-sm text-rose-400">
+            {errorMessage(change.error)}
           </p>
         )}
       </form>
