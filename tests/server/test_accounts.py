@@ -321,3 +321,33 @@ async def test_a_limited_token_cannot_sign_a_browser_in(
         assert refused.status_code == 403
         assert "hangar_session" not in refused.headers.get("set-cookie", "")
         assert (await b.get("/api/v1/auth/me")).status_code == 401
+
+
+async def test_the_audit_log_has_every_change_and_refusal_with_who_and_from_where(
+    world: tuple[Runtime, httpx.AsyncClient],
+) -> None:
+    _, http = world
+    dep_id = (await http.post("/api/v1/deployments", json=FLUX_DEPLOY)).json()["id"]
+    viewer = await make_user(http, "val", "viewer")
+    await http.post(f"/api/v1/deployments/{dep_id}/stop", headers=viewer["headers"])  # 403
+    await http.get("/api/v1/deployments", headers=auth_headers("x" * 40))  # 401
+    async with browser(http) as b:
+        await b.post("/api/v1/auth/session", json={"name": "val", "password": "wrong-wrong-wrong"})
+    await http.get("/api/v1/deployments")  # a read: not audited
+    entries = (await http.get("/api/v1/audit")).json()["entries"]
+    seen = [(e["actor_name"], e["method"], e["path"], e["status"], e["outcome"]) for e in entries]
+    assert ("admin", "POST", "/api/v1/deployments", 201, "ok") in seen
+    assert ("val", "POST", f"/api/v1/deployments/{dep_id}/stop", 403, "refused") in seen
+    assert (None, "GET", "/api/v1/deployments", 401, "refused") in seen
+    failed = next(e for e in entries if e["path"] == "/api/v1/auth/session" and e["status"] == 401)
+    assert failed["subject"] == "val"
+    assert failed["address"]
+    assert ("admin", "GET", "/api/v1/deployments", 200, "ok") not in seen
+    assert [e["id"] for e in entries] == sorted((e["id"] for e in entries), reverse=True)
+    exported = await http.get("/api/v1/audit", params={"format": "csv"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    lines = exported.text.splitlines()
+    assert lines[0].startswith("id,at,actor_name")
+    assert len(lines) == len(entries) + 1
+    assert (await http.get("/api/v1/audit", headers=viewer["headers"])).status_code == 403
+    assert "wrong-wrong-wrong" not in exported.text

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from comfyhangar import __version__
 from comfyhangar.core.access import Scope
 from comfyhangar.server.api_docs import install_api_docs
+from comfyhangar.server.audit import AuditTrail
 from comfyhangar.server.auth import access, own_credentials
 from comfyhangar.server.dashboard import install_dashboard
 from comfyhangar.server.errors import install_error_handlers
@@ -18,6 +19,7 @@ from comfyhangar.server.hosts import AllowedHosts, host_rules
 from comfyhangar.server.request_limits import BodySizeLimit, RequestWriteWait
 from comfyhangar.server.request_log import RequestLog
 from comfyhangar.server.routers import (
+    audit,
     auth,
     budgets,
     cost_reports,
@@ -85,10 +87,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(access(Scope.ADMIN, read=Scope.ADMIN))],
     )
     app.include_router(tokens.router, prefix=API_PREFIX, dependencies=[Depends(own_credentials)])
+    app.include_router(
+        audit.router,
+        prefix=API_PREFIX,
+        dependencies=[Depends(access(Scope.ADMIN, read=Scope.ADMIN))],
+    )
     install_api_docs(app, prefix=API_PREFIX)
     install_dashboard(app, api_prefix=API_PREFIX)  # last: its catch-all must not shadow the API
     # Outermost last: every request is logged (refused ones too); the Host check runs before
     # anything else is done with it, then the body limit.
+    app.add_middleware(AuditTrail)  # innermost: it sees who the request authenticated as
     app.add_middleware(RequestWriteWait)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AllowedHosts, rules=host_rules(settings.host, settings.allowed_host_list))

@@ -22,6 +22,24 @@ export interface AccountPods {
   pods: AccountPod[];
 }
 
+export interface AuditList {
+  entries: AuditView[];
+}
+
+export interface AuditView {
+  id: number;
+  at: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  via: string | null;
+  address: string | null;
+  method: string;
+  path: string;
+  status: number;
+  outcome: "ok" | "refused" | "failed";
+  subject: string | null;
+}
+
 export interface BudgetCreate {
   name: string;
   /** Omit for a budget over every deployment */
@@ -858,4 +876,9 @@ export function createToken(body: TokenCreate, options?: RequestOptions): Promis
 /** Revoke Token: Revoke an API token (it stops working at once). Idempotent. */
 export function revokeToken(tokenId: string, options?: RequestOptions): Promise<TokenView> {
   return request<TokenView>({ method: "DELETE", path: `/api/v1/tokens/${encodeURIComponent(tokenId)}`, expect: "json", ...options });
+}
+
+/** List Audit: Changes and refusals, newest first: who, when, from where, what, how it ended. */
+export function listAudit(query?: { limit?: number; before?: number | null; format?: "json" | "csv" }, options?: RequestOptions): Promise<AuditList> {
+  return request<AuditList>({ method: "GET", path: `/api/v1/audit`, expect: "json", query, ...options });
 }

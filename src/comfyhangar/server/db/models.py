@@ -315,3 +315,23 @@ class LoginLink(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AuditEntry(Base):
+    """One change asked of the API, or one refusal: who, when, from where, what, and how it
+    ended. Never a body or a query string (they may carry secrets): the method and path."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    actor_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    via: Mapped[str | None] = mapped_column(String(16), default=None)
+    address: Mapped[str | None] = mapped_column(String(64), default=None)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(512))
+    status: Mapped[int]
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | refused | failed
+    # For a sign-in, the account name it was for (the user may not exist).
+    subject: Mapped[str | None] = mapped_column(String(64), default=None)

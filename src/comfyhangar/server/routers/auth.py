@@ -11,6 +11,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from comfyhangar.core.errors import InvalidInput
+from comfyhangar.server.audit import SUBJECT_KEY
 from comfyhangar.server.auth import SESSION_COOKIE, PrincipalDep, check_same_origin, own_credentials
 from comfyhangar.server.deps import RuntimeDep
 from comfyhangar.server.schemas.accounts import (
@@ -66,6 +67,8 @@ async def sign_in(
     """Sign a browser in (sets the session cookie): with a name and password, an API token,
     or a one-time login link. Rate-limited per account and per address."""
     check_same_origin(request)
+    if body.name is not None:
+        setattr(request.state, SUBJECT_KEY, body.name)
     accounts = runtime.accounts
     address = client_address(request)
     if body.token is not None:

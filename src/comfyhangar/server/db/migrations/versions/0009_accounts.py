@@ -1,4 +1,5 @@
-"""accounts: users, API tokens, browser sessions, one-time links; deployments get an owner
+"""accounts: users, API tokens, browser sessions, one-time links, the audit log; deployments
+get an owner
 
 Existing deployments keep `owner_id` NULL here; the server's first start after the upgrade
 creates the admin account and makes it their owner (`AccountService.bootstrap`).
@@ -80,6 +81,27 @@ def upgrade() -> None:
         _user_fk("login_links"),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_login_links")),
     )
+    op.create_table(
+        "audit_log",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("actor_id", sa.String(length=32), nullable=True),
+        sa.Column("actor_name", sa.String(length=64), nullable=True),
+        sa.Column("via", sa.String(length=16), nullable=True),
+        sa.Column("address", sa.String(length=64), nullable=True),
+        sa.Column("method", sa.String(length=8), nullable=False),
+        sa.Column("path", sa.String(length=512), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("subject", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"])
     op.add_column("deployments", sa.Column("owner_id", sa.String(length=32), nullable=True))
     op.create_index(op.f("ix_deployments_owner_id"), "deployments", ["owner_id"])
 
@@ -88,6 +110,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_deployments_owner_id"), table_name="deployments")
     with op.batch_alter_table("deployments") as batch:
         batch.drop_column("owner_id")
+    op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
+    op.drop_table("audit_log")
     op.drop_table("login_links")
     op.drop_index(op.f("ix_browser_sessions_user_id"), table_name="browser_sessions")
     op.drop_table("browser_sessions")
