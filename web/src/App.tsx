@@ -16,6 +16,7 @@ const DeploymentPage = lazy(() =>
 );
 const CostsPage = lazy(() => import("./pages/CostsPage").then((m) => ({ default: m.CostsPage })));
 const TokensPage = lazy(() => import("./pages/TokensPage").then((m) => ({ default: m.TokensPage })));
+const AuditPage = lazy(() => import("./pages/AuditPage").then((m) => ({ default: m.AuditPage })));
 const UsersPage = lazy(() => import("./pages/UsersPage").then((m) => ({ default: m.UsersPage })));
 const ManifestDocPage = lazy(() => import("./pages/ManifestDocPage").then((m) => ({ default: m.ManifestDocPage })));
 
@@ -42,6 +43,7 @@ export function App({ client = makeQueryClient() }: { client?: QueryClient }) {
               <Route path="/docs/manifest" component={ManifestDocPage} />
               <Route path="/tokens" component={TokensPage} />
               <Route path="/users" component={UsersPage} />
+              <Route path="/audit" component={AuditPage} />
               <Route path="/login">
                 <Redirect to="/" />
               </Route>

@@ -11,6 +11,7 @@ const NAV = [
   { href: "/costs", label: "Costs", admin: false, wide: false },
   { href: "/tokens", label: "Tokens", admin: false, wide: true },
   { href: "/users", label: "Users", admin: true, wide: true },
+  { href: "/audit", label: "Audit", admin: true, wide: true },
 ] as const;
 
 export function Layout({ children }: { children: ReactNode }) {
@@ -114,6 +115,11 @@ export function UserMenu() {
           {me.role === "admin" && (
             <Link href="/users" role="menuitem" onClick={() => setOpen(false)} className="block rounded px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-800">
               Users
+            </Link>
+          )}
+          {me.role === "admin" && (
+            <Link href="/audit" role="menuitem" onClick={() => setOpen(false)} className="block rounded px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-800">
+              Audit log
             </Link>
           )}
           <button

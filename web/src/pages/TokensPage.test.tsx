@@ -1,19 +1,20 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { mockApi, renderWithClient } from "../components/costs/testing";
+import { mockApi, renderWithClient, type Call } from "../components/costs/testing";
+import type { TokenView } from "../api/generated";
 import { TokensPage } from "./TokensPage";
 
-const TOKEN = { id: "t1", name: "ci", user_id: "u1", hint: "hgr_AbCd…", scopes: ["read"], created_at: "2026-12-04T10:00:00Z", expires_at: null, last_used_at: null, revoked_at: null };
+const TOKEN: TokenView = { id: "t1", name: "ci", user_id: "u1", hint: "hgr_AbCd…", scopes: ["read"], created_at: "2026-12-04T10:00:00Z", expires_at: null, last_used_at: null, revoked_at: null };
 
 afterEach(() => vi.unstubAllGlobals());
 
 describe("TokensPage", () => {
   it("shows a new token once, lists tokens by their hint only, and revokes", async () => {
-    let listed = [TOKEN];
+    let listed: TokenView[] = [TOKEN];
     const calls = mockApi({
       "GET /api/v1/tokens": () => ({ tokens: listed }),
-      "POST /api/v1/tokens": (call) => {
+      "POST /api/v1/tokens": (call: Call) => {
         const made = { ...TOKEN, id: "t2", name: (call.body as { name: string }).name, hint: "hgr_Zz9a…" };
         listed = [made, ...listed];
         return { status: 201, body: { ...made, token: "hgr_Zz9aSECRET" } };
