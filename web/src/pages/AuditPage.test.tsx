@@ -17,10 +17,10 @@ describe("AuditPage", () => {
     });
     renderWithClient(<AuditPage />);
     const rows = await screen.findAllByTestId("audit-row");
-    expect(rows[0].textContent).toContain("(sign-in as ada)");
-    expect(rows[0].textContent).toContain("10.0.0.9");
-    expect(rows[0].textContent).toContain("401 refused");
-    expect(rows[1].textContent).toContain("POST /api/v1/deployments");
+    expect(rows[0]!.textContent).toContain("(sign-in as ada)");
+    expect(rows[0]!.textContent).toContain("10.0.0.9");
+    expect(rows[0]!.textContent).toContain("401 refused");
+    expect(rows[1]!.textContent).toContain("POST /api/v1/deployments");
     expect(screen.getByText("Export CSV").getAttribute("href")).toContain("format=csv");
   });
 });
