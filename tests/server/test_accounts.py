@@ -13,11 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 
 from comfyhangar.core.access import new_api_token, well_formed
 from comfyhangar.server.db.models import ApiToken, Deployment
 from comfyhangar.server.runtime import Runtime
+from comfyhangar.server.services.secrets import SecretKeyError, load_secrets
 from tests.server.conftest import FLUX_DEPLOY, api, deployment, fast_settings, frozen_runtime
 from tests.support.auth import (
     ADMIN_TOKEN_ENV,
@@ -351,3 +353,30 @@ async def test_the_audit_log_has_every_change_and_refusal_with_who_and_from_wher
     assert len(lines) == len(entries) + 1
     assert (await http.get("/api/v1/audit", headers=viewer["headers"])).status_code == 403
     assert "wrong-wrong-wrong" not in exported.text
+
+
+async def test_a_secret_key_that_does_not_fit_stops_the_start(tmp_path: Path) -> None:
+    async with frozen_runtime(tmp_path) as runtime, api(runtime) as http:
+        body = {**FLUX_DEPLOY, "hf_token": HF}
+        assert (await http.post("/api/v1/deployments", json=body)).status_code == 201
+    (tmp_path / "secret.key").write_text(Fernet.generate_key().decode())  # the key was lost
+    with pytest.raises(SecretKeyError, match="does not decrypt"):
+        async with frozen_runtime(tmp_path):
+            pass
+
+
+async def test_rotating_the_secret_key_reencrypts_every_secret(tmp_path: Path) -> None:
+    old = tmp_path / "secret.key"
+    async with frozen_runtime(tmp_path) as runtime, api(runtime) as http:
+        body = {**FLUX_DEPLOY, "hf_token": HF}
+        dep_id = (await http.post("/api/v1/deployments", json=body)).json()["id"]
+    new = Fernet.generate_key().decode()
+    keys = f"{new},{old.read_text().strip()}"
+    async with frozen_runtime(tmp_path, secret_key=keys) as runtime:
+        assert (await load_secrets(runtime.sessions, dep_id, runtime.deployments.secret_box))[
+            "hf_token"
+        ] == HF
+    old.unlink()
+    async with frozen_runtime(tmp_path, secret_key=new) as runtime:  # the old key is gone
+        secrets = await load_secrets(runtime.sessions, dep_id, runtime.deployments.secret_box)
+        assert secrets["hf_token"] == HF

@@ -103,9 +103,13 @@ async def load_secrets(
 
 async def seal_stored_secrets(sessions: async_sessionmaker[AsyncSession], box: SecretBox) -> int:
     """Encrypt secrets stored in clear (before encryption came), or re-encrypt them all with
-    the first key while rotating; how many were written."""
+    the first key while rotating; how many were written. Every stored secret is opened once,
+    so a key that does not fit stops the start (`SecretKeyError`) instead of failing each pod
+    create later."""
     async with sessions() as session, session.begin():
         rows = list(await session.scalars(select(DeploymentSecret)))
+        for row in rows:
+            box.open(row.value)
         changed = [r for r in rows if box.needs_sealing(r.value)]
         for row in changed:
             row.value = box.reseal(row.value)
