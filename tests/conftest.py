@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.auth import ADMIN_TOKEN_ENV, CLI_TOKEN_ENV, TEST_ADMIN_TOKEN
 from tests.support.databases import fresh_postgres_database, postgres_base_url, sqlite_url
+
+# Every server the suite starts (in this process or in a subprocess) makes its admin with this
+# token, and every CLI sends it: tests authenticate with `tests.support.auth.auth_headers()`.
+# See tests/support/auth.py.
+os.environ[ADMIN_TOKEN_ENV] = TEST_ADMIN_TOKEN
+os.environ[CLI_TOKEN_ENV] = TEST_ADMIN_TOKEN
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _skipped: list[str] = []

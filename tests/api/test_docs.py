@@ -13,17 +13,20 @@ async def test_swagger_ui_loads_everything_from_this_server(hangar: Hangar) -> N
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     html = page.text
-    assert "SwaggerUIBundle" in html
+    # No inline script (the CSP allows none): the bundle, then init.js, which starts it.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html), "no inline script"
 
-    urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
-    urls += re.findall(r"""\burl\s*:\s*["']([^"']+)["']""", html)
+    urls = re.findall(r"""(?:src|href|data-openapi)\s*=\s*["']([^"']+)["']""", html)
     assert urls, html
     for url in urls:
         assert not urlsplit(url).netloc, f"{url} is on another host"
     assert not re.search(r"https?://", html), "no absolute URL at all (no CDN, no external favicon)"
 
     assets = {urlsplit(url).path: url for url in urls}
-    js = next(u for p, u in assets.items() if p.endswith(".js"))
+    js = next(u for p, u in assets.items() if p.endswith("swagger-ui-bundle.js"))
+    init = await hangar.http.get(next(u for p, u in assets.items() if p.endswith("init.js")))
+    assert "SwaggerUIBundle(" in init.text
+    assert init.headers["content-type"].startswith("text/javascript")
     css = next(u for p, u in assets.items() if p.endswith(".css"))
     openapi = next(u for p, u in assets.items() if p.endswith("openapi.json"))
 

@@ -35,7 +35,20 @@ from tests.support.schema_walk import KEY, Leaf, json_body_schema, leaves, opera
 EDGES = ("{}\n", "{}\r", "{}\r\n", "{}\t", "{} ", " {}")
 # Strings whose characters no schema restricts, on purpose: env values are free text (a PEM key
 # has newlines) and never reach a shell (they travel as the container's environment).
-FREE_TEXT = {("POST", "/api/v1/deployments", "env.{key}.value")}
+# Passwords, API tokens and one-time link secrets are compared (or hashed) as they are, never
+# interpreted: whatever characters a person picked are theirs.
+FREE_TEXT = {
+    ("POST", "/api/v1/deployments", "env.{key}.value"),
+    *(
+        (method, path, f"{field}.value")
+        for method, path, fields in (
+            ("POST", "/api/v1/auth/session", ("password", "token", "link")),
+            ("POST", "/api/v1/auth/invites/accept", ("invite", "password")),
+            ("PUT", "/api/v1/auth/password", ("current", "new")),
+        )
+        for field in fields
+    ),
+}
 SECOND_GPU = "NVIDIA RTX A6000"
 NOT_COUNTS = (True, False, 1.0, "1")
 # Integers no field can hold (SQLite's and PostgreSQL's are 64-bit): a 422, never a 500.

@@ -30,6 +30,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.auth import TEST_ADMIN_TOKEN, auth_headers
+
 ROOT = Path(__file__).resolve().parents[2]
 WEB_INDEX = ROOT / "src" / "comfyhangar" / "server" / "static" / "web" / "index.html"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -189,7 +191,7 @@ def hangar() -> Iterator[Hangar]:
         server.started.wait(timeout=60)
         if server.error is not None or server.base_url is None:
             raise RuntimeError(f"the server did not start: {server.error!r}")
-        with httpx.Client(base_url=server.base_url, timeout=10) as api:
+        with httpx.Client(base_url=server.base_url, timeout=10, headers=auth_headers()) as api:
             yield Hangar(server.base_url, api)
     finally:
         server.stop()
@@ -249,6 +251,25 @@ def allow_console_errors(page_errors: PageErrors) -> Callable[[str], None]:
 
 @pytest.fixture
 def context(browser: Any, hangar: Hangar, page_errors: PageErrors) -> Iterator[Any]:
+    """A browser context signed in as the test admin (its session cookie, set as the sign-in
+    page sets it); `anonymous_context` is one that is not."""
+    # Playwright's polling helpers (`wait_for_function`) evaluate strings in the page, which the
+    # dashboard's CSP forbids (no eval): this context lets them. `anonymous_context` enforces
+    # the CSP, and the accounts tests run the dashboard under it.
+    ctx = browser.new_context(base_url=hangar.base_url, viewport=DESKTOP, bypass_csp=True)
+    signed = ctx.request.post("/api/v1/auth/session", data={"token": TEST_ADMIN_TOKEN})
+    assert signed.ok, signed.text()
+    ctx.set_default_timeout(15_000)
+    ctx.on("page", page_errors.watch)
+    ctx.add_init_script(WATCH_SCRIPT)
+    yield ctx
+    ctx.close()
+    assert not page_errors.errors, "errors in the page:\n" + "\n".join(page_errors.errors)
+
+
+@pytest.fixture
+def anonymous_context(browser: Any, hangar: Hangar, page_errors: PageErrors) -> Iterator[Any]:
+    """A browser context that has not signed in (a newcomer's browser)."""
     ctx = browser.new_context(base_url=hangar.base_url, viewport=DESKTOP)
     ctx.set_default_timeout(15_000)
     ctx.on("page", page_errors.watch)

@@ -21,6 +21,7 @@ import httpx
 import pytest
 import yaml
 
+from tests.support.auth import TEST_ADMIN_TOKEN, auth_headers
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,7 +122,15 @@ def container_name(podman: list[str]) -> Iterator[str]:
 
 
 def _start(podman: list[str], image: str, name: str, *flags: str) -> Container:
-    _run([*podman, "run", "--detach", "--name", name, "-v", f"{name}:/data", *flags, image])
+    # The image listens on every interface of its container: the server starts only when told
+    # that a TLS proxy is in front (HANGAR_PUBLIC_URL); the test admin token signs requests in.
+    auth = [
+        "-e",
+        f"HANGAR_ADMIN_TOKEN={TEST_ADMIN_TOKEN}",
+        "-e",
+        "HANGAR_PUBLIC_URL=https://hangar.example",
+    ]
+    _run([*podman, "run", "--detach", "--name", name, "-v", f"{name}:/data", *auth, *flags, image])
     return Container(podman, name)
 
 
@@ -160,13 +169,15 @@ def test_image_serves_the_dashboard_as_non_root_and_keeps_its_data(
     # The image's HEALTHCHECK (docker format) passes.
     _run([*podman, "healthcheck", "run", container_name])  # exit 0: healthy
 
-    created = httpx.post(f"{base}/api/v1/deployments", json=BARE_DEPLOYMENT, timeout=30)
+    created = httpx.post(
+        f"{base}/api/v1/deployments", headers=auth_headers(), json=BARE_DEPLOYMENT, timeout=30
+    )
     assert created.status_code == 201, created.text
     dep_id = created.json()["id"]
 
     _run([*podman, "restart", "--time", "10", container_name])
     _wait_healthy(base, box)
-    again = httpx.get(f"{base}/api/v1/deployments/{dep_id}", timeout=5)
+    again = httpx.get(f"{base}/api/v1/deployments/{dep_id}", headers=auth_headers(), timeout=5)
     assert again.status_code == 200, "the deployment lives in the volume, not the container"
     assert again.json()["name"] == BARE_DEPLOYMENT["name"]
 
@@ -192,9 +203,13 @@ def test_image_runs_on_postgresql(
         f"HANGAR_DATABASE_URL={postgres_url}",
     )
     _wait_healthy(base, box)
-    created = httpx.post(f"{base}/api/v1/deployments", json=BARE_DEPLOYMENT, timeout=30)
+    created = httpx.post(
+        f"{base}/api/v1/deployments", headers=auth_headers(), json=BARE_DEPLOYMENT, timeout=30
+    )
     assert created.status_code == 201, created.text
-    listed = httpx.get(f"{base}/api/v1/deployments", timeout=5).json()["deployments"]
+    listed = httpx.get(f"{base}/api/v1/deployments", headers=auth_headers(), timeout=5).json()[
+        "deployments"
+    ]
     assert [d["id"] for d in listed] == [created.json()["id"]]
     # Nothing went to a SQLite file in the volume: the database is PostgreSQL's.
     assert "hangar.db" not in box.exec("ls", "-A", "/data").split()

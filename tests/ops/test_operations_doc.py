@@ -29,6 +29,7 @@ from comfyhangar.server.db import (
     migrate,
 )
 from comfyhangar.server.schemas.events import EventType
+from tests.support.auth import auth_headers
 from tests.support.databases import fresh_postgres_database, postgres_base_url
 from tests.support.servers import free_port
 
@@ -141,6 +142,7 @@ def test_sqlite_backup_while_serving_and_restore_after_losing_the_database(tmp_p
         created = httpx.post(
             f"{server.base}/api/v1/deployments",
             json={"name": "kept", "gpu": {"id": "NVIDIA GeForce RTX 4090"}},
+            headers=auth_headers(),
             timeout=30,
         )
         assert created.status_code == 201, created.text
@@ -158,7 +160,9 @@ def test_sqlite_backup_while_serving_and_restore_after_losing_the_database(tmp_p
 
     server = Server(data)
     try:
-        listed = httpx.get(f"{server.base}/api/v1/deployments", timeout=10).json()
+        listed = httpx.get(
+            f"{server.base}/api/v1/deployments", headers=auth_headers(), timeout=10
+        ).json()
         assert [d["name"] for d in listed["deployments"]] == ["kept"]
         assert listed["deployments"][0]["id"] == created.json()["id"]
     finally:

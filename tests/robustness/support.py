@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
 from comfyhangar.runpod.provisioning import DEPLOYMENT_ENV
 from tests.support.asgi import read_body
+from tests.support.auth import TEST_ADMIN_TOKEN, auth_headers
 from tests.support.servers import free_port, running_server
 
 API_KEY = "robustness-key"
@@ -146,6 +147,7 @@ def server_env(data_dir: Path, runpod_url: str | None, **extra: str) -> dict[str
     `runpod_url`, or (None) the server's own embedded one, the simulated cloud."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HANGAR_")}
     env.update(
+        HANGAR_ADMIN_TOKEN=TEST_ADMIN_TOKEN,  # tests/support/auth.py
         PYTHONUNBUFFERED="1",
         HANGAR_DATA_DIR=str(data_dir),
         HANGAR_RECONCILE_INTERVAL_S="0.3",
@@ -198,7 +200,7 @@ class ServerProcess:
         while len(self.standby) < self.prewarm:
             self.standby.append(self._spawn(warm=True))
         deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(base_url=self.url, timeout=2) as http:
+        async with httpx.AsyncClient(base_url=self.url, timeout=2, headers=auth_headers()) as http:
             while True:
                 if self.proc.poll() is not None:
                     raise AssertionError(f"{self.name} exited at start:\n{self.tail()}")
@@ -296,7 +298,9 @@ class EventReader:
                 await asyncio.sleep(0.05)
 
     async def _run(self) -> None:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as http:
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(10, read=None), headers=auth_headers()
+        ) as http:
             while True:
                 try:
                     headers = {"Last-Event-ID": str(self.last_id)}

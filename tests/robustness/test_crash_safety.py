@@ -33,6 +33,7 @@ from tests.robustness.support import (
     tag_of,
 )
 from tests.server.conftest import read_events
+from tests.support.auth import auth_headers
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -153,7 +154,9 @@ async def test_sigkill_at_random_points_loses_and_duplicates_nothing(
                 startup += time.monotonic() - t0
                 if i == 0:
                     reader.start()
-                async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+                async with httpx.AsyncClient(
+                    base_url=server.url, timeout=10, headers=auth_headers()
+                ) as http:
                     done.extend(await act(http, rng, asked, i, kills))
                 # Kill right away (the reconciler is just waking) or a little later (mid-action).
                 await asyncio.sleep(0.0 if rng.random() < 0.2 else rng.uniform(0.05, 1.5))
@@ -161,7 +164,9 @@ async def test_sigkill_at_random_points_loses_and_duplicates_nothing(
             faults.lose_create_responses = 0.0
             t0 = time.monotonic()
             await server.start()
-            async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            async with httpx.AsyncClient(
+                base_url=server.url, timeout=10, headers=auth_headers()
+            ) as http:
                 await converge(http, asked, timeout=90)
                 deployments = {
                     d["id"]: d

@@ -29,6 +29,7 @@ from tests.robustness.support import (
     deployment_body,
     server_env,
 )
+from tests.support.auth import auth_headers
 from tests.support.databases import sqlite_url
 
 
@@ -40,7 +41,9 @@ async def test_killed_server_neither_loses_nor_double_counts_cost(tmp_path: Path
         server = ServerProcess("meter", server_env(tmp_path, emulator.base_url), tmp_path)
         await server.start()
         try:
-            async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            async with httpx.AsyncClient(
+                base_url=server.url, timeout=10, headers=auth_headers()
+            ) as http:
                 created = await http.post(
                     "/api/v1/deployments",
                     json=deployment_body("metered", gpu={"id": GPU, "count": 2}, volume_gb=100),

@@ -26,6 +26,7 @@ from tests.robustness.support import (
     counted_emulator,
     deployment_body,
 )
+from tests.support.auth import auth_headers
 from tests.support.servers import running_server
 
 pytestmark = pytest.mark.slow
@@ -83,7 +84,7 @@ async def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
         app = create_app(settings)
         async with (
             running_server(app) as url,
-            httpx.AsyncClient(base_url=url, timeout=30) as http,
+            httpx.AsyncClient(base_url=url, timeout=30, headers=auth_headers()) as http,
         ):
             yield Setup(emulator, http)
 

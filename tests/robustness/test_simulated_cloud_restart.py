@@ -25,6 +25,7 @@ from comfyhangar.runpod.provisioning import DEPLOYMENT_ENV
 from comfyhangar.server.cloud import simulated_cloud_state
 from comfyhangar.server.settings import Settings
 from tests.robustness.support import ServerProcess, deployment_body, server_env
+from tests.support.auth import auth_headers
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -87,7 +88,9 @@ async def test_a_killed_server_finds_the_simulated_cloud_where_it_left_it(tmp_pa
     server = ServerProcess("hangar", env, tmp_path, prewarm=1)
     await server.start()
     try:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        async with httpx.AsyncClient(
+            base_url=server.url, timeout=10, headers=auth_headers()
+        ) as http:
             kept, halted = await deploy(http, "kept"), await deploy(http, "halted")
             await wait_until(http, kept, in_state("ready"))
             await wait_until(http, halted, in_state("ready"))
@@ -99,7 +102,9 @@ async def test_a_killed_server_finds_the_simulated_cloud_where_it_left_it(tmp_pa
             balance_before = await balance(http)
             server.kill()  # midway's setup lines go on falling due while nobody listens
         await server.start()
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        async with httpx.AsyncClient(
+            base_url=server.url, timeout=10, headers=auth_headers()
+        ) as http:
             await wait_until(http, midway, in_state("ready"))
             after = {d: await detail(http, d) for d in (kept, halted)}
             balance_after = await balance(http)

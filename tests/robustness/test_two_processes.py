@@ -25,6 +25,7 @@ from tests.robustness.support import (
     server_env,
     tag_of,
 )
+from tests.support.auth import auth_headers
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -84,7 +85,9 @@ async def test_two_processes_never_act_twice_and_share_live_events(
         await asyncio.gather(a.start(), b.start())
         on_b = EventReader(b.url)
         on_b.start()
-        clients = [httpx.AsyncClient(base_url=s.url, timeout=10) for s in servers]
+        clients = [
+            httpx.AsyncClient(base_url=s.url, timeout=10, headers=auth_headers()) for s in servers
+        ]
         try:
             # Deploy through A and B alternately; B's stream sees A's deployments at once.
             ids: list[str] = []

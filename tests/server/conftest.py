@@ -17,6 +17,7 @@ from comfyhangar.server.app import create_app
 from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.settings import Settings
+from tests.support.auth import auth_headers
 from tests.support.servers import running_server
 
 
@@ -66,7 +67,9 @@ async def read_events(url: str, until_id: int, timeout: float = 15.0) -> list[di
     async with (
         asyncio.timeout(timeout),
         httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as http,
-        http.stream("GET", f"{url}/api/v1/events", headers={"Last-Event-ID": "0"}) as stream,
+        http.stream(
+            "GET", f"{url}/api/v1/events", headers={"Last-Event-ID": "0", **auth_headers()}
+        ) as stream,
     ):
         async for line in stream.aiter_lines():
             if line.startswith("data:"):
@@ -103,7 +106,7 @@ async def running_hangar(settings: Settings, *, timeout: float = 10) -> AsyncIte
     app = create_app(settings)
     async with (
         running_server(app) as base,
-        httpx.AsyncClient(base_url=base, timeout=timeout) as http,
+        httpx.AsyncClient(base_url=base, timeout=timeout, headers=auth_headers()) as http,
     ):
         yield Hangar(base, http, app.state.runtime)
 
@@ -144,7 +147,9 @@ async def api(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(runtime.settings)
     app.state.runtime = runtime
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://127.0.0.1", headers=auth_headers()
+    ) as client:
         yield client
 
 

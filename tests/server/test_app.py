@@ -14,6 +14,7 @@ import pytest
 
 from comfyhangar.server.app import create_app
 from comfyhangar.server.settings import Settings
+from tests.support.auth import auth_headers
 from tests.support.runpod_emulator import emulator_server
 from tests.support.servers import free_port, running_server
 
@@ -25,7 +26,7 @@ def settings_for(tmp_path: Path, **kwargs: object) -> Settings:
 async def test_health_reports_database_and_simulated_cloud(tmp_path: Path) -> None:
     async with (
         running_server(create_app(settings_for(tmp_path))) as base,
-        httpx.AsyncClient(base_url=base) as http,
+        httpx.AsyncClient(base_url=base, headers=auth_headers()) as http,
     ):
         response = await http.get("/api/v1/health")
     assert response.status_code == 200
@@ -40,7 +41,7 @@ async def test_health_reports_database_and_simulated_cloud(tmp_path: Path) -> No
 async def test_unknown_route_is_problem_json(tmp_path: Path) -> None:
     async with (
         running_server(create_app(settings_for(tmp_path))) as base,
-        httpx.AsyncClient(base_url=base) as http,
+        httpx.AsyncClient(base_url=base, headers=auth_headers()) as http,
     ):
         response = await http.get("/api/v1/nope")
     assert response.status_code == 404
@@ -78,7 +79,11 @@ def test_serve_command_runs_the_app(tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert response.status_code == 200
         assert response.json()["simulated"] is True
-        httpx.get(f"http://127.0.0.1:{port}/api/v1/deployments?token=leakyToken123", timeout=5)
+        httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/deployments?token=leakyToken123",
+            headers=auth_headers(),
+            timeout=5,
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)
@@ -100,7 +105,7 @@ async def test_with_a_key_the_server_talks_to_the_configured_runpod(tmp_path: Pa
         )
         async with (
             running_server(create_app(settings)) as base,
-            httpx.AsyncClient(base_url=base) as http,
+            httpx.AsyncClient(base_url=base, headers=auth_headers()) as http,
         ):
             body = (await http.get("/api/v1/health")).json()
     assert body["simulated"] is False
@@ -114,7 +119,7 @@ async def test_a_wrong_key_shows_as_degraded_health_without_leaking_it(tmp_path:
         )
         async with (
             running_server(create_app(settings)) as base,
-            httpx.AsyncClient(base_url=base) as http,
+            httpx.AsyncClient(base_url=base, headers=auth_headers()) as http,
         ):
             response = await http.get("/api/v1/health")
     body = response.json()

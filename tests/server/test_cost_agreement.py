@@ -26,6 +26,7 @@ from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.deployments import DeploymentCreate
 from tests.cli.conftest import Cli
 from tests.server.conftest import FLUX_DEPLOY, frozen_runtime, settle
+from tests.support.auth import auth_headers
 from tests.support.servers import running_server
 
 HOUR = 3600.0
@@ -39,7 +40,7 @@ async def served(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     app.state.runtime = runtime
     async with (
         running_server(app, lifespan="off") as base,
-        httpx.AsyncClient(base_url=base, timeout=10) as http,
+        httpx.AsyncClient(base_url=base, timeout=10, headers=auth_headers()) as http,
     ):
         yield http
 

@@ -10,11 +10,22 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Table,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from comfyhangar.server.db import (
@@ -29,7 +40,6 @@ from comfyhangar.server.db import (
     migrate,
 )
 from comfyhangar.server.db.migrate import alembic_config, current_revision, head_revision
-from comfyhangar.server.db.types import UTCDateTime
 from comfyhangar.server.schemas.events import EventType
 
 pytestmark = pytest.mark.asyncio
@@ -237,32 +247,34 @@ async def test_upgrading_a_database_with_duplicate_live_names_renames_the_later_
         ("0" * 32, "x" * 40, "pending", 6),  # a long name is cut to fit its suffix
     ]
     try:
-        # The table as it was at 0006 (the model has columns of later revisions).
-        old_deployments = sa.table(
+        # The model has columns that later revisions add (owner_id): the rows go in through
+        # the table as revision 0006 has it.
+        columns = ("id", "name", "spec", "desired_state", "state", "created_at", "updated_at")
+        table = Table(
             "deployments",
-            *(sa.column(n) for n in ("id", "name", "desired_state", "state", "version")),
-            sa.column("spec", sa.JSON),
-            sa.column("restart_requested", sa.Boolean),
-            sa.column("setup_ready", sa.Boolean),
-            sa.column("setup", sa.JSON),
-            *(sa.column(n, UTCDateTime()) for n in ("created_at", "updated_at")),
+            MetaData(),
+            *(Column(c, Deployment.__table__.c[c].type) for c in columns),
+            Column("version", Integer),
+            Column("restart_requested", Boolean),
+            Column("setup_ready", Boolean),
+            Column("setup", JSON),
         )
         async with sessions() as session, session.begin():
             for dep_id, name, state, minutes in rows:
                 at = start + timedelta(minutes=minutes)
                 await session.execute(
-                    old_deployments.insert().values(
+                    insert(table).values(
                         id=dep_id,
                         name=name,
                         spec={"name": name},
                         desired_state="terminated" if state == "terminated" else "running",
                         state=state,
+                        created_at=at,
+                        updated_at=at,
                         version=1,
                         restart_requested=False,
                         setup_ready=False,
                         setup={},
-                        created_at=at,
-                        updated_at=at,
                     )
                 )
         await migrate(database_url)

@@ -21,6 +21,7 @@ from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.deployments import DeploymentCreate, DeploymentList
 from comfyhangar.server.views import RenderedLists, deployment_view
 from tests.server.conftest import FLUX_DEPLOY, frozen_runtime, settle
+from tests.support.auth import ADMIN_PRINCIPAL
 
 
 async def listed(
@@ -29,7 +30,9 @@ async def listed(
     limit: int | None = None,
     offset: int = 0,
 ) -> bytes:
-    response = await list_deployments(runtime, state=state, limit=limit, offset=offset)
+    response = await list_deployments(
+        runtime, ADMIN_PRINCIPAL, state=state, limit=limit, offset=offset
+    )
     assert response.media_type == "application/json"
     return bytes(response.body)
 

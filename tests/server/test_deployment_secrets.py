@@ -14,6 +14,7 @@ import pytest
 from comfyhangar.agent.pack import BUNDLE_ENV
 from comfyhangar.server.services.secrets import load_secrets
 from tests.server.conftest import FLUX_DEPLOY, Hangar
+from tests.support.auth import auth_headers
 
 HF = "hf_SECRETvalueNeverShown0123456789abc"  # the shape of a real token (the stand-in checks)
 CIVITAI = "civitaiSECRETvalue0123456789abcdef"
@@ -22,9 +23,10 @@ CIVITAI = "civitaiSECRETvalue0123456789abcdef"
 async def _events_text(base_url: str, until: int) -> str:
     chunks: list[str] = []
     async with (
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
+        httpx.AsyncClient(base_url=base_url, timeout=10, headers=auth_headers()) as http,
         http.stream("GET", "/api/v1/events", headers={"Last-Event-ID": "0"}) as stream,
     ):
+        assert stream.status_code == 200
         async for line in stream.aiter_lines():
             chunks.append(line)
             if line.startswith("data:") and json.loads(line[5:])["id"] >= until:
@@ -124,7 +126,12 @@ async def test_a_terminated_deployment_keeps_no_tokens(hangar: Hangar) -> None:
     body = {**FLUX_DEPLOY, "hf_token": HF, "civitai_token": CIVITAI}
     dep_id = (await hangar.http.post("/api/v1/deployments", json=body)).json()["id"]
     await hangar.wait_for(dep_id, "provisioning")
-    assert set(await load_secrets(hangar.runtime.sessions, dep_id)) >= {"hf_token", "pod_token"}
+    assert set(
+        await load_secrets(hangar.runtime.sessions, dep_id, hangar.runtime.deployments.secret_box)
+    ) >= {"hf_token", "pod_token"}
     await hangar.http.delete(f"/api/v1/deployments/{dep_id}")
     await hangar.wait_for(dep_id, "terminated")
-    assert await load_secrets(hangar.runtime.sessions, dep_id) == {}
+    assert (
+        await load_secrets(hangar.runtime.sessions, dep_id, hangar.runtime.deployments.secret_box)
+        == {}
+    )

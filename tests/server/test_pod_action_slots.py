@@ -44,7 +44,12 @@ async def test_a_create_that_waited_past_a_terminate_is_never_sent(tmp_path: Pat
             runtime.sessions,
             runtime.cloud.client,
             runtime.catalog,
-            ActionSettings(lease_s=5, create_settle_s=0, max_concurrent=1),
+            ActionSettings(
+                lease_s=5,
+                create_settle_s=0,
+                max_concurrent=1,
+                secret_box=runtime.deployments.secret_box,
+            ),
         )
         emu = runtime.cloud.emulator
         emu.faults.hold_creates = asyncio.Event()  # the first create holds the only slot

@@ -1,6 +1,7 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { lazy, Suspense } from "react";
-import { Route, Switch } from "wouter";
+import { Redirect, Route, Switch } from "wouter";
+import { AuthProvider } from "./auth/AuthProvider";
 import { Layout } from "./components/Layout";
 import { Spinner } from "./components/ui";
 import { LiveProvider } from "./live/LiveProvider";
@@ -14,6 +15,9 @@ const DeploymentPage = lazy(() =>
   import("./pages/DeploymentPage").then((m) => ({ default: m.DeploymentPage })),
 );
 const CostsPage = lazy(() => import("./pages/CostsPage").then((m) => ({ default: m.CostsPage })));
+const TokensPage = lazy(() => import("./pages/TokensPage").then((m) => ({ default: m.TokensPage })));
+const AuditPage = lazy(() => import("./pages/AuditPage").then((m) => ({ default: m.AuditPage })));
+const UsersPage = lazy(() => import("./pages/UsersPage").then((m) => ({ default: m.UsersPage })));
 const ManifestDocPage = lazy(() => import("./pages/ManifestDocPage").then((m) => ({ default: m.ManifestDocPage })));
 
 export function makeQueryClient() {
@@ -27,8 +31,9 @@ export function makeQueryClient() {
 export function App({ client = makeQueryClient() }: { client?: QueryClient }) {
   return (
     <QueryClientProvider client={client}>
-      <LiveProvider>
-        <Layout>
+      <AuthProvider>
+        <LiveProvider>
+          <Layout>
           <Suspense fallback={<Spinner label="Loading page" />}>
             <Switch>
               <Route path="/" component={DashboardPage} />
@@ -36,11 +41,18 @@ export function App({ client = makeQueryClient() }: { client?: QueryClient }) {
               <Route path="/deployments/:id">{(params) => <DeploymentPage id={params.id} />}</Route>
               <Route path="/costs" component={CostsPage} />
               <Route path="/docs/manifest" component={ManifestDocPage} />
+              <Route path="/tokens" component={TokensPage} />
+              <Route path="/users" component={UsersPage} />
+              <Route path="/audit" component={AuditPage} />
+              <Route path="/login">
+                <Redirect to="/" />
+              </Route>
               <Route component={NotFoundPage} />
             </Switch>
           </Suspense>
-        </Layout>
-      </LiveProvider>
+          </Layout>
+        </LiveProvider>
+      </AuthProvider>
     </QueryClientProvider>
   );
 }

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from comfyhangar.cli.accounts import login, login_link, logout, tokens
 from comfyhangar.cli.database import db
 from comfyhangar.cli.deploy import deploy
 from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
@@ -45,6 +46,11 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = load_settings(**overrides)  # before heavy imports: a bad value fails fast
+    if (problem := settings.exposure_problem()) is not None:
+        from comfyhangar.cli.output import err
+
+        err().print(f"comfyhangar: {problem}", markup=False, highlight=False)
+        raise typer.Exit(2)
     _refuse_newer_database(settings.effective_database_url)
     if settings.simulated:
         _refuse_unreadable_simulated_cloud(settings)
@@ -120,8 +126,10 @@ def emulator(
         emu.close()
 
 
-for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm):
+for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm, login, logout):
     app.command()(command)
 app.command("keep-awake")(keep_awake)
 app.command()(idle)
+app.command("login-link")(login_link)
 app.add_typer(db)
+app.add_typer(tokens)

@@ -117,9 +117,16 @@ class StreamOpened:
 class HangarClient:
     """Blocking client of `/api/v1`. Use as a context manager."""
 
-    def __init__(self, base_url: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.base_url = base_url
-        self._http = httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S, headers=headers)
         self._sleep = sleep
 
     def __enter__(self) -> HangarClient:
@@ -179,6 +186,15 @@ class HangarClient:
         # ComfyHangar's errors are problem+json with a `code`; another server's JSON is not.
         if not isinstance(problem, dict) or "code" not in problem or "detail" not in problem:
             raise CliError(self._not_hangar(response))
+        if response.status_code == 401:
+            raise ApiError(
+                401,
+                {
+                    **problem,
+                    "detail": f"{problem['detail']}. Sign in with `comfyhangar login` (or set "
+                    "HANGAR_TOKEN)",
+                },
+            )
         if response.status_code == 404 and problem["detail"] == "Not Found":  # no such route
             raise CliError(
                 f"{self.base_url} has no {response.request.url.path} (HTTP 404): is it a "

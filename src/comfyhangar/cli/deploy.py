@@ -22,8 +22,8 @@ from comfyhangar.cli.output import (
     print_json,
     short_id,
 )
+from comfyhangar.cli.secret_options import CIVITAI, HF, Token, ask_token, find_token, token_hints
 from comfyhangar.cli.session import session
-from comfyhangar.cli.tokens import CIVITAI, HF, Token, ask_token, find_token, token_hints
 
 
 @friendly

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from comfyhangar.cli.client import CliError, HangarClient, resolve_base_url
+from comfyhangar.cli.credentials import find_token
 from comfyhangar.cli.output import did_you_mean, notice_simulated, short_id
 
 MIN_PREFIX = 4
@@ -17,7 +18,8 @@ MIN_PREFIX = 4
 @contextmanager
 def session(url: str | None, as_json: bool) -> Iterator[HangarClient]:
     """A client of the server; for people, first say whether the cloud is simulated."""
-    with HangarClient(resolve_base_url(url)) as client:
+    base = resolve_base_url(url)
+    with HangarClient(base, token=find_token(base)) as client:
         if not as_json:
             health = client.get("/health")
             if isinstance(health, dict) and health.get("simulated"):

@@ -88,3 +88,25 @@ class BudgetExceeded(HangarError):
 
     code = "budget_exceeded"
     http_status = 409
+
+
+class Unauthenticated(HangarError):
+    """No credentials, or credentials that are wrong, expired, revoked or disabled."""
+
+    code = "unauthenticated"
+    http_status = 401
+
+
+class Forbidden(HangarError):
+    """Signed in, but this role or token scope may not do that."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class TooManyAttempts(HangarError):
+    """Too many failed sign-ins for this account or from this address: wait, then retry."""
+
+    code = "too_many_attempts"
+    http_status = 429
+    retry_after_s = 60

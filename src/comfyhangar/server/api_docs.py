@@ -9,13 +9,13 @@ and behind firewalls, and loads nothing from any other host.
 
 from __future__ import annotations
 
+import html
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,35 @@ from comfyhangar.server.schemas.events import openapi_schemas as event_schemas
 
 SWAGGER_UI_PACKAGE = "fastapi_swagger.resources"
 ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
+
+
+# The page loads only scripts of this server (the CSP allows no inline script): the bundle,
+# then `init.js`, which reads the document's address from the page.
+SWAGGER_PAGE = """<!DOCTYPE html>
+<html>
+<head>
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link type="text/css" rel="stylesheet" href="{css}">
+<link rel="shortcut icon" href="{favicon}">
+<title>{title}</title>
+</head>
+<body>
+<div id="swagger-ui" data-openapi="{openapi}"></div>
+<script src="{js}"></script>
+<script src="{init}"></script>
+</body>
+</html>
+"""
+SWAGGER_INIT = """SwaggerUIBundle({
+  url: document.getElementById("swagger-ui").dataset.openapi,
+  dom_id: "#swagger-ui",
+  layout: "BaseLayout",
+  deepLinking: true,
+  showExtensions: true,
+  showCommonExtensions: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+});
+"""
 
 
 def swagger_ui_dir() -> Path:
@@ -45,13 +74,20 @@ def install_api_docs(app: FastAPI, *, prefix: str) -> None:
     @app.get(f"{prefix}/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "").rstrip("/")
-        return get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}",
-            title=f"{app.title} API",
-            swagger_js_url=f"{root}{assets}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{assets}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{assets}/favicon-32x32.png",
+        return HTMLResponse(
+            SWAGGER_PAGE.format(
+                title=html.escape(f"{app.title} API"),
+                css=f"{root}{assets}/swagger-ui.css",
+                favicon=f"{root}{assets}/favicon-32x32.png",
+                js=f"{root}{assets}/swagger-ui-bundle.js",
+                init=f"{root}{prefix}/docs/init.js",
+                openapi=html.escape(f"{root}{app.openapi_url}"),
+            )
         )
+
+    @app.get(f"{prefix}/docs/init.js", include_in_schema=False)
+    async def swagger_init() -> Response:
+        return Response(SWAGGER_INIT, media_type="text/javascript")
 
 
 class FieldProblem(BaseModel):

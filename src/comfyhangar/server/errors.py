@@ -48,8 +48,11 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 def hangar_problem(exc: HangarError) -> JSONResponse:
     """The problem response of a `HangarError`; a 503 always says when to try again."""
     response = problem(exc.http_status, exc.code, exc.message, **exc.details)
-    if exc.http_status == 503:
-        response.headers["Retry-After"] = str(exc.retry_after_s or 5)
+    if exc.http_status in (429, 503):
+        wait = exc.details.get("retry_after_s", exc.retry_after_s or 5)
+        response.headers["Retry-After"] = str(wait)
+    if exc.http_status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="comfyhangar"'
     return response
 
 

@@ -29,6 +29,9 @@ from comfyhangar.server.background.reconciler import Reconciler, ReconcilerSetti
 from comfyhangar.server.background.volume_meter import VolumeMeter
 from comfyhangar.server.cloud import Cloud, connect_cloud
 from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
+from comfyhangar.server.db.engine import sqlite_path
+from comfyhangar.server.services.accounts import AccountService
+from comfyhangar.server.services.api_tokens import TokenService
 from comfyhangar.server.services.billing_check import BillingCheck, balance_reader_for
 from comfyhangar.server.services.budgets import BudgetService
 from comfyhangar.server.services.catalog import Catalog
@@ -43,7 +46,9 @@ from comfyhangar.server.services.manifests import (
     manifest_policy,
     model_hosts,
 )
+from comfyhangar.server.services.owner_files import owner_only_dir, owner_only_sqlite
 from comfyhangar.server.services.preflight import Preflight
+from comfyhangar.server.services.secrets import SecretBox, seal_stored_secrets
 from comfyhangar.server.settings import Settings
 
 RUNPOD_CHECK_TTL_S = 15.0
@@ -112,7 +117,10 @@ class Runtime:
     comfyui: ComfyUIAccess
     idle: IdleService
     idle_guard: IdleGuard
+    accounts: AccountService
     billing_check: BillingCheck | None = None
+    # The first start's one-time login link (the secret after `/login#link=`), for `serve`.
+    first_login_link: str | None = None
     # /health's own database connection.
     probe_engine: AsyncEngine | None = None
 
@@ -136,6 +144,9 @@ class Runtime:
         cloud's clock for the cost meter (tests against an external emulator pass its clock).
         """
         url = settings.effective_database_url
+        owner_only_dir(settings.data_dir)
+        if (db_file := sqlite_path(url)) is not None:
+            owner_only_sqlite(db_file)
         await migrate(url)
         engine = make_engine(
             url,
@@ -152,7 +163,11 @@ class Runtime:
         )
         hub = EventHub(sessions, database_url=url, poll_interval=settings.event_poll_s)
         hub_ref.append(hub)
+        accounts = AccountService(sessions, settings, TokenService(sessions))
+        box = SecretBox.from_settings(settings)
         try:
+            first_login_link = await accounts.bootstrap()
+            await seal_stored_secrets(sessions, box)
             await hub.start()
             async with connect_cloud(settings) as cloud:
                 hosts = model_hosts(settings, cloud.hub_endpoints)
@@ -167,6 +182,7 @@ class Runtime:
                             lease_s=settings.lease_s,
                             create_settle_s=settings.create_settle_s,
                             agent_args=agent_args(settings, hosts),
+                            secret_box=box,
                         ),
                     ),
                 )
@@ -186,6 +202,7 @@ class Runtime:
                     reconciler.wake,
                     policy=manifest_policy(settings),
                     preflight=preflight_for(settings, hosts),
+                    secret_box=box,
                     idle_default=idle_default,
                 )
                 idle = IdleService(sessions, idle_default, clock or cloud.now)
@@ -236,7 +253,9 @@ class Runtime:
                     comfyui,
                     idle,
                     idle_guard,
+                    accounts,
                     billing_check=check,
+                    first_login_link=first_login_link,
                     probe_engine=probe_engine,
                 )
                 if background:

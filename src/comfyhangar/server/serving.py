@@ -20,6 +20,7 @@ import socket
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from comfyhangar import __version__
@@ -69,9 +70,10 @@ def browsable_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def startup_lines(settings: Settings, port: int) -> list[str]:
-    """What the server says once it listens: its URLs, the cloud, where its data lives."""
-    base = f"http://{browsable_host(settings.host)}:{port}"
+def startup_lines(settings: Settings, port: int, login_link: str | None = None) -> list[str]:
+    """What the server says once it listens: its URLs, how to sign in, the cloud, where its
+    data lives. `login_link` is the first start's one-time link secret."""
+    base = settings.public_url or f"http://{browsable_host(settings.host)}:{port}"
     listening = (
         f" (listening on every interface, port {port})"
         if settings.host in ("0.0.0.0", "::")  # noqa: S104
@@ -82,9 +84,17 @@ def startup_lines(settings: Settings, port: int) -> list[str]:
     else:
         cloud = f"RunPod at {settings.runpod_api_url} (pods bill real money)"
     database = make_url(settings.effective_database_url).render_as_string(hide_password=True)
+    if login_link is not None:
+        sign_in = f"{base}/login#link={login_link}  (one-time link, valid 24 h)"
+    else:
+        sign_in = (
+            f"{base}/login  (admin API token: {settings.admin_token_file}; a one-time "
+            "link: comfyhangar login-link)"
+        )
     return [
         f"ComfyHangar {__version__} is ready{listening}",
         f"  dashboard  {base}/",
+        f"  sign in    {sign_in}",
         f"  API        {base}{API_PREFIX}  (reference: {base}{API_PREFIX}/docs)",
         f"  cloud      {cloud}",
         f"  data       {settings.data_dir}  (database: {database})",
@@ -94,9 +104,10 @@ def startup_lines(settings: Settings, port: int) -> list[str]:
 class HangarServer(uvicorn.Server):
     """uvicorn, saying where the dashboard is once the port is bound."""
 
-    def __init__(self, config: uvicorn.Config, settings: Settings) -> None:
+    def __init__(self, config: uvicorn.Config, settings: Settings, app: FastAPI) -> None:
         super().__init__(config)
         self.settings = settings
+        self.app = app
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -106,19 +117,22 @@ class HangarServer(uvicorn.Server):
         for server in self.servers:
             for sock in server.sockets:
                 port = int(sock.getsockname()[1])
-        for line in startup_lines(self.settings, port):
+        runtime = getattr(self.app.state, "runtime", None)
+        link = runtime.first_login_link if runtime is not None else None
+        for line in startup_lines(self.settings, port, link):
             log.info("%s", line)
 
 
 def serve(settings: Settings) -> None:
     """Run the server in the foreground until Ctrl-C or SIGTERM."""
     logging.config.dictConfig(log_config(settings.log_level, settings.log_format))
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,  # configured above, once for the whole process
         log_level=settings.log_level,
         access_log=False,
     )
-    HangarServer(config, settings).run()
+    HangarServer(config, settings, app).run()

@@ -7,6 +7,8 @@ folder with one variable. A bad value stops start-up with a message that names t
 
 from __future__ import annotations
 
+import base64
+import ipaddress
 import os
 import re
 from functools import cached_property
@@ -16,6 +18,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from comfyhangar.core.access import MIN_CHOSEN_TOKEN_CHARS
+
 ENV_PREFIX = "HANGAR_"
 DEFAULT_RUNPOD_API_URL = "https://api.runpod.io/v2"
 # One entry of HANGAR_ALLOWED_HOSTS: `*`, or a host name (optionally `*.` for its subdomains),
@@ -24,6 +28,21 @@ _ALLOWED_HOST = re.compile(
     r"\*|(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
     r"(?::\d{1,5})?|\[[0-9a-f:.]+\](?::\d{1,5})?"
 )
+
+
+ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def default_data_dir() -> Path:
@@ -114,6 +133,24 @@ class Settings(BaseSettings):
         default=True,
         description="Check models (access, sizes) against Hugging Face / Civitai before deploying",
     )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="At first start, the admin's API token (any string of 32+ characters); "
+        "without it a fresh one is written to the admin token file",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The https:// address a TLS-terminating proxy serves this server at; "
+        "required to listen on anything but loopback",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that encrypts stored secrets (a Fernet key); default: generated into "
+        "the data directory",
+    )
+    session_days: float = Field(
+        default=14.0, gt=0, le=366, description="How long a dashboard sign-in lasts"
+    )
     hf_endpoint: str = Field(default="https://huggingface.co", description="Hugging Face hub")
     civitai_endpoint: str = Field(default="https://civitai.com", description="Civitai")
 
@@ -176,6 +213,72 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL such as https://api.runpod.io/v2")
         return value.rstrip("/")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        token = value.get_secret_value()
+        if len(token) < MIN_CHOSEN_TOKEN_CHARS or not (token.isascii() and token.isprintable()):
+            raise ValueError(f"must be {MIN_CHOSEN_TOKEN_CHARS} or more printable ASCII characters")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for key in value.get_secret_value().split(","):
+            try:
+                raw = base64.urlsafe_b64decode(key.strip().encode())
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(
+                    "each key (comma separated, the first encrypts) must be 32 url-safe "
+                    "base64-encoded bytes; make one with: python -c 'from cryptography.fernet "
+                    "import Fernet; print(Fernet.generate_key().decode())'"
+                )
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _https_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith("https://") or len(value) <= len("https://"):
+            raise ValueError(
+                "must be the https:// address the TLS-terminating proxy serves, such as "
+                "https://hangar.example.com"
+            )
+        return value.rstrip("/")
+
+    @property
+    def admin_token_file(self) -> Path:
+        """Where the first start writes the admin's API token (mode 0600); the CLI reads it."""
+        return self.data_dir / ADMIN_TOKEN_FILE
+
+    @property
+    def secret_key_file(self) -> Path:
+        """Where the generated key for stored secrets lives (mode 0600)."""
+        return self.data_dir / SECRET_KEY_FILE
+
+    @property
+    def behind_tls(self) -> bool:
+        """True when a proxy terminates TLS in front (cookies are then `Secure`)."""
+        return self.public_url is not None
+
+    def exposure_problem(self) -> str | None:
+        """Why this server must not start as configured (None: it may)."""
+        if is_loopback(self.host) or self.public_url is not None:
+            return None
+        return (
+            f"refusing to listen on {self.host!r} without TLS: sign-in cookies and API tokens "
+            "would cross the network in clear text. Put a TLS-terminating proxy in front and "
+            "set HANGAR_PUBLIC_URL=https://<its address>, or listen on 127.0.0.1 (the default) "
+            "and reach it through an SSH tunnel"
+        )
 
     @field_validator("hf_endpoint", "civitai_endpoint")
     @classmethod

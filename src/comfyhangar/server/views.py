@@ -126,7 +126,7 @@ def deployment_detail(
 
 # --- The rendered list ---------------------------------------------------------------------
 
-ListKey = tuple[str | None, int | None, int]  # (state, limit, offset)
+ListKey = tuple[str | None, int | None, int, str | None]  # (state, limit, offset, owner id)
 _VIEW = DeploymentView.__pydantic_serializer__
 _LIST_HEAD = b'{"deployments":['
 _LIST_TAIL = b"]}"

@@ -31,6 +31,24 @@ export interface ActivityView {
   unreadable: boolean;
 }
 
+export interface AuditList {
+  entries: AuditView[];
+}
+
+export interface AuditView {
+  id: number;
+  at: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  via: string | null;
+  address: string | null;
+  method: string;
+  path: string;
+  status: number;
+  outcome: "ok" | "refused" | "failed";
+  subject: string | null;
+}
+
 /** RunPod billed a bucket differently from the meter (beyond the tolerance). */
 export interface BillingMismatchData {
   kind: "pod" | "network_volume";
@@ -704,9 +722,25 @@ export interface IdleWarningWithdrawnData {
   reason: string;
 }
 
+export interface InviteAccept {
+  invite: string;
+  name: string;
+  password: string;
+}
+
+export interface InviteCreate {
+  role?: Role;
+}
+
 export interface KeepAwakeRequest {
   /** Keep the pod from idle actions this long (1 to 1440) */
   minutes: number;
+}
+
+/** A one-time link to open in a browser (it signs in, or accepts an invite), once. */
+export interface LinkView {
+  url: string;
+  expires_at: string;
 }
 
 export interface LogLineView {
@@ -721,6 +755,16 @@ export interface LogTail {
   lines: LogLineView[];
 }
 
+/** The signed-in user; `csrf_token` goes into `X-CSRF-Token` of the dashboard's writes. */
+export interface Me {
+  id: string;
+  name: string;
+  role: Role;
+  scopes: Scope[];
+  via: "session" | "token";
+  csrf_token?: string | null;
+}
+
 export interface ModelResult {
   field: string;
   model: string;
@@ -728,6 +772,12 @@ export interface ModelResult {
   size: number | null;
   file_name: string | null;
   error: string | null;
+}
+
+export interface PasswordChange {
+  /** Omit when you have none yet */
+  current?: string | null;
+  new: string;
 }
 
 /** A call the reconciler makes to RunPod on a deployment's behalf. */
@@ -914,6 +964,14 @@ export interface ReconciliationTotals {
   difference_pct: string | null;
 }
 
+export type Role = "admin" | "member" | "viewer";
+
+export const RoleValues = ["admin", "member", "viewer"] as const satisfies readonly Role[];
+
+export type Scope = "read" | "deploy" | "run" | "admin";
+
+export const ScopeValues = ["read", "deploy", "run", "admin"] as const satisfies readonly Scope[];
+
 /** One progress line of the pod agent (docs/agent-progress-protocol.md), without `v`. The protocol keeps fields it does not know (forward compatibility), and so does this event. */
 export interface SetupProgressData {
   step: SetupStepName;
@@ -950,6 +1008,14 @@ export type SetupStepName = "preflight" | "comfyui" | "custom_nodes" | "models" 
 
 export const SetupStepNameValues = ["preflight", "comfyui", "custom_nodes", "models", "start", "ready"] as const satisfies readonly SetupStepName[];
 
+/** One of: `name` + `password`; `token` (an API token); `link` (a one-time login link). */
+export interface SignInRequest {
+  name?: string | null;
+  password?: string | null;
+  token?: string | null;
+  link?: string | null;
+}
+
 export interface SpendTotals {
   /** gpu_usd + storage_usd */
   total_usd: string;
@@ -972,6 +1038,63 @@ export type Tier = "budget" | "mid" | "high" | "premium";
 
 export const TierValues = ["budget", "mid", "high", "premium"] as const satisfies readonly Tier[];
 
+export interface TokenCreate {
+  name: string;
+  scopes: Scope[];
+  /** null: never expires */
+  expires_in_days?: number | null;
+}
+
+export interface TokenCreated {
+  id: string;
+  name: string;
+  user_id: string;
+  /** The token's first characters, to recognise it */
+  hint: string;
+  scopes: Scope[];
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  /** The token itself: shown this once, never again */
+  token: string;
+}
+
+export interface TokenList {
+  tokens: TokenView[];
+}
+
+export interface TokenView {
+  id: string;
+  name: string;
+  user_id: string;
+  /** The token's first characters, to recognise it */
+  hint: string;
+  scopes: Scope[];
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface UserList {
+  users: UserView[];
+}
+
+export interface UserUpdate {
+  role?: Role | null;
+  disabled?: boolean | null;
+}
+
+export interface UserView {
+  id: string;
+  name: string;
+  role: Role;
+  disabled: boolean;
+  has_password: boolean;
+  created_at: string;
+}
+
 // ---- operations ----
 
 /** Get Health: Database, RunPod reachability, the reconciler's last cycle, and whether the cloud is simulated. */
@@ -979,17 +1102,47 @@ export function getHealth(options?: RequestOptions): Promise<Health> {
   return request<Health>({ method: "GET", path: `/api/v1/health`, expect: "json", ...options });
 }
 
+/** Sign In: Sign a browser in (sets the session cookie): with a name and password, an API token, or a one-time login link. Rate-limited per account and per address. */
+export function signIn(body: SignInRequest, options?: RequestOptions): Promise<Me> {
+  return request<Me>({ method: "POST", path: `/api/v1/auth/session`, expect: "json", body, ...options });
+}
+
+/** Sign Out: Sign this browser out (the session ends on the server too). */
+export function signOut(options?: RequestOptions): Promise<void> {
+  return request<void>({ method: "DELETE", path: `/api/v1/auth/session`, expect: "none", ...options });
+}
+
+/** Who Am I: The signed-in user, its scopes, and (for a browser) the CSRF token for writes. */
+export function whoAmI(options?: RequestOptions): Promise<Me> {
+  return request<Me>({ method: "GET", path: `/api/v1/auth/me`, expect: "json", ...options });
+}
+
+/** Change Password: Set or change one's own password (the current one is needed once there is one). */
+export function changePassword(body: PasswordChange, options?: RequestOptions): Promise<void> {
+  return request<void>({ method: "PUT", path: `/api/v1/auth/password`, expect: "none", body, ...options });
+}
+
+/** Make Login Link: A one-time link that signs a browser in as oneself (`comfyhangar login-link`). */
+export function makeLoginLink(options?: RequestOptions): Promise<LinkView> {
+  return request<LinkView>({ method: "POST", path: `/api/v1/auth/login-links`, expect: "json", ...options });
+}
+
+/** Accept Invite: Become the invited user, with a name and password of one's choosing; signs in. */
+export function acceptInvite(body: InviteAccept, options?: RequestOptions): Promise<Me> {
+  return request<Me>({ method: "POST", path: `/api/v1/auth/invites/accept`, expect: "json", body, ...options });
+}
+
 /** List Gpus: Every GPU type: price per GPU-hour in both clouds, largest machine, stock in `cloud`. */
 export function listGpus(query?: { cloud?: "SECURE" | "COMMUNITY" }, options?: RequestOptions): Promise<GpuCatalog> {
   return request<GpuCatalog>({ method: "GET", path: `/api/v1/gpus`, expect: "json", query, ...options });
 }
 
-/** Create Deployment: Deploy ComfyUI on a new pod. The pod is created in the background; watch `/events`. */
+/** Create Deployment: Deploy ComfyUI on a new pod, owned by the caller. The pod is created in the background; watch `/events`. */
 export function createDeployment(body: DeploymentCreate, options?: RequestOptions): Promise<DeploymentView> {
   return request<DeploymentView>({ method: "POST", path: `/api/v1/deployments`, expect: "json", body, ...options });
 }
 
-/** List Deployments: Every deployment, newest first; `state` filters; `limit` and `offset` page. */
+/** List Deployments: Every deployment the caller may see (a member: their own), newest first; `state` filters; `limit` and `offset` page. */
 export function listDeployments(query?: { state?: DeploymentState | null; limit?: number | null; offset?: number }, options?: RequestOptions): Promise<DeploymentList> {
   return request<DeploymentList>({ method: "GET", path: `/api/v1/deployments`, expect: "json", query, ...options });
 }
@@ -1004,7 +1157,7 @@ export function terminateDeployment(deploymentId: string, options?: RequestOptio
   return request<DeploymentView>({ method: "DELETE", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}`, expect: "json", ...options });
 }
 
-/** Open Comfyui: One click to ComfyUI: a redirect to the pod's proxy carrying the pod token (ready only). */
+/** Open Comfyui: One click to ComfyUI, for whoever may change the deployment: a redirect to the pod's proxy carrying the pod token (ready only). The proxy trades the token for a cookie and redirects to the same address without it, so it stays out of the browser's history; this response is never cached and sends no Referer. */
 export function openComfyui(deploymentId: string, options?: RequestOptions): Promise<void> {
   return request<void>({ method: "GET", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/open`, expect: "none", ...options });
 }
@@ -1039,7 +1192,7 @@ export function deploymentLogs(deploymentId: string, query?: { lines?: number; f
   return request<LogTail>({ method: "GET", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/logs`, expect: "json", query, ...options });
 }
 
-/** Stream Events: Every event after `Last-Event-ID` (or `after`), then live ones. Without either, only new events. Each has an `id`; `event` is its type; `data` is JSON. Comments keep the line alive. */
+/** Stream Events: Every event after `Last-Event-ID` (or `after`), then live ones. Without either, only new events. Each has an `id`; `event` is its type; `data` is JSON. Comments keep the line alive. A member sees the events of their own deployments (and those of no deployment). */
 export function streamEvents(query?: { after?: number | null; deployment_id?: string | null }, options?: RequestOptions): Promise<string> {
   return request<string>({ method: "GET", path: `/api/v1/events`, expect: "text", query, ...options });
 }
@@ -1117,4 +1270,49 @@ export function listPresets(options?: RequestOptions): Promise<PresetList> {
 /** Preflight: Check a manifest's models (access with the tokens given, sizes) and the disk, without deploying. A failure is a 422 `preflight_failed` naming each model and why. */
 export function preflight(body: PreflightRequest, options?: RequestOptions): Promise<PreflightView> {
   return request<PreflightView>({ method: "POST", path: `/api/v1/preflight`, expect: "json", body, ...options });
+}
+
+/** List Users: Every user, oldest first. */
+export function listUsers(options?: RequestOptions): Promise<UserList> {
+  return request<UserList>({ method: "GET", path: `/api/v1/users`, expect: "json", ...options });
+}
+
+/** Invite User: A one-time invite link (valid 7 days): who opens it picks a name and password and becomes a user of `role`. */
+export function inviteUser(body: InviteCreate, options?: RequestOptions): Promise<LinkView> {
+  return request<LinkView>({ method: "POST", path: `/api/v1/users/invites`, expect: "json", body, ...options });
+}
+
+/** Get User */
+export function getUser(userId: string, options?: RequestOptions): Promise<UserView> {
+  return request<UserView>({ method: "GET", path: `/api/v1/users/${encodeURIComponent(userId)}`, expect: "json", ...options });
+}
+
+/** Update User: Change a user's role, or disable (signs them out, stops their tokens) or enable them. */
+export function updateUser(userId: string, body: UserUpdate, options?: RequestOptions): Promise<UserView> {
+  return request<UserView>({ method: "PATCH", path: `/api/v1/users/${encodeURIComponent(userId)}`, expect: "json", body, ...options });
+}
+
+/** Delete User: Delete a user with their tokens and sessions; their deployments become yours. */
+export function deleteUser(userId: string, options?: RequestOptions): Promise<void> {
+  return request<void>({ method: "DELETE", path: `/api/v1/users/${encodeURIComponent(userId)}`, expect: "none", ...options });
+}
+
+/** List Tokens: One's API tokens, newest first (revoked and expired ones too). */
+export function listTokens(query?: { all?: boolean }, options?: RequestOptions): Promise<TokenList> {
+  return request<TokenList>({ method: "GET", path: `/api/v1/tokens`, expect: "json", query, ...options });
+}
+
+/** Create Token: Make an API token with some of one's own scopes. The response holds the token: the only time it is shown. */
+export function createToken(body: TokenCreate, options?: RequestOptions): Promise<TokenCreated> {
+  return request<TokenCreated>({ method: "POST", path: `/api/v1/tokens`, expect: "json", body, ...options });
+}
+
+/** Revoke Token: Revoke an API token (it stops working at once). Idempotent. */
+export function revokeToken(tokenId: string, options?: RequestOptions): Promise<TokenView> {
+  return request<TokenView>({ method: "DELETE", path: `/api/v1/tokens/${encodeURIComponent(tokenId)}`, expect: "json", ...options });
+}
+
+/** List Audit: Changes and refusals, newest first: who, when, from where, what, how it ended. */
+export function listAudit(query?: { limit?: number; before?: number | null; format?: "json" | "csv" }, options?: RequestOptions): Promise<AuditList> {
+  return request<AuditList>({ method: "GET", path: `/api/v1/audit`, expect: "json", query, ...options });
 }

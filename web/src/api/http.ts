@@ -52,8 +52,24 @@ export function queryString(query: Record<string, unknown> | undefined): string 
   return text ? `?${text}` : "";
 }
 
+// The session's CSRF token (from `POST /auth/session` or `GET /auth/me`), sent with every write:
+// the session cookie alone never changes anything. Kept in memory only, never in storage.
+let csrfToken: string | null = null;
+let onUnauthenticated: (() => void) | null = null;
+
+/** Set (or clear) the CSRF token that writes carry as `X-CSRF-Token`. */
+export function setCsrfToken(token: string | null | undefined) {
+  csrfToken = token ?? null;
+}
+
+/** Called when a request answers 401 (the sign-in ended): the app shows the sign-in page. */
+export function setUnauthenticatedHandler(handler: (() => void) | null) {
+  onUnauthenticated = handler;
+}
+
 export async function request<T>(spec: RequestSpec): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
+  if (spec.method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let body: string | undefined;
   if (spec.body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -66,11 +82,13 @@ export async function request<T>(spec: RequestSpec): Promise<T> {
       headers,
       body,
       signal: spec.signal,
+      credentials: "same-origin",
     });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new ApiError(0, "unreachable", "The ComfyHangar server cannot be reached.");
   }
+  if (response.status === 401 && onUnauthenticated && !spec.path.endsWith("/auth/session")) onUnauthenticated();
   if (!response.ok) throw await problemOf(response);
   if (spec.expect === "none" || response.status === 204) return undefined as T;
   if (spec.expect === "text") return (await response.text()) as T;

@@ -1,16 +1,23 @@
 /** The frame of every page: header with navigation, the simulated-cloud banner, the live indicator. */
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { Link, useLocation } from "wouter";
 import { useHealth } from "../api/queries";
+import { useAuth, useMe } from "../auth/AuthProvider";
 import { useConnection } from "../live/LiveProvider";
 
+// `wide`: shown in the bar from tablet width on; on a phone they are in the user menu.
 const NAV = [
-  { href: "/", label: "Dashboard" },
-  { href: "/costs", label: "Costs" },
+  { href: "/", label: "Dashboard", admin: false, wide: false },
+  { href: "/costs", label: "Costs", admin: false, wide: false },
+  { href: "/tokens", label: "Tokens", admin: false, wide: true },
+  { href: "/users", label: "Users", admin: true, wide: true },
+  { href: "/audit", label: "Audit", admin: true, wide: true },
 ] as const;
 
 export function Layout({ children }: { children: ReactNode }) {
   const [location] = useLocation();
+  const me = useMe();
+  const nav = NAV.filter((item) => !item.admin || me?.role === "admin");
   return (
     <div className="min-h-screen">
       <SimulatedBanner />
@@ -21,14 +28,14 @@ export function Layout({ children }: { children: ReactNode }) {
             <span className="hidden sm:inline">ComfyHangar</span>
           </Link>
           <nav aria-label="Main" className="flex items-center gap-1">
-            {NAV.map((item) => {
+            {nav.map((item) => {
               const active = item.href === "/" ? location === "/" : location.startsWith(item.href);
               return (
                 <Link
                   key={item.href}
                   href={item.href}
                   aria-current={active ? "page" : undefined}
-                  className={`rounded-md px-2.5 py-1.5 text-sm ${active ? "bg-slate-800 text-white" : "text-slate-400 hover:text-white"}`}
+                  className={`${item.wide ? "hidden md:inline" : ""} rounded-md px-2.5 py-1.5 text-sm ${active ? "bg-slate-800 text-white" : "text-slate-400 hover:text-white"}`}
                 >
                   {item.label}
                 </Link>
@@ -43,6 +50,7 @@ export function Layout({ children }: { children: ReactNode }) {
             >
               Deploy
             </Link>
+            {me && <UserMenu />}
           </div>
         </div>
       </header>
@@ -79,5 +87,51 @@ export function ConnectionIndicator() {
       <span className={`h-2 w-2 rounded-full ${DOT[state]}`} aria-hidden />
       <span className="hidden sm:inline">{LABEL[state]}</span>
     </span>
+  );
+}
+
+/** Who is signed in, and signing out. */
+export function UserMenu() {
+  const { me, signOut } = useAuth();
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="relative">
+      <button
+        type="button"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        data-testid="user-menu"
+        onClick={() => setOpen(!open)}
+        className="max-w-24 truncate rounded-md px-2 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white"
+      >
+        {me.name}
+      </button>
+      {open && (
+        <div role="menu" className="absolute right-0 mt-1 w-48 rounded-md border border-slate-700 bg-slate-900 p-1 shadow-lg">
+          <p className="px-3 py-1.5 text-xs text-slate-500">Signed in as {me.name} ({me.role})</p>
+          <Link href="/tokens" role="menuitem" onClick={() => setOpen(false)} className="block rounded px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-800">
+            API tokens
+          </Link>
+          {me.role === "admin" && (
+            <Link href="/users" role="menuitem" onClick={() => setOpen(false)} className="block rounded px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-800">
+              Users
+            </Link>
+          )}
+          {me.role === "admin" && (
+            <Link href="/audit" role="menuitem" onClick={() => setOpen(false)} className="block rounded px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-800">
+              Audit log
+            </Link>
+          )}
+          <button
+            type="button"
+            role="menuitem"
+            onClick={() => void signOut()}
+            className="block w-full rounded px-3 py-1.5 text-left text-sm text-slate-200 hover:bg-slate-800"
+          >
+            Sign out
+          </button>
+        </div>
+      )}
+    </div>
   );
 }

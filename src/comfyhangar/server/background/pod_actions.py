@@ -41,7 +41,7 @@ from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.pod_spec import POD_LABEL, candidates_for, create_request
-from comfyhangar.server.services.secrets import load_secrets
+from comfyhangar.server.services.secrets import SecretBox, load_secrets
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ class ActionSettings:
     agent_args: tuple[str, ...] = ()
     # Actions running at once (RunPod calls in flight, leases held); the rest wait their turn.
     max_concurrent: int = 16
+    # Decrypts the deployment secrets that go into a create request.
+    secret_box: SecretBox | None = None
 
 
 # Which waiting action goes first: those that end billing.
@@ -196,7 +198,9 @@ class PodActions:
                 label=POD_LABEL,
                 request=create_request(
                     spec,
-                    await load_secrets(self._sessions, planned.deployment_id),
+                    await load_secrets(
+                        self._sessions, planned.deployment_id, self._settings.secret_box
+                    ),
                     agent_args=self._settings.agent_args,
                 ),
                 candidates=candidates_for(spec, catalog),

@@ -113,6 +113,8 @@ class Deployment(Base):
     idle_signals: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Since when the deployment has been stopped (the terminate-after-stopped timer).
     stopped_since: Mapped[datetime | None] = mapped_column(default=None)
+    # The user it belongs to (None: adopted or made before accounts; admins see those).
+    owner_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
 
 
 class Pod(Base):
@@ -262,3 +264,86 @@ class DeploymentSecret(Base):
 
     def __repr__(self) -> str:
         return f"DeploymentSecret({self.deployment_id!r}, {self.name!r}, <hidden>)"
+
+
+class User(Base):
+    """A person (or automation) that signs in. `password_hash` is argon2 (None: no password
+    yet, signs in by link or API token)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(Text, default=None)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"User({self.id!r}, {self.name!r}, {self.role!r})"
+
+
+class ApiToken(Base):
+    """An API token of a user: only its SHA-256 is kept (`token_hash`), shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class BrowserSession(Base):
+    """A signed-in browser: the cookie holds the secret, the row only its SHA-256."""
+
+    __tablename__ = "browser_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class LoginLink(Base):
+    """A one-time link: `login` signs `user_id` in; `invite` makes a new user of `role`."""
+
+    __tablename__ = "login_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None
+    )
+    role: Mapped[str | None] = mapped_column(String(16), default=None)
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AuditEntry(Base):
+    """One change asked of the API, or one refusal: who, when, from where, what, and how it
+    ended. Never a body or a query string (they may carry secrets): the method and path."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    actor_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    via: Mapped[str | None] = mapped_column(String(16), default=None)
+    address: Mapped[str | None] = mapped_column(String(64), default=None)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(512))
+    status: Mapped[int]
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | refused | failed
+    # For a sign-in, the account name it was for (the user may not exist).
+    subject: Mapped[str | None] = mapped_column(String(64), default=None)

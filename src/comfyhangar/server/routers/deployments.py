@@ -13,8 +13,11 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from comfyhangar.core.access import Principal
+from comfyhangar.core.errors import Forbidden, NotFound
 from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.runpod.models import Pod
+from comfyhangar.server.auth import PrincipalDep
 from comfyhangar.server.db.models import Deployment, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
 from comfyhangar.server.deps import RuntimeDep
@@ -35,6 +38,19 @@ router = APIRouter(prefix="/deployments", tags=["deployments"])
 LOG_POLL_S = 0.5
 
 
+async def _visible(
+    runtime: Runtime, principal: Principal, deployment_id: str, *, act: bool = False
+) -> Deployment:
+    """The deployment if the principal may see it (and, with `act`, change it): a member
+    gets 404 for another's, as if it did not exist; a viewer 403 for any change."""
+    dep = await runtime.deployments.get(deployment_id)
+    if not principal.may_see(dep.owner_id):
+        raise NotFound(f"no deployment {deployment_id!r}")
+    if act and not principal.may_act_on(dep.owner_id):
+        raise Forbidden(f"you may not change deployment {deployment_id} (it is not yours)")
+    return dep
+
+
 async def _view(runtime: Runtime, dep: Deployment) -> DeploymentView:
     async with runtime.sessions() as session:
         row = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
@@ -51,15 +67,19 @@ async def _view(runtime: Runtime, dep: Deployment) -> DeploymentView:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DeploymentView)
-async def create_deployment(body: DeploymentCreate, runtime: RuntimeDep) -> DeploymentView:
-    """Deploy ComfyUI on a new pod. The pod is created in the background; watch `/events`."""
-    dep = await runtime.deployments.create(body)
+async def create_deployment(
+    body: DeploymentCreate, runtime: RuntimeDep, principal: PrincipalDep
+) -> DeploymentView:
+    """Deploy ComfyUI on a new pod, owned by the caller. The pod is created in the background;
+    watch `/events`."""
+    dep = await runtime.deployments.create(body, owner_id=principal.user_id)
     return await _view(runtime, dep)
 
 
 @router.get("", response_model=DeploymentList)
 async def list_deployments(
     runtime: RuntimeDep,
+    principal: PrincipalDep,
     state: Annotated[DeploymentState | None, Query()] = None,
     limit: Annotated[
         int | None, Query(ge=1, le=1000, description="At most this many (default: all)")
@@ -68,15 +88,19 @@ async def list_deployments(
         int, Query(ge=0, le=MAX_INT64, description="Skip this many first (0 to 2^63-1)")
     ] = 0,
 ) -> Response:
-    """Every deployment, newest first; `state` filters; `limit` and `offset` page."""
+    """Every deployment the caller may see (a member: their own), newest first; `state`
+    filters; `limit` and `offset` page."""
     # Serialised once, here (a returned Response skips FastAPI's own validation and
     # serialisation; `response_model` still documents it), and kept until anything it shows
     # changes: see `RenderedLists`.
     status_ = state.value if state else None
+    owner = None if principal.sees_everything else principal.user_id
 
     async def render() -> tuple[bytes, dict[str, Pod | None]]:
         live = runtime.reconciler.pods
-        rows = await runtime.deployments.list_with_pods(status_, limit=limit, offset=offset)
+        rows = await runtime.deployments.list_with_pods(
+            status_, limit=limit, offset=offset, owner_id=owner
+        )
         costs = await runtime.costs.for_deployments(rows)
         return render_list(
             rows, live, costs, simulated=runtime.cloud.simulated, idle_default=runtime.idle.default
@@ -87,7 +111,7 @@ async def list_deployments(
         body, _ = await render()
     else:
         body = await lists.body(
-            (status_, limit, offset),
+            (status_, limit, offset, owner),
             event_id=runtime.events.last_id,
             live=runtime.reconciler.pods,
             render=render,
@@ -96,8 +120,11 @@ async def list_deployments(
 
 
 @router.get("/{deployment_id}", response_model=DeploymentDetail)
-async def get_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentDetail:
+async def get_deployment(
+    deployment_id: str, runtime: RuntimeDep, principal: PrincipalDep
+) -> DeploymentDetail:
     """One deployment with its pod, setup steps and state history."""
+    await _visible(runtime, principal, deployment_id)
     dep, row, history = await runtime.deployments.detail_rows(deployment_id)
     live = runtime.reconciler.pods.get(dep.pod_id) if dep.pod_id else None
     cost = (await runtime.costs.for_deployments([(dep, row)])).get(dep.id)
@@ -118,11 +145,16 @@ async def get_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentD
     response_class=RedirectResponse,
     responses={409: {"description": "The deployment is not ready"}},
 )
-async def open_comfyui(deployment_id: str, runtime: RuntimeDep) -> RedirectResponse:
-    """One click to ComfyUI: a redirect to the pod's proxy carrying the pod token (ready only)."""
+async def open_comfyui(
+    deployment_id: str, runtime: RuntimeDep, principal: PrincipalDep
+) -> RedirectResponse:
+    """One click to ComfyUI, for whoever may change the deployment: a redirect to the pod's
+    proxy carrying the pod token (ready only). The proxy trades the token for a cookie and
+    redirects to the same address without it, so it stays out of the browser's history; this
+    response is never cached and sends no Referer."""
     # Where that is comes from `comfyui_endpoint`: RunPod's proxy address, or in the simulated
     # cloud a path of this server (`/simulated-pods/{pod_id}/comfyui/`).
-    dep = await runtime.deployments.get(deployment_id)
+    dep = await _visible(runtime, principal, deployment_id, act=True)
     endpoint = await runtime.comfyui.comfyui_endpoint(dep)
     return RedirectResponse(
         endpoint.browser_link(),
@@ -134,49 +166,63 @@ async def open_comfyui(deployment_id: str, runtime: RuntimeDep) -> RedirectRespo
 @router.post(
     "/{deployment_id}/stop", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentView
 )
-async def stop_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentView:
+async def stop_deployment(
+    deployment_id: str, runtime: RuntimeDep, principal: PrincipalDep
+) -> DeploymentView:
     """Stop the pod (no GPU billed; the volume is kept). Idempotent."""
+    await _visible(runtime, principal, deployment_id, act=True)
     return await _view(runtime, await runtime.deployments.stop(deployment_id))
 
 
 @router.post(
     "/{deployment_id}/start", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentView
 )
-async def start_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentView:
+async def start_deployment(
+    deployment_id: str, runtime: RuntimeDep, principal: PrincipalDep
+) -> DeploymentView:
     """Start a stopped pod again (or retry a deployment whose pod could not be made)."""
+    await _visible(runtime, principal, deployment_id, act=True)
     return await _view(runtime, await runtime.deployments.start(deployment_id))
 
 
 @router.post(
     "/{deployment_id}/restart", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentView
 )
-async def restart_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentView:
+async def restart_deployment(
+    deployment_id: str, runtime: RuntimeDep, principal: PrincipalDep
+) -> DeploymentView:
     """Restart the running pod's container (setup runs again, skipping what is done)."""
+    await _visible(runtime, principal, deployment_id, act=True)
     return await _view(runtime, await runtime.deployments.restart(deployment_id))
 
 
 @router.delete(
     "/{deployment_id}", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentView
 )
-async def terminate_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentView:
+async def terminate_deployment(
+    deployment_id: str, runtime: RuntimeDep, principal: PrincipalDep
+) -> DeploymentView:
     """Terminate the pod for good (its volume disk is destroyed). Idempotent."""
+    await _visible(runtime, principal, deployment_id, act=True)
     return await _view(runtime, await runtime.deployments.terminate(deployment_id))
 
 
 @router.patch("/{deployment_id}/idle", response_model=DeploymentView)
 async def set_idle_policy(
-    deployment_id: str, body: IdlePolicyInput, runtime: RuntimeDep
+    deployment_id: str, body: IdlePolicyInput, runtime: RuntimeDep, principal: PrincipalDep
 ) -> DeploymentView:
     """Change the idle policy: the fields given change, the rest stay (a 422 names a bad one)."""
+    await _visible(runtime, principal, deployment_id, act=True)
     return await _view(runtime, await runtime.idle.set_policy(deployment_id, body))
 
 
 @router.post("/{deployment_id}/keep-awake", response_model=DeploymentView)
 async def keep_awake(
-    deployment_id: str, body: KeepAwakeRequest, runtime: RuntimeDep
+    deployment_id: str, body: KeepAwakeRequest, runtime: RuntimeDep, principal: PrincipalDep
 ) -> DeploymentView:
     """No idle stop or terminate for `minutes` from now (a new call replaces the old end);
     the idle clock counts again from then."""
+    await _visible(runtime, principal, deployment_id, act=True)
     return await _view(runtime, await runtime.idle.keep_awake(deployment_id, body.minutes))
 
 
@@ -185,6 +231,7 @@ async def deployment_logs(
     deployment_id: str,
     request: Request,
     runtime: RuntimeDep,
+    principal: PrincipalDep,
     lines: Annotated[int, Query(ge=1, le=2000)] = 200,
     follow: Annotated[bool, Query()] = False,
     after: ResumeAfter = None,
@@ -196,6 +243,7 @@ async def deployment_logs(
     `Last-Event-ID` header its EventSource sends): it gets the lines after that one (the
     first `lines` of them without `follow`), so a reconnect neither repeats nor skips any.
     """
+    await _visible(runtime, principal, deployment_id)
     if last_event_id is not None:
         after = last_event_id
     if after is not None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from comfyhangar.core.access import Principal
+from comfyhangar.server.auth import PrincipalDep
+from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.deps import RuntimeDep
+from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.events import HANGAR_EVENT_REF
 from comfyhangar.server.schemas.limits import LastEventId, ResumeAfter
 from comfyhangar.server.services.event_hub import EventHub, SubscriberTooSlowError
@@ -31,12 +36,14 @@ KEEPALIVE_S = 15
 )
 async def stream_events(
     runtime: RuntimeDep,
+    principal: PrincipalDep,
     last_event_id: LastEventId = None,
     after: ResumeAfter = None,
     deployment_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> EventSourceResponse:
     """Every event after `Last-Event-ID` (or `after`), then live ones. Without either, only new
-    events. Each has an `id`; `event` is its type; `data` is JSON. Comments keep the line alive."""
+    events. Each has an `id`; `event` is its type; `data` is JSON. Comments keep the line alive.
+    A member sees the events of their own deployments (and those of no deployment)."""
     if last_event_id is not None:
         start = last_event_id
     elif after is not None:
@@ -44,18 +51,43 @@ async def stream_events(
     else:
         start = runtime.events.last_id
     return EventSourceResponse(
-        _stream(runtime.events, start, deployment_id),
+        _stream(runtime.events, start, deployment_id, _visibility(runtime, principal)),
         ping=KEEPALIVE_S,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
+Visible = Callable[[str | None], Awaitable[bool]] | None
+
+
+def _visibility(runtime: Runtime, principal: Principal) -> Visible:
+    """None when the principal sees every event; else a check per deployment id (cached)."""
+    if principal.sees_everything:
+        return None
+    known: dict[str, bool] = {}
+
+    async def visible(deployment_id: str | None) -> bool:
+        if deployment_id is None:
+            return True
+        if deployment_id not in known:
+            async with runtime.sessions() as session:
+                owner = await session.scalar(
+                    select(Deployment.owner_id).where(Deployment.id == deployment_id)
+                )
+            known[deployment_id] = owner == principal.user_id
+        return known[deployment_id]
+
+    return visible
+
+
 async def _stream(
-    hub: EventHub, start: int, deployment_id: str | None
+    hub: EventHub, start: int, deployment_id: str | None, visible: Visible = None
 ) -> AsyncIterator[ServerSentEvent]:
     accept = None if deployment_id is None else (lambda e: e.deployment_id == deployment_id)
     try:
         async for event in hub.subscribe(start, accept=accept):
+            if visible is not None and not await visible(event.deployment_id):
+                continue
             yield ServerSentEvent(
                 data=json.dumps(event.payload(), separators=(",", ":")),
                 id=str(event.id),

@@ -51,6 +51,7 @@ from comfyhangar.server.services.secrets import (
     CIVITAI_TOKEN,
     HF_TOKEN,
     POD_TOKEN,
+    SecretBox,
     load_secrets,
     new_pod_token,
 )
@@ -76,6 +77,7 @@ class DeploymentService:
         policy: Policy | None = None,
         preflight: Preflight | None = None,
         idle_default: IdlePolicy | None = None,
+        secret_box: SecretBox | None = None,
     ) -> None:
         self._sessions = sessions
         self._client = client
@@ -89,12 +91,15 @@ class DeploymentService:
         self.preflight = preflight
         # The server's idle policy: a deploy's `idle` fields are merged into it.
         self.idle_default = idle_default or IdlePolicy()
+        # Encrypts the deployment secrets at rest (None: stored as given, for tests only).
+        self.secret_box = secret_box
         # The list endpoint's rendered JSON (see `RenderedLists`); None when the sessions'
         # commits cannot be watched (then every list is rendered afresh).
         self.rendered_lists = _watched_lists(sessions)
 
-    async def create(self, body: DeploymentCreate) -> Deployment:
-        """Validate the manifest and against the catalog, store the deployment and its event."""
+    async def create(self, body: DeploymentCreate, owner_id: str | None = None) -> Deployment:
+        """Validate the manifest and against the catalog, store the deployment (owned by
+        `owner_id`) and its event."""
         manifest = self.resolve_manifest(body.preset, body.manifest)
         idle = (
             None
@@ -130,13 +135,18 @@ class DeploymentService:
             desired_state=Desired.RUNNING.value,
             state=DeploymentState.PENDING.value,
             idle_policy=idle,
+            owner_id=owner_id,
         )
         try:
             async with self._sessions() as session, session.begin():
                 session.add(deployment)
                 await session.flush()  # the live-name index refuses a taken name here
                 session.add_all(
-                    DeploymentSecret(deployment_id=deployment.id, name=name, value=value)
+                    DeploymentSecret(
+                        deployment_id=deployment.id,
+                        name=name,
+                        value=self.secret_box.seal(value) if self.secret_box else value,
+                    )
                     for name, value in secret_values.items()
                 )
                 await append_event(
@@ -207,9 +217,15 @@ class DeploymentService:
                 raise UpstreamUnavailable(f"cannot check the network volume: {exc}") from exc
 
     async def list_with_pods(
-        self, state: str | None = None, *, limit: int | None = None, offset: int = 0
+        self,
+        state: str | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        owner_id: str | None = None,
     ) -> Sequence[tuple[Deployment, PodRow | None]]:
-        """Newest first, each with its pod row (one query); `limit`/`offset` page (no limit: all)."""
+        """Newest first, each with its pod row (one query); `limit`/`offset` page (no limit: all);
+        `owner_id` keeps one user's."""
         query = (
             select(Deployment, PodRow)
             .outerjoin(PodRow, PodRow.id == Deployment.pod_id)
@@ -218,6 +234,8 @@ class DeploymentService:
         )
         if state is not None:
             query = query.where(Deployment.state == state)
+        if owner_id is not None:
+            query = query.where(Deployment.owner_id == owner_id)
         if limit is not None or offset:
             query = query.limit(limit).offset(offset)
         async with self._sessions() as session:
@@ -256,7 +274,8 @@ class DeploymentService:
 
     async def pod_token(self, deployment_id: str) -> str | None:
         """The deployment's pod token (None for one made before pod tokens existed)."""
-        return (await load_secrets(self._sessions, deployment_id)).get(POD_TOKEN)
+        secrets = await load_secrets(self._sessions, deployment_id, self.secret_box)
+        return secrets.get(POD_TOKEN)
 
     async def log_tail(self, deployment_id: str, lines: int) -> Sequence[LogLine]:
         await self.get(deployment_id)

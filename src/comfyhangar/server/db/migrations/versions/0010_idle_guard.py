@@ -7,7 +7,7 @@ with an empty clock: the guard's first look sets it to that moment, so nothing i
 time that passed before the guard existed.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-04
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import comfyhangar.server.db.types
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
