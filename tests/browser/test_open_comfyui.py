@@ -36,7 +36,7 @@ def test_open_comfyui_lands_on_the_simulated_pods_comfyui_on_this_machine(
     assert f"{where.scheme}://{where.netloc}" == hangar.base_url, "served by this machine"
     assert where.path == f"/simulated-pods/{pod_id}/comfyui/"
     assert "token" not in comfy.url, "the token left the address bar for a cookie"
-    assert [c["name"] for c in context.cookies(comfy.url)] == ["hangar_token"]
+    assert "hangar_token" in [c["name"] for c in context.cookies(comfy.url)]
     screenshot(comfy, "open-comfyui")
 
     # Its API links work under the prefix, with the cookie.

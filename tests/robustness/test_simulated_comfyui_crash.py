@@ -18,6 +18,7 @@ from comfyhangar.emulators.comfyui.images import PNG_SIGNATURE
 from tests.robustness.support import ServerProcess, deployment_body, server_env
 from tests.robustness.test_simulated_cloud_restart import in_state, wait_until
 from tests.server.test_simulated_comfyui import sdxl_txt2img
+from tests.support.auth import auth_headers
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -37,7 +38,9 @@ async def test_outputs_on_a_simulated_pod_survive_a_killed_server(tmp_path: Path
     server = ServerProcess("hangar", env, tmp_path, prewarm=1)
     await server.start()
     try:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        async with httpx.AsyncClient(
+            base_url=server.url, timeout=10, headers=auth_headers()
+        ) as http:
             body = deployment_body("sdxl", preset="sdxl-base")
             created = await http.post("/api/v1/deployments", json=body)
             assert created.status_code == 201, created.text
@@ -62,7 +65,9 @@ async def test_outputs_on_a_simulated_pod_survive_a_killed_server(tmp_path: Path
             assert all(png.startswith(PNG_SIGNATURE) for png in before)
             server.kill()
         await server.start()
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        async with httpx.AsyncClient(
+            base_url=server.url, timeout=10, headers=auth_headers()
+        ) as http:
             await wait_until(http, dep_id, in_state("ready"))
             base, headers = await opened(http, dep_id)
             async with ComfyUIClient(base, headers=headers) as comfy:

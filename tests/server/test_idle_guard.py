@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import websockets
+from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 
 from comfyhangar.comfyui import ComfyUIClient
@@ -112,12 +113,19 @@ class World:
         raise AssertionError((await self.row(dep_id)).state)
 
 
+REPLICAS_SECRET_KEY = Fernet.generate_key().decode()
+
+
 @contextlib.asynccontextmanager
 async def world_at(
     tmp_path: Path, clock: Clock | None = None, *, database_url: str | None = None
 ) -> AsyncIterator[World]:
     settings = fast_settings(
-        tmp_path, emulator_speed=FROZEN, create_settle_s=0.0, database_url=database_url
+        tmp_path,
+        emulator_speed=FROZEN,
+        create_settle_s=0.0,
+        database_url=database_url,
+        secret_key=REPLICAS_SECRET_KEY,  # replicas of one database share the key of its secrets
     )
     clock = clock or Clock(datetime.now().astimezone())
     async with Runtime.start(settings, background=False, clock=clock) as runtime:
