@@ -16,18 +16,23 @@ from comfyhangar.server.request_limits import BodySizeLimit, RequestWriteWait
 from comfyhangar.server.request_log import RequestLog
 from comfyhangar.server.routers import (
     budgets,
+    comfyui_servers,
     cost_reports,
     costs,
     deployments,
     events,
     gpus,
     health,
+    outputs,
     pods,
     preflight,
     presets,
+    runs,
+    workflows,
 )
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.limits import MAX_BODY_BYTES
+from comfyhangar.server.services.workflows import MAX_WORKFLOW_BYTES
 from comfyhangar.server.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
@@ -66,6 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         budgets,
         presets,
         preflight,
+        workflows,
+        comfyui_servers,
+        runs,
+        outputs,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     install_api_docs(app, prefix=API_PREFIX)
@@ -73,7 +82,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: every request is logged (refused ones too); the Host check runs before
     # anything else is done with it, then the body limit.
     app.add_middleware(RequestWriteWait)
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=MAX_BODY_BYTES,
+        larger={f"{API_PREFIX}/workflows": MAX_WORKFLOW_BYTES},  # workflow files, images
+    )
     app.add_middleware(AllowedHosts, rules=host_rules(settings.host, settings.allowed_host_list))
     app.add_middleware(RequestLog)
     return app

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from comfyhangar.runpod import RunPodError
 from comfyhangar.runpod.models import Cloud as CloudName
+from comfyhangar.server.background.dispatcher import Dispatcher, DispatchSettings
 from comfyhangar.server.background.log_follower import LogFollower
 from comfyhangar.server.background.meter import Meter
 from comfyhangar.server.background.pod_actions import ActionSettings
@@ -31,6 +32,8 @@ from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
 from comfyhangar.server.services.billing_check import BillingCheck, balance_reader_for
 from comfyhangar.server.services.budgets import BudgetService
 from comfyhangar.server.services.catalog import Catalog
+from comfyhangar.server.services.comfyui_clients import ComfyUIClients
+from comfyhangar.server.services.comfyui_servers import ServerService
 from comfyhangar.server.services.costs import CostService, shape_from_spec
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
@@ -40,7 +43,11 @@ from comfyhangar.server.services.manifests import (
     manifest_policy,
     model_hosts,
 )
+from comfyhangar.server.services.output_store import LocalStore
+from comfyhangar.server.services.outputs import OutputService
 from comfyhangar.server.services.preflight import Preflight
+from comfyhangar.server.services.runs import RunService
+from comfyhangar.server.services.workflows import WorkflowService
 from comfyhangar.server.settings import Settings
 
 RUNPOD_CHECK_TTL_S = 15.0
@@ -106,6 +113,11 @@ class Runtime:
     costs: CostService
     budgets: BudgetService
     model_hosts: ModelHosts
+    workflows: WorkflowService
+    servers: ServerService
+    runs: RunService
+    outputs: OutputService
+    dispatcher: Dispatcher
     billing_check: BillingCheck | None = None
     # /health's own database connection.
     probe_engine: AsyncEngine | None = None
@@ -200,6 +212,14 @@ class Runtime:
                     interval_s=settings.billing_check_interval_s,
                     balance=balance_reader_for(settings, cloud),
                 )
+                comfyui = ComfyUIClients()
+                store = LocalStore(settings.effective_output_dir)
+                dispatcher = Dispatcher(
+                    sessions, comfyui, store, DispatchSettings(lease_s=settings.lease_s)
+                )
+                workflows = WorkflowService(sessions)
+                servers = ServerService(sessions)
+                runs = RunService(sessions, workflows, servers, comfyui, dispatcher.wake)
                 runtime = cls(
                     settings,
                     engine,
@@ -212,6 +232,11 @@ class Runtime:
                     costs,
                     budgets,
                     hosts,
+                    workflows=workflows,
+                    servers=servers,
+                    runs=runs,
+                    outputs=OutputService(sessions, store),
+                    dispatcher=dispatcher,
                     billing_check=check,
                     probe_engine=probe_engine,
                 )
@@ -219,9 +244,11 @@ class Runtime:
                     reconciler.start()
                     follower.start()
                     check.start()
+                    dispatcher.start()
                 try:
                     yield runtime
                 finally:
+                    await dispatcher.stop()
                     await check.stop()
                     await follower.stop()
                     await reconciler.stop()

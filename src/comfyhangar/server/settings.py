@@ -110,6 +110,10 @@ class Settings(BaseSettings):
         default=True,
         description="Check models (access, sizes) against Hugging Face / Civitai before deploying",
     )
+    output_dir: Path | None = Field(
+        default=None,
+        description="Where run outputs are copied (default: outputs/ in the data directory)",
+    )
     hf_endpoint: str = Field(default="https://huggingface.co", description="Hugging Face hub")
     civitai_endpoint: str = Field(default="https://civitai.com", description="Civitai")
 
@@ -180,6 +184,11 @@ class Settings(BaseSettings):
     def simulated(self) -> bool:
         """True when no RunPod key is set: the embedded emulator plays the cloud."""
         return self.runpod_api_key is None
+
+    @property
+    def effective_output_dir(self) -> Path:
+        """`output_dir`, or `outputs/` inside the data directory."""
+        return self.output_dir or self.data_dir / "outputs"
 
     @cached_property
     def effective_database_url(self) -> str:

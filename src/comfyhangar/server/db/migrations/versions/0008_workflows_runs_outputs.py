@@ -39,8 +39,8 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workflows")),
+        sa.UniqueConstraint("name", name=op.f("uq_workflows_name")),
     )
-    op.create_index(op.f("ix_workflows_name"), "workflows", ["name"])
     op.create_table(
         "workflow_versions",
         sa.Column("workflow_id", sa.String(length=32), nullable=False),

@@ -1,0 +1,72 @@
+"""`/outputs`: files that runs produced, copied home (they stay after the pod is gone)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, StreamingResponse
+
+from comfyhangar.server.deps import RuntimeDep
+from comfyhangar.server.schemas.limits import MAX_INT64
+from comfyhangar.server.schemas.runs import OutputList, OutputView
+from comfyhangar.server.services.outputs import output_view
+from comfyhangar.server.views import API as API_PREFIX
+
+router = APIRouter(prefix="/outputs", tags=["outputs"])
+Id = Annotated[str | None, Query(max_length=32)]
+
+
+@router.get("", response_model=OutputList)
+async def list_outputs(
+    runtime: RuntimeDep,
+    run_id: Id = None,
+    batch_id: Id = None,
+    workflow_id: Id = None,
+    deployment_id: Id = None,
+    since: Annotated[datetime | None, Query(description="Made at or after (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
+) -> OutputList:
+    """Outputs, newest first, filtered; `url` of each serves its bytes."""
+    rows, total = await runtime.outputs.list(
+        run_id=run_id,
+        batch_id=batch_id,
+        workflow_id=workflow_id,
+        deployment_id=deployment_id,
+        since=since,
+        limit=limit,
+        offset=offset,
+    )
+    return OutputList(items=[output_view(r, API_PREFIX) for r in rows], total=total)
+
+
+@router.get("/{output_id}", response_model=OutputView)
+async def get_output(output_id: str, runtime: RuntimeDep) -> OutputView:
+    return output_view(await runtime.outputs.get(output_id), API_PREFIX)
+
+
+@router.get(
+    "/{output_id}/content",
+    response_class=StreamingResponse,
+    response_model=None,
+    responses={200: {"content": {"image/png": {}, "application/octet-stream": {}}}},
+)
+async def get_output_content(
+    output_id: str, runtime: RuntimeDep
+) -> StreamingResponse | FileResponse:
+    """The output's bytes, as ComfyUI wrote them."""
+    row = await runtime.outputs.get(output_id)
+    headers = {
+        "Content-Disposition": f'inline; filename="{row.filename}"',
+        "ETag": f'"{row.sha256}"',
+        "Cache-Control": "private, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+    }
+    path = runtime.outputs.store.path(row.storage_key)
+    if path is not None:
+        return FileResponse(path, media_type=row.content_type, headers=headers)
+    return StreamingResponse(
+        runtime.outputs.content(row), media_type=row.content_type, headers=headers
+    )
