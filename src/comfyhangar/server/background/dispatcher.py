@@ -103,6 +103,10 @@ class _Stop(Exception):
     """The run's end was written (or is another process's to write): stop following it."""
 
 
+class _Withdrawn(Exception):
+    """A cancelled run's prompt was deleted from ComfyUI's queue before it ran."""
+
+
 @dataclass
 class _Progress:
     total: int
@@ -347,7 +351,11 @@ class _RunDriver:
             await self.finish(
                 run, "failed", {"type": "rejected", "message": str(error), "nodes": nodes}
             )
+        except _Withdrawn:
+            await self.finish(run, "cancelled", None, reason="taken out of ComfyUI's queue")
         except PromptLost as error:
+            if (await self.load()).cancel_requested:
+                await self.finish(run, "cancelled", None, reason="taken out of ComfyUI's queue")
             await self.finish(run, "failed", {"type": "lost", "message": str(error), "nodes": []})
         except ComfyUIUnreachable as error:
             if run.submitted_at is None and not error.outcome_unknown:
@@ -372,8 +380,14 @@ class _RunDriver:
                 run = await self.load()
                 if run.cancel_requested and run.submitted_at is not None and not self.cancel_sent:
                     self.cancel_sent = True
-                    with contextlib.suppress(ComfyUIError):
-                        await comfy.cancel(run.prompt_id)  # only ours; the prompt then ends
+                    try:
+                        where = await comfy.cancel(run.prompt_id)  # only ours
+                    except ComfyUIError as error:
+                        log.warning("run %s: cancel not delivered yet: %s", self.run_id, error)
+                        self.cancel_sent = False
+                        continue
+                    if where.state == "unknown":
+                        raise _Withdrawn  # it was waiting: deleted, it will send nothing more
 
         task = asyncio.create_task(keep())
         follower = asyncio.current_task()
@@ -386,10 +400,11 @@ class _RunDriver:
         try:
             yield
         except asyncio.CancelledError:
-            if task.done() and not task.cancelled() and task.exception() is not None:
+            failure = task.exception() if task.done() and not task.cancelled() else None
+            if failure is not None:
                 if follower is not None:
                     follower.uncancel()  # our own cancel, turned into the error it stands for
-                raise LeaseLostError(self.run_id) from None
+                raise failure from None
             raise
         finally:
             task.remove_done_callback(lost)
