@@ -13,6 +13,8 @@ from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
 from comfyhangar.cli.gpus import gpus
 from comfyhangar.cli.logs import logs
 from comfyhangar.cli.presets import presets
+from comfyhangar.cli.runs import outputs, run, runs
+from comfyhangar.cli.workflows import workflows
 
 if TYPE_CHECKING:
     from comfyhangar.server.settings import Settings
@@ -119,6 +121,9 @@ def emulator(
         emu.close()
 
 
-for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm):
+for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm, run):
     app.command()(command)
 app.add_typer(db)
+app.add_typer(workflows)
+app.add_typer(runs)
+app.add_typer(outputs)
