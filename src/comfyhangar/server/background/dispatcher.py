@@ -294,6 +294,8 @@ class _RunDriver:
         if run.cancel_requested and run.submitted_at is None:
             await self.finish(run, "cancelled", None, reason="cancelled before it was sent")
             return
+        if run.cancel_requested:
+            self.nudge.set()  # asked before a take-over: deliver it at once
         async with self.d._sessions() as session:
             stored = await session.scalars(select(Output).where(Output.run_id == run.id))
             self.copied = {(o.node_id, o.folder_type, o.subfolder, o.filename) for o in stored}
