@@ -54,7 +54,7 @@ async def test_sigkill_during_runs_loses_and_duplicates_nothing(
                     "/api/v1/runs",
                     json={
                         "server_id": created.json()["id"],
-                        "prompt": txt2img(seed=100, steps=60),
+                        "prompt": txt2img(seed=100, steps=400),
                         "count": RUNS,
                     },
                 )

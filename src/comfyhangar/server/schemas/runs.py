@@ -23,6 +23,7 @@ InputKey = Annotated[
         r"^[A-Za-z0-9_:-]{1,64}\.[A-Za-z0-9_ .-]{0,127}[A-Za-z0-9_]$",
         "node_id.input, such as 6.text or 3.seed",
     ),
+    Field(examples=["6.text"]),
 ]
 MAX_COUNT = 100
 
@@ -34,7 +35,7 @@ class RunCreate(BaseModel):
 
     workflow_id: WorkflowId | None = None
     workflow_version: int | None = Field(
-        default=None, ge=1, le=1_000_000, description="Default: the latest version"
+        default=None, ge=1, le=1_000_000, strict=True, description="Default: the latest version"
     )
     prompt: dict[str, Any] | None = Field(
         default=None, description="A raw API prompt, instead of a workflow"
@@ -47,9 +48,15 @@ class RunCreate(BaseModel):
         description="Values by `node_id.input` (see the workflow's `inputs`)",
         examples=[{"6.text": "a red fox", "3.steps": 20}],
     )
-    count: int = Field(default=1, ge=1, le=MAX_COUNT, description="How many runs to queue")
+    count: int = Field(
+        default=1, ge=1, le=MAX_COUNT, strict=True, description="How many runs to queue"
+    )
     seed: int | None = Field(
-        default=None, ge=0, le=2**53 - 1, description="The first run's seed (every seed input)"
+        default=None,
+        ge=0,
+        le=2**53 - 1,
+        strict=True,
+        description="The first run's seed (every seed input)",
     )
     seed_mode: Literal["increment", "random", "fixed"] = Field(
         default="increment", description="How seeds vary over `count` runs"
