@@ -43,7 +43,7 @@ from comfyhangar.server.services.manifests import (
     manifest_policy,
     model_hosts,
 )
-from comfyhangar.server.services.output_store import LocalStore
+from comfyhangar.server.services.output_store import store_for
 from comfyhangar.server.services.outputs import OutputService
 from comfyhangar.server.services.preflight import Preflight
 from comfyhangar.server.services.runs import RunService
@@ -213,7 +213,7 @@ class Runtime:
                     balance=balance_reader_for(settings, cloud),
                 )
                 comfyui = ComfyUIClients()
-                store = LocalStore(settings.effective_output_dir)
+                store = store_for(settings)
                 dispatcher = Dispatcher(
                     sessions, comfyui, store, DispatchSettings(lease_s=settings.lease_s)
                 )

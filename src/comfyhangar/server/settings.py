@@ -114,6 +114,16 @@ class Settings(BaseSettings):
         default=None,
         description="Where run outputs are copied (default: outputs/ in the data directory)",
     )
+    output_s3_bucket: str | None = Field(
+        default=None,
+        description="Copy run outputs to this S3-compatible bucket instead of output_dir "
+        "(credentials: the AWS chain, such as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+    )
+    output_s3_prefix: str = Field(default="", description="Key prefix in the bucket")
+    output_s3_endpoint_url: str | None = Field(
+        default=None, description="The S3 endpoint (MinIO, R2, ...); default: AWS"
+    )
+    output_s3_region: str | None = Field(default=None, description="The bucket's region")
     hf_endpoint: str = Field(default="https://huggingface.co", description="Hugging Face hub")
     civitai_endpoint: str = Field(default="https://civitai.com", description="Civitai")
 

@@ -1,4 +1,5 @@
-"""Where run outputs live once copied home: a directory under the data dir by default.
+"""Where run outputs live once copied home: a directory under the data dir by default, or an
+S3-compatible bucket (`HANGAR_OUTPUT_S3_BUCKET`).
 
 A store writes a stream under a key atomically (a reader never sees half a file; a copy that
 was cut off leaves nothing under the key) and reports its size and sha256. Keys are
@@ -8,6 +9,7 @@ path outside the store.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import mimetypes
 import os
@@ -16,6 +18,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from comfyhangar.server.settings import Settings
 
 CHUNK = 1 << 20
 HEAD_BYTES = 64 * 1024
@@ -38,6 +42,19 @@ class OutputStore(Protocol):
 
     def path(self, key: str) -> Path | None:
         """A local file of the key, when the store has one (served directly)."""
+
+
+def store_for(settings: Settings) -> OutputStore:
+    """The store the settings ask for."""
+    if settings.output_s3_bucket:
+        return S3Store(
+            settings.output_s3_bucket,
+            prefix=settings.output_s3_prefix,
+            endpoint_url=settings.output_s3_endpoint_url,
+            region=settings.output_s3_region,
+            spool_dir=settings.data_dir / "spool",
+        )
+    return LocalStore(settings.effective_output_dir)
 
 
 def output_key(run_id: str, node_id: str, subfolder: str, filename: str) -> str:
@@ -137,3 +154,64 @@ class LocalStore:
     def path(self, key: str) -> Path | None:
         path = self._file(key)
         return path if path.is_file() else None
+
+
+class S3Store:
+    """Outputs as objects of an S3-compatible bucket (AWS, MinIO, R2, ...), under `prefix`.
+
+    Credentials come from the usual AWS chain (`AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`,
+    a profile, an instance role), never from ComfyHangar's own settings. A file is spooled to
+    `spool_dir` while its digest is taken, then uploaded (multipart when large): an object
+    appears whole or not at all. boto3 blocks, so each call runs in a thread.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        spool_dir: Path,
+    ) -> None:
+        import boto3
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.spool_dir = spool_dir
+        self._client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+
+    def _object(self, key: str) -> str:
+        return self.prefix + key
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> Stored:
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        spool = LocalStore(self.spool_dir)
+        name = f"{os.getpid()}-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+        stored = await spool.put(name, chunks)
+        path = self.spool_dir / name
+        try:
+            await asyncio.to_thread(
+                self._client.upload_file,
+                str(path),
+                self.bucket,
+                self._object(key),
+                ExtraArgs={"ContentType": content_type(key.rsplit("/", 1)[-1])},
+            )
+        finally:
+            path.unlink(missing_ok=True)
+        return stored
+
+    async def read(self, key: str) -> AsyncIterator[bytes]:
+        answer = await asyncio.to_thread(
+            self._client.get_object, Bucket=self.bucket, Key=self._object(key)
+        )
+        body = answer["Body"]
+        try:
+            while chunk := await asyncio.to_thread(body.read, CHUNK):
+                yield chunk
+        finally:
+            body.close()
+
+    def path(self, key: str) -> Path | None:
+        return None
