@@ -91,6 +91,21 @@ def _source(
     return body, found["inputs"]
 
 
+def upload_inputs(
+    client: HangarClient, target: dict[str, str], values: list[str]
+) -> dict[str, str]:
+    """Upload each `KEY=PATH` file to the target; the overrides that point at them."""
+    found: dict[str, str] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        path = Path(raw)
+        if not sep or not key or not path.is_file():
+            raise CliError(f"--input takes KEY=PATH of an existing file (got {item!r})")
+        uploaded = client.upload("/input-files", path.name, path.read_bytes(), target)
+        found[key] = uploaded["reference"]
+    return found
+
+
 # --- saving outputs --------------------------------------------------------------------------
 
 
@@ -119,6 +134,12 @@ def run(
         list[str] | None,
         typer.Option("--set", help='An input, KEY=VALUE (6.text="a red fox"); repeat for more'),
     ] = None,
+    input_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input", help="An input file, KEY=PATH (10.image=photo.png): uploaded, then set"
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="The first run's seed", min=0)] = None,
     count: Annotated[int, typer.Option(help="How many runs", min=1, max=100)] = 1,
     seed_mode: Annotated[
@@ -135,10 +156,13 @@ def run(
     """Run a workflow on a deployment or server; follow it and save its images."""
     with session(url, as_json) as client:
         source, inputs = _source(client, workflow, version)
+        target = resolve_target(client, on)
+        overrides = parse_sets(set_ or [], inputs)
+        overrides.update(upload_inputs(client, target, input_ or []))
         body: dict[str, Any] = {
             **source,
-            **resolve_target(client, on),
-            "overrides": parse_sets(set_ or [], inputs),
+            **target,
+            "overrides": overrides,
             "count": count,
             "seed_mode": seed_mode,
         }

@@ -23,6 +23,7 @@ from comfyhangar.server.routers import (
     events,
     gpus,
     health,
+    input_files,
     outputs,
     pods,
     preflight,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workflows,
         comfyui_servers,
         runs,
+        input_files,
         outputs,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
@@ -85,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         max_bytes=MAX_BODY_BYTES,
-        larger={f"{API_PREFIX}/workflows": MAX_WORKFLOW_BYTES},  # workflow files, images
+        # workflow files (JSON, images) and input images
+        larger={f"{API_PREFIX}/{p}": MAX_WORKFLOW_BYTES for p in ("workflows", "input-files")},
     )
     app.add_middleware(AllowedHosts, rules=host_rules(settings.host, settings.allowed_host_list))
     app.add_middleware(RequestLog)

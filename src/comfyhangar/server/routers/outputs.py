@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, StreamingResponse
 
+from comfyhangar.core.errors import InvalidInput
 from comfyhangar.server.deps import RuntimeDep
 from comfyhangar.server.schemas.limits import MAX_INT64
 from comfyhangar.server.schemas.runs import OutputList, OutputView
@@ -15,6 +16,19 @@ from comfyhangar.server.services.outputs import output_view
 from comfyhangar.server.views import API as API_PREFIX
 
 router = APIRouter(prefix="/outputs", tags=["outputs"])
+ISO_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})$"
+
+
+def _time(field: str, value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput.at(
+            field, f"{value!r} is not a time such as 2026-12-04T18:00:00Z"
+        ) from None
+    return when
+
+
 Id = Annotated[str | None, Query(max_length=32)]
 
 
@@ -25,17 +39,24 @@ async def list_outputs(
     batch_id: Id = None,
     workflow_id: Id = None,
     deployment_id: Id = None,
-    since: Annotated[datetime | None, Query(description="Made at or after (ISO 8601)")] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            pattern=ISO_TIME,
+            description="Made at or after this time, ISO 8601 with its zone (2026-12-04T18:00:00Z)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
 ) -> OutputList:
     """Outputs, newest first, filtered; `url` of each serves its bytes."""
+    after = _time("since", since) if since is not None else None
     rows, total = await runtime.outputs.list(
         run_id=run_id,
         batch_id=batch_id,
         workflow_id=workflow_id,
         deployment_id=deployment_id,
-        since=since,
+        since=after,
         limit=limit,
         offset=offset,
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile, status
+from starlette.convertors import Convertor, register_url_convertor
 
 from comfyhangar.core.errors import InvalidInput
 from comfyhangar.server.db.models import Workflow, WorkflowVersion
@@ -31,6 +32,21 @@ from comfyhangar.server.services.workflows import (
     reference_object_info,
 )
 
+
+class _WorkflowIdConvertor(Convertor[str]):
+    """A workflow id in a path: 32 lowercase hex digits, so `/workflows/convert` and
+    `/workflows/import` are never read as ids (each path has exactly its own methods)."""
+
+    regex = "[0-9a-f]{32}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("workflow_id", _WorkflowIdConvertor())
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 UPLOAD_DOC = (
     "A workflow file: JSON in the UI format (what the editor saves) or the API format "
@@ -157,13 +173,13 @@ async def import_workflow(
     return await _detail_of(runtime, workflow.id)
 
 
-@router.get("/{workflow_id}", response_model=WorkflowDetail)
+@router.get("/{workflow_id:workflow_id}", response_model=WorkflowDetail)
 async def get_workflow(workflow_id: str, runtime: RuntimeDep) -> WorkflowDetail:
     """A workflow with every version and its inputs."""
     return await _detail_of(runtime, workflow_id)
 
 
-@router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{workflow_id:workflow_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_workflow(workflow_id: str, runtime: RuntimeDep) -> Response:
     """Remove a workflow and its versions; its runs and their outputs stay."""
     await runtime.workflows.delete(workflow_id)
@@ -171,7 +187,9 @@ async def delete_workflow(workflow_id: str, runtime: RuntimeDep) -> Response:
 
 
 @router.post(
-    "/{workflow_id}/versions", status_code=status.HTTP_201_CREATED, response_model=WorkflowDetail
+    "/{workflow_id:workflow_id}/versions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WorkflowDetail,
 )
 async def add_workflow_version(
     workflow_id: str,
@@ -185,7 +203,7 @@ async def add_workflow_version(
     return await _detail_of(runtime, workflow_id)
 
 
-@router.get("/{workflow_id}/versions/{version}", response_model=WorkflowDocument)
+@router.get("/{workflow_id:workflow_id}/versions/{version}", response_model=WorkflowDocument)
 async def get_workflow_version(
     workflow_id: str, version: Annotated[int, Path(ge=1, le=1_000_000)], runtime: RuntimeDep
 ) -> WorkflowDocument:
@@ -201,7 +219,7 @@ async def get_workflow_version(
 
 
 @router.get(
-    "/{workflow_id}/export",
+    "/{workflow_id:workflow_id}/export",
     responses={200: {"content": {"application/json": {}}, "description": "The export file"}},
 )
 async def export_workflow(workflow_id: str, runtime: RuntimeDep) -> Response:

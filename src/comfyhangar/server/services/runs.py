@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from comfyhangar.comfyui import ComfyUIError, UploadedFile
 from comfyhangar.comfyui.formats import WorkflowFormat, detect_format
 from comfyhangar.comfyui.prompt_inputs import (
     OverrideError,
@@ -32,7 +33,7 @@ from comfyhangar.core.errors import Conflict, InvalidInput, NotFound
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import Output, Run
 from comfyhangar.server.schemas.runs import TERMINAL_STATES, RunCreate, RunView
-from comfyhangar.server.services.comfyui_clients import ComfyUIClients
+from comfyhangar.server.services.comfyui_clients import ComfyUIClients, TargetUnreachable
 from comfyhangar.server.services.comfyui_servers import ServerService, Target
 from comfyhangar.server.services.workflows import WorkflowService, convert
 
@@ -129,6 +130,22 @@ class RunService:
     async def object_info(self, target: Target, *, refresh: bool = False) -> dict[str, Any]:
         """The target's `/object_info` (cached per target)."""
         return await self._clients.object_info(target.endpoint, target.node_set, refresh=refresh)
+
+    async def upload_input(
+        self, *, deployment_id: str | None, server_id: str | None, filename: str, data: bytes
+    ) -> UploadedFile:
+        """Put an input file (an image for LoadImage) on the target's ComfyUI; ComfyUI keeps
+        the name if the bytes are the same and renames it when another file has that name."""
+        if (deployment_id is None) == (server_id is None):
+            raise InvalidInput.at("server_id", "give either deployment_id or server_id")
+        target = await self._servers.resolve(deployment_id=deployment_id, server_id=server_id)
+        async with self._clients.client(target.endpoint) as comfy:
+            try:
+                uploaded = await comfy.upload_image(data, filename)
+            except ComfyUIError as error:
+                raise TargetUnreachable(f"the target's ComfyUI refused the file: {error}") from None
+        self._clients.object_info_cache.forget(target.endpoint.base_url)  # its file list grew
+        return uploaded
 
     async def _prepare(
         self, body: RunCreate, target: Target, *, refresh: bool
