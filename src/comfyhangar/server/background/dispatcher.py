@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -219,7 +219,9 @@ class Dispatcher:
                 continue
             if self._not_before.get(run_id, 0.0) > time.monotonic():
                 continue
-            lease = await acquire(self._sessions, run_id, version, self.settings.lease_s, model=Run)
+            lease = await acquire(
+                self._sessions, run_id, version, self.settings.lease_s, _TAKE_UP, model=Run
+            )
             if lease is None:
                 continue
             self._active[run_id] = asyncio.create_task(self._drive(lease), name=f"run:{run_id[:8]}")
@@ -600,6 +602,11 @@ class _RunDriver:
                 data["reason"] = reason
             await append_event(session, RUN_FINISHED, deployment_id=run.deployment_id, data=data)
         raise _Stop
+
+
+def _TAKE_UP() -> dict[str, Any]:  # noqa: N802 - a constant-like callback
+    """Written with the lease: a queued run is being dispatched from now on (one commit)."""
+    return {"state": case((Run.state == "queued", "dispatching"), else_=Run.state)}
 
 
 def _new_id() -> str:
