@@ -249,6 +249,7 @@ class Runtime:
                     yield runtime
                 finally:
                     await dispatcher.stop()
+                    await comfyui.aclose()
                     await check.stop()
                     await follower.stop()
                     await reconciler.stop()
