@@ -90,7 +90,10 @@ def fixture_prompt(name: str) -> dict[str, Any]:
     if path.exists():
         loaded: dict[str, Any] = json.loads(path.read_text())
         return loaded
-    return copy.deepcopy(_BUILTIN[name])
+    prompt = copy.deepcopy(_BUILTIN[name])
+    for node_id, title in _BUILTIN_TITLES[name].items():  # as the fixture's nodes carry them
+        prompt[node_id]["_meta"] = {"title": title}
+    return prompt
 
 
 def _node(class_type: str, **inputs: Any) -> dict[str, Any]:
@@ -123,6 +126,35 @@ _BUILTIN: dict[str, dict[str, Any]] = {
         "4": _node("ImageBlur", image=["3", 0], blur_radius=31, sigma=10.0),
         "5": _node("ImageScaleBy", image=["4", 0], upscale_method="area", scale_by=0.25),
         "6": _node("SaveImage", images=["5", 0], filename_prefix="api_test/slow"),
+    },
+}
+
+
+#: The `_meta` titles of the shared fixtures' nodes (ComfyUI echoes them in `/history`).
+_BUILTIN_TITLES: dict[str, dict[str, str]] = {
+    "01-empty-invert-save.api.json": {
+        "1": "EmptyImage (solid red)",
+        "2": "Invert Image",
+        "3": "Save Image",
+    },
+    "02-mask-blend-multi-output.api.json": {
+        "1": "SolidMask",
+        "2": "Convert Mask to Image",
+        "3": "EmptyImage (blue, batch of 2)",
+        "4": "Image Blend",
+        "5": "Image Blur",
+        "6": "Get Image Size (sends a binary TEXT ws frame)",
+        "7": "Preview Any (width as text)",
+        "8": "Preview Image (type=temp)",
+        "9": "Save Image (type=output)",
+    },
+    "03-slow-cpu-chain.api.json": {
+        "1": "EmptyImage (2048x2048; change color to defeat the cache)",
+        "2": "Blur 1",
+        "3": "Sharpen",
+        "4": "Blur 2",
+        "5": "Downscale",
+        "6": "Save Image",
     },
 }
 

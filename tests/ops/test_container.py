@@ -28,6 +28,10 @@ HERE = Path(__file__).resolve().parent
 IMAGE = "localhost/comfyhangar:test"
 UID = "10001"
 
+# The first test to ask for the image builds it (and, on a fresh machine, the local base images
+# with debootstrap): minutes, not the suite's usual 180 s per test.
+pytestmark = pytest.mark.timeout(900)
+
 
 def test_dockerfile_passes_hadolint() -> None:
     hadolint = shutil.which("hadolint")

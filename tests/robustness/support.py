@@ -182,7 +182,7 @@ class ServerProcess:
     def log_path(self) -> Path:
         return self.workdir / f"{self.name}.log"
 
-    async def start(self, timeout: float = 30.0) -> None:
+    async def start(self, timeout: float = 60.0) -> None:
         """Start the process and wait until `/api/v1/health` answers."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.starts += 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import random
+import time
 
 import httpx
 import pytest
@@ -14,11 +17,20 @@ from comfyhangar.runpod import (
     NotFoundError,
     RateLimitedError,
     RetryPolicy,
+    RunPodClient,
     RunPodUnavailableError,
     ServerError,
 )
 from comfyhangar.runpod.models import CreatePodRequest
-from tests.runpod.helpers import Sleeps, mock_client, pod_json, problem
+from tests.runpod.helpers import (
+    API_KEY,
+    BASE_URL,
+    Sleeps,
+    fast_policy,
+    mock_client,
+    pod_json,
+    problem,
+)
 
 
 class Script:
@@ -81,6 +93,34 @@ async def test_429_honours_retry_after() -> None:
         assert await client.list_pods() == []
     assert len(sleeps.delays) == 1
     assert 2.0 <= sleeps.delays[0] <= 2.2  # Retry-After plus at most 10 % jitter
+
+
+async def test_a_429_holds_back_every_caller_until_retry_after() -> None:
+    """RunPod limits per key: after a 429 no caller sends before `Retry-After` has passed, and
+    the waiting callers then go one at a time (two retries at once would both meet the limit)."""
+    sent: list[float] = []
+    answers = iter([429, 429, 429, 200, 200])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(time.monotonic())
+        status = next(answers)
+        if status == 429:
+            return problem(429, "slow down", **{"Retry-After": "0.3"})
+        return httpx.Response(200, json={"pods": []})
+
+    async with RunPodClient(
+        API_KEY,
+        BASE_URL,
+        retry=fast_policy(retry_after_jitter=0.0),
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        assert await asyncio.gather(client.list_pods(), client.list_pods()) == [[], []]
+    assert len(sent) == 5
+    # The first two went out together, before anyone knew; every send after a 429 waited for
+    # its Retry-After, and the last (after a success) went at once.
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    assert gaps[1] >= 0.3, gaps
+    assert gaps[2] >= 0.3, gaps
 
 
 @pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 409, 422])

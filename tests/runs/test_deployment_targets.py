@@ -1,38 +1,68 @@
-"""Deployments as run targets: their ComfyUI address comes from `comfyui_endpoint` alone."""
+"""Deployments as run targets, in the embedded default: a simulated pod's ComfyUI (reached
+through `comfyui_endpoint` alone) runs the workflow, and its images come home."""
 
 from __future__ import annotations
 
-from comfyhangar.server.db.models import Deployment
-from comfyhangar.server.services.comfyui_access import comfyui_endpoint
-from tests.runs.conftest import World, txt2img
-from tests.server.conftest import FLUX_DEPLOY
+from pathlib import Path
+
+import pytest
+
+from tests.comfyui.test_emulator_nodes import sd15_txt2img
+from tests.runs.conftest import World
+from tests.server.conftest import FLUX_DEPLOY, fast_settings, running_hangar
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+SDXL = "sd_xl_base_1.0.safetensors"
 
 
-async def test_a_ready_deployments_endpoint_carries_its_pod_token(world: World) -> None:
-    hangar = world.hangar
-    created = (await hangar.http.post("/api/v1/deployments", json=FLUX_DEPLOY)).json()
-    ready = await hangar.wait_for(created["id"], "ready", timeout=60)
-    async with hangar.runtime.sessions() as session:
-        dep = await session.get(Deployment, created["id"])
-    assert dep is not None
-    endpoint = await comfyui_endpoint(dep, hangar.runtime.sessions)
-    token = await hangar.runtime.deployments.pod_token(dep.id)
-    assert endpoint.base_url == f"https://{ready['pod']['id']}-8188.proxy.runpod.net"
-    assert endpoint.headers == {"Authorization": f"Bearer {token}"}
-    assert token is not None
-    assert token not in repr(endpoint)
+async def test_a_workflow_runs_on_a_simulated_deployment_and_its_images_come_home(
+    tmp_path: Path,
+) -> None:
+    async with running_hangar(fast_settings(tmp_path, emulator_speed=50.0), timeout=20) as hangar:
+        body = {**FLUX_DEPLOY, "name": "sdxl", "preset": "sdxl-base"}
+        created = await hangar.http.post("/api/v1/deployments", json=body)
+        assert created.status_code == 201, created.text
+        dep_id = created.json()["id"]
+        await hangar.wait_for(dep_id, "ready", timeout=60)
+        world = World(hangar, None, "")  # type: ignore[arg-type]
 
+        lacking = await hangar.http.post(
+            "/api/v1/runs", json={"deployment_id": dep_id, "prompt": sd15_txt2img(1)}
+        )
+        assert lacking.status_code == 422, lacking.text
+        [problem] = lacking.json()["problems"]
+        assert (problem["reason"], problem["node_id"], problem["input"]) == (
+            "missing_file",
+            "4",
+            "ckpt_name",
+        )
 
-async def test_a_target_whose_comfyui_does_not_answer_queues_nothing(world: World) -> None:
-    await world.http.post(
-        "/api/v1/comfyui-servers", json={"name": "gone", "url": "http://127.0.0.1:9"}
-    )
-    servers = (await world.http.get("/api/v1/comfyui-servers")).json()["items"]
-    gone = next(s for s in servers if s["name"] == "gone")
-    response = await world.http.post(
-        "/api/v1/runs", json={"server_id": gone["id"], "prompt": txt2img()}
-    )
-    assert response.status_code == 503
-    assert response.json()["code"] == "target_unreachable"
-    assert "Retry-After" in response.headers
-    assert (await world.http.get("/api/v1/runs")).json()["total"] == 0
+        prompt = sd15_txt2img(1)
+        prompt["4"]["inputs"]["ckpt_name"] = SDXL
+        runs = await hangar.http.post(
+            "/api/v1/runs",
+            json={"deployment_id": dep_id, "prompt": prompt, "count": 2, "seed": 5},
+        )
+        assert runs.status_code == 201, runs.text
+        views = await world.wait_runs([r["id"] for r in runs.json()["runs"]], timeout=120)
+        assert [v["state"] for v in views] == ["succeeded", "succeeded"]
+        assert {v["deployment_id"] for v in views} == {dep_id}
+        outputs = (
+            await hangar.http.get("/api/v1/outputs", params={"deployment_id": dep_id})
+        ).json()
+        assert outputs["total"] == 4  # two images a run
+        first = outputs["items"][0]
+        content = await hangar.http.get(first["url"])
+        assert content.content[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (first["width"], first["height"]) == (512, 768)
+
+        stop = await hangar.http.post(f"/api/v1/deployments/{dep_id}/stop")
+        assert stop.status_code == 202
+        await hangar.wait_for(dep_id, "stopped", timeout=60)
+        refused = await hangar.http.post(
+            "/api/v1/runs", json={"deployment_id": dep_id, "prompt": prompt}
+        )
+        assert refused.status_code == 409
+        assert refused.json()["code"] == "target_not_ready"
+        # The images stay after the pod is stopped (and would after it is gone).
+        assert (await hangar.http.get(first["url"])).content == content.content

@@ -102,23 +102,6 @@ async def test_a_model_file_or_node_the_target_lacks_is_named(world: World) -> N
     await _nothing_queued(world)
 
 
-async def test_a_stopped_deployment_is_not_a_target(world: World) -> None:
-    deploy = {
-        "name": "stopped-one",
-        "gpu": {"id": "NVIDIA GeForce RTX 4090", "count": 1},
-        "container_disk_gb": 40,
-        "volume_gb": 60,
-    }
-    created = await world.http.post("/api/v1/deployments", json=deploy)
-    assert created.status_code == 201, created.text
-    response = await world.http.post(
-        "/api/v1/runs", json={"deployment_id": created.json()["id"], "prompt": txt2img()}
-    )
-    assert response.status_code == 409
-    assert response.json()["code"] == "target_not_ready"
-    await _nothing_queued(world)
-
-
 async def test_the_servers_auth_header_value_is_never_shown(world: World) -> None:
     listed = await world.http.get("/api/v1/comfyui-servers")
     one = await world.http.get(f"/api/v1/comfyui-servers/{world.server_id}")

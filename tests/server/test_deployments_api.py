@@ -117,10 +117,11 @@ async def test_full_lifecycle_with_events_in_order(hangar: Hangar) -> None:
     events = await read_events(hangar.base_url, last)
     mine = [e for e in events if e["deployment_id"] == dep_id]
     states = [e["data"]["state"] for e in mine if e["type"] == "deployment_state"]
+    # Between provisioning and installing the pod may be seen "starting" (RunPod's STARTING),
+    # unless no cycle looked during that short phase: states that follow RunPod are polled.
     expected = [
         "creating",
         "provisioning",
-        "starting",
         "installing",
         "ready",
         "stopping",

@@ -47,17 +47,29 @@ async def test_a_create_that_waited_past_a_terminate_is_never_sent(tmp_path: Pat
             ActionSettings(lease_s=5, create_settle_s=0, max_concurrent=1),
         )
         emu = runtime.cloud.emulator
-        emu.faults.latency_s = 0.3  # the first create holds the only slot a while
+        emu.faults.hold_creates = asyncio.Event()  # the first create holds the only slot
         first = await runtime.deployments.create(DeploymentCreate(**FLUX_DEPLOY))
         second = await runtime.deployments.create(
             DeploymentCreate(**{**FLUX_DEPLOY, "name": "second"})
         )
         report = await reconciler.cycle()
         assert sorted(report.actions) == sorted([(first.id, "create"), (second.id, "create")])
-        await runtime.deployments.terminate(second.id)  # while its create waits for a slot
+        ids = [first.id, second.id]
+        # One create took the only slot (its lease marks the intent) and is held at RunPod;
+        # the other waits for the slot: terminate that one.
+        async with asyncio.timeout(10):
+            while True:
+                intents = {d: (await deployment(runtime, d)).create_intent_at for d in ids}
+                holders = [d for d, at in intents.items() if at is not None]
+                if holders:
+                    break
+                await asyncio.sleep(0.02)
+        (holder,) = holders
+        (waiter,) = set(ids) - {holder}
+        await runtime.deployments.terminate(waiter)
+        emu.faults.hold_creates.set()
         await reconciler.actions.wait_idle()
-        emu.faults.latency_s = 0.0
         assert len(emu.all_pods) == 1, "a create was sent for a deployment terminated before it"
         await settle(runtime)
-        assert (await deployment(runtime, second.id)).state == "terminated"
-        assert (await deployment(runtime, first.id)).pod_id is not None
+        assert (await deployment(runtime, waiter)).state == "terminated"
+        assert (await deployment(runtime, holder)).pod_id is not None

@@ -138,6 +138,7 @@ async def emulator_server(
         async with running_server(checker or emu.app) as url:
             yield EmulatorHandle(emu, f"{url}/v2", config.api_key or DEFAULT_KEY, checker)
     finally:
+        await emu.comfyui.aclose()  # the pods' ComfyUI instances, if any were opened
         emu.close()  # releases `config.state_path` (a no-op in memory)
     if checker is not None and checker.violations:
         listing = "\n".join(checker.violations[:20])

@@ -5,6 +5,7 @@ Kept apart from `client.py` so the endpoint methods there read as a list of endp
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -14,10 +15,12 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from comfyhangar.runpod.errors import (
+    RateLimitedError,
     RunPodError,
     UnexpectedResponseError,
     error_from_response,
     error_from_transport,
+    parse_retry_after,
 )
 from comfyhangar.runpod.retry import NO_RETRY, RetryPolicy, is_retryable
 
@@ -31,6 +34,11 @@ class Transport:
 
     Holds the API key privately; it appears only in the `Authorization` header (which httpx
     masks in reprs) and is redacted from every error text.
+
+    RunPod limits requests per API key, so a 429 speaks for every caller of this transport, not
+    only the one that met it: until its `Retry-After` has passed nothing is sent, and then the
+    waiting requests go one at a time until one gets through (no stampede of retries that would
+    all meet the limit again).
     """
 
     def __init__(self, http: httpx.AsyncClient, api_key: str, retry: RetryPolicy) -> None:
@@ -38,6 +46,8 @@ class Transport:
         self._secret = api_key
         self.retry = retry
         self._prefix = http.base_url.path.rstrip("/")
+        self._limited_until: float | None = None  # monotonic; None when not rate limited
+        self._probe = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"Transport(base_url={str(self.http.base_url)!r})"
@@ -65,9 +75,7 @@ class Transport:
             attempt += 1
             error: RunPodError
             try:
-                response = await self.http.request(
-                    method, path, params=clean_params(params), json=body
-                )
+                response = await self._send(method, path, params=params, body=body, policy=policy)
             except httpx.TransportError as exc:
                 error = error_from_transport(exc, method=method, path=self.shown(path))
                 error.__cause__ = exc
@@ -79,7 +87,8 @@ class Transport:
             error.attempt_count = attempt
             if not is_retryable(error) or attempt >= policy.max_attempts:
                 raise error
-            delay = policy.delay_for(error, attempt - 1)
+            limited = isinstance(error, RateLimitedError)
+            delay = self._gate_wait() if limited else policy.delay_for(error, attempt - 1)
             if time.monotonic() - started + delay > policy.max_elapsed:
                 raise error
             uncertain = uncertain or error.outcome_unknown
@@ -91,7 +100,53 @@ class Transport:
                 attempt,
                 delay,
             )
-            await policy.sleep(delay)
+            if not limited:  # a 429's wait is the gate's, in `_send`
+                await policy.sleep(delay)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+        policy: RetryPolicy,
+    ) -> httpx.Response:
+        """One attempt, through the rate-limit gate: while RunPod has said 429, wait its
+        `Retry-After`, then send one request at a time until one is not limited."""
+        if self._limited_until is None:
+            return await self._attempt(method, path, params=params, body=body, policy=policy)
+        async with self._probe:
+            wait = self._gate_wait()
+            if wait > 0:
+                await policy.sleep(wait)
+            return await self._attempt(method, path, params=params, body=body, policy=policy)
+
+    def _gate_wait(self) -> float:
+        """Seconds until RunPod's last `Retry-After` has passed (0 when not rate limited)."""
+        if self._limited_until is None:
+            return 0.0
+        return max(0.0, self._limited_until - time.monotonic())
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+        policy: RetryPolicy,
+    ) -> httpx.Response:
+        response = await self.http.request(method, path, params=clean_params(params), json=body)
+        if response.status_code == 429:
+            limited = RateLimitedError(
+                "rate limited", retry_after=parse_retry_after(response.headers.get("retry-after"))
+            )
+            until = time.monotonic() + policy.delay_for(limited, 0)
+            self._limited_until = max(self._limited_until or 0.0, until)
+        else:
+            self._limited_until = None
+        return response
 
     def error_for(self, response: httpx.Response, path: str) -> RunPodError:
         """The typed error for an error `response`, with the API key redacted."""

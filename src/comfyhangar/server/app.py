@@ -35,6 +35,7 @@ from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.limits import MAX_BODY_BYTES
 from comfyhangar.server.services.workflows import MAX_WORKFLOW_BYTES
 from comfyhangar.server.settings import Settings, load_settings
+from comfyhangar.server.simulated_pods import SimulatedPods
 
 API_PREFIX = "/api/v1"
 
@@ -82,7 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api_docs(app, prefix=API_PREFIX)
     install_dashboard(app, api_prefix=API_PREFIX)  # last: its catch-all must not shadow the API
     # Outermost last: every request is logged (refused ones too); the Host check runs before
-    # anything else is done with it, then the body limit.
+    # anything else is done with it, then the simulated pods' ComfyUI takes its paths (with
+    # ComfyUI's own upload limit), then the body limit.
     app.add_middleware(RequestWriteWait)
     app.add_middleware(
         BodySizeLimit,
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # workflow files (JSON, images) and input images
         larger={f"{API_PREFIX}/{p}": MAX_WORKFLOW_BYTES for p in ("workflows", "input-files")},
     )
+    app.add_middleware(SimulatedPods)
     app.add_middleware(AllowedHosts, rules=host_rules(settings.host, settings.allowed_host_list))
     app.add_middleware(RequestLog)
     return app

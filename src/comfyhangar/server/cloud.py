@@ -6,6 +6,12 @@ whole world is simulated then: the Hugging Face and Civitai stand-ins run beside
 loopback ports), preflight asks them, and the simulated pods "download" from them. The
 emulator's account (pods, logs, volumes, money, clock) lives in `simulated_cloud_state(settings)`
 in the data directory, so a restart of the server finds the simulated cloud where it left it.
+
+The simulated pods' ComfyUI (`emulators/runpod/pod_comfyui.py`) keeps its files on the pods'
+disks in `simulated-cloud/disks/`, and answers at `/simulated-pods/{pod_id}/comfyui/` both on
+the server's own port (for browsers: `server/simulated_pods.py`) and on a loopback port of its
+own (`Cloud.simulated_pods_url`, for the server's own ComfyUI clients, which must not depend on
+how the server's port is reached from outside).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from comfyhangar.emulators.hub import HubEmulator
 from comfyhangar.emulators.runpod import EmulatorConfig, RunPodEmulator
 from comfyhangar.emulators.runpod.store import check_state_file
 from comfyhangar.runpod import RunPodClient
+from comfyhangar.server.hosts import AllowedHosts, host_rules
 from comfyhangar.server.loopback import serve_apps_on_loopback
 from comfyhangar.server.settings import Settings
 
@@ -35,6 +42,11 @@ SIMULATED_CLOUD_DIR = "simulated-cloud"
 def simulated_cloud_state(settings: Settings) -> Path:
     """The file that keeps the embedded emulator's account across restarts."""
     return settings.data_dir / SIMULATED_CLOUD_DIR / "runpod.sqlite3"
+
+
+def simulated_cloud_disks(settings: Settings) -> Path:
+    """Where the simulated pods' disks keep their ComfyUI files (inputs, outputs)."""
+    return settings.data_dir / SIMULATED_CLOUD_DIR / "disks"
 
 
 def check_simulated_cloud(settings: Settings) -> None:
@@ -51,6 +63,8 @@ class Cloud:
     simulated: bool
     emulator: RunPodEmulator | None = None
     hub: HubEmulator | None = None
+    #: The loopback base URL that serves the simulated pods' ComfyUI (simulated cloud only).
+    simulated_pods_url: str | None = None
 
     @property
     def hub_endpoints(self) -> tuple[str, str] | None:
@@ -91,14 +105,23 @@ async def connect_cloud(settings: Settings) -> AsyncIterator[Cloud]:
             api_key=key,
             speed=settings.emulator_speed,
             state_path=simulated_cloud_state(settings),
+            disks_path=simulated_cloud_disks(settings),
         ),
         hub=hub,
     )
     try:
+        # The pods' ComfyUI on loopback, with the Host check of the server's own port.
+        pods_app = AllowedHosts(emulator.comfyui.app, host_rules("127.0.0.1", []))
         async with (
-            serve_hub(hub, emulator.app) as (base_url,),
+            serve_hub(hub, emulator.app, pods_app) as (base_url, pods_url),
             RunPodClient(key, f"{base_url}/v2") as client,
         ):
-            yield Cloud(client=client, simulated=True, emulator=emulator, hub=hub)
+            yield Cloud(
+                client=client,
+                simulated=True,
+                emulator=emulator,
+                hub=hub,
+                simulated_pods_url=pods_url,
+            )
     finally:
         await emulator.aclose()  # agent mode: end the pods' agent processes

@@ -32,6 +32,7 @@ from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
 from comfyhangar.server.services.billing_check import BillingCheck, balance_reader_for
 from comfyhangar.server.services.budgets import BudgetService
 from comfyhangar.server.services.catalog import Catalog
+from comfyhangar.server.services.comfyui_access import ComfyUIAccess
 from comfyhangar.server.services.comfyui_clients import ComfyUIClients
 from comfyhangar.server.services.comfyui_servers import ServerService
 from comfyhangar.server.services.costs import CostService, shape_from_spec
@@ -113,6 +114,7 @@ class Runtime:
     costs: CostService
     budgets: BudgetService
     model_hosts: ModelHosts
+    comfyui: ComfyUIAccess
     workflows: WorkflowService
     servers: ServerService
     runs: RunService
@@ -212,14 +214,15 @@ class Runtime:
                     interval_s=settings.billing_check_interval_s,
                     balance=balance_reader_for(settings, cloud),
                 )
-                comfyui = ComfyUIClients()
+                access = ComfyUIAccess(service.pod_token, cloud.simulated_pods_url)
+                clients = ComfyUIClients()
                 store = store_for(settings)
                 dispatcher = Dispatcher(
-                    sessions, comfyui, store, DispatchSettings(lease_s=settings.lease_s)
+                    sessions, clients, store, access, DispatchSettings(lease_s=settings.lease_s)
                 )
                 workflows = WorkflowService(sessions)
-                servers = ServerService(sessions)
-                runs = RunService(sessions, workflows, servers, comfyui, dispatcher.wake)
+                servers = ServerService(sessions, access)
+                runs = RunService(sessions, workflows, servers, clients, dispatcher.wake)
                 runtime = cls(
                     settings,
                     engine,
@@ -232,6 +235,7 @@ class Runtime:
                     costs,
                     budgets,
                     hosts,
+                    access,
                     workflows=workflows,
                     servers=servers,
                     runs=runs,
@@ -249,7 +253,7 @@ class Runtime:
                     yield runtime
                 finally:
                     await dispatcher.stop()
-                    await comfyui.aclose()
+                    await clients.aclose()
                     await check.stop()
                     await follower.stop()
                     await reconciler.stop()

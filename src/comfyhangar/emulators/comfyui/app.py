@@ -8,6 +8,7 @@ exception). Faults (`faults.py`) act here, before or after the handler.
 from __future__ import annotations
 
 import asyncio
+import html
 import ipaddress
 import json
 import logging
@@ -78,11 +79,30 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def get_root(emu: ComfyUIEmulator, request: Request, params: dict[str, str]) -> Response:
+    # Relative links: the page also works under a path prefix (a simulated pod's ComfyUI is
+    # at `/simulated-pods/{pod_id}/comfyui/` of the ComfyHangar server).
+    links = "".join(
+        f'<li><a href="{href}"><code>{label}</code></a></li>'
+        for href, label in (
+            ("api/system_stats", "GET /system_stats"),
+            ("api/object_info", "GET /object_info"),
+            ("api/queue", "GET /queue"),
+            ("api/history?max_items=20", "GET /history"),
+            ("api/models", "GET /models"),
+        )
+    )
+    device = html.escape(emu.config.device.name.split(" : ")[0])
     page = (
-        "<!doctype html><title>ComfyUI (emulated)</title>"
-        "<h1>ComfyUI 0.3.64, emulated by ComfyHangar</h1>"
-        "<p>This pod is simulated: its API works (queue, progress, history, images), "
-        "but there is no node editor. Run workflows from ComfyHangar.</p>"
+        '<!doctype html><html lang="en"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>ComfyUI (simulated)</title>"
+        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;"
+        "padding:0 1rem;color:#0f172a}code{font-size:.95em}</style>"
+        "<h1>Simulated ComfyUI 0.3.64, emulated by ComfyHangar</h1>"
+        "<p>This pod is simulated: its API works (queue, progress, history, images, "
+        "uploads, the <code>/ws</code> WebSocket), but there is no node editor. "
+        "Run workflows from ComfyHangar, or through the API:</p>"
+        f"<ul>{links}</ul><p>Device: <code>{device}</code> (simulated).</p></html>"
     )
     return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 

@@ -110,13 +110,16 @@ class ComfyUIEmulator:
         """Start the worker and the publisher on the running loop (once)."""
         if self._tasks and not all(t.done() for t in self._tasks):
             return
+        self.clock.on_advance(self._moved.set)  # again, after an `aclose`
         self._tasks = [
             asyncio.create_task(self._work_forever(), name="comfyui-emulator-worker"),
             asyncio.create_task(self.hub.publish_forever(), name="comfyui-emulator-publisher"),
         ]
 
     async def aclose(self) -> None:
-        """Stop the worker and the publisher and close every socket."""
+        """Stop the worker and the publisher and close every socket (and stop listening to a
+        clock passed in: it may outlive this emulator)."""
+        self.clock.off_advance(self._moved.set)
         await self.hub.drop_all(code=1001)
         for task in self._tasks:
             task.cancel()

@@ -114,6 +114,8 @@ class EmulatorApp:
                 return problem_response(405, detail, headers={"Allow": allow})
             if faults.latency_s > 0:
                 await asyncio.sleep(faults.latency_s)
+            if faults.hold_creates is not None and request.method == "POST" and path == "/v2/pods":
+                await faults.hold_creates.wait()
             if faults.error_rate > 0 and self.emu.fault_rng.random() < faults.error_rate:
                 status = self.emu.fault_rng.choice((500, 502, 503))
                 return problem_response(status, "simulated upstream failure")

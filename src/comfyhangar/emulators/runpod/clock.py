@@ -63,5 +63,11 @@ class SimClock:
         return max(0.0, (when - self.now()).total_seconds() / self.speed)
 
     def on_advance(self, listener: Callable[[], None]) -> None:
-        """Call `listener` after every `advance()`."""
-        self._listeners.append(listener)
+        """Call `listener` after every `advance()` (once, however often it is registered)."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def off_advance(self, listener: Callable[[], None]) -> None:
+        """Stop calling `listener` after `advance()` (no-op if it was not registered)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from comfyhangar.emulators.runpod.agent_runs import AgentSandbox
+from comfyhangar.emulators.runpod.pod_comfyui import NodePacks
 
 #: How a pod of ours sets up once RUNNING: `simulated` (env `HANGAR_DEPLOYMENT_ID`) schedules
 #: the log lines an agent run would print; `none` prints nothing; `agent` (env
@@ -38,6 +39,11 @@ class EmulatorConfig:
     - `state_path`: a SQLite file that keeps the account (pods, logs, volumes, templates,
       money, stock, clock) across restarts (`store.py`); None (the default) keeps it in memory.
       When the file holds an account, it wins over `balance` and `seed`.
+    - `disks_path`: where the simulated pods' disks keep their ComfyUI files (`input/`,
+      `output/`; `pod_comfyui.py`); None (the default) a temporary directory, deleted by
+      `close()`. Put it beside `state_path` to keep them across restarts.
+    - `node_packs`: custom node packs the pods' ComfyUI can run (repo URL -> `NodeType`s);
+      other packs are installed but add no node class.
     """
 
     api_key: str | None = None
@@ -58,6 +64,8 @@ class EmulatorConfig:
     download_bytes_per_s: float = 500e6
     agent_sandbox: AgentSandbox | None = None
     state_path: Path | None = None
+    disks_path: Path | None = None
+    node_packs: NodePacks = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.setup not in SETUP_MODES:

@@ -23,11 +23,13 @@ from comfyhangar.emulators.runpod.config import EmulatorConfig
 from comfyhangar.emulators.runpod.faults import Faults
 from comfyhangar.emulators.runpod.locations import DCS_BY_ID, default_stock
 from comfyhangar.emulators.runpod.model import NetworkVolume, Pod
+from comfyhangar.emulators.runpod.pod_comfyui import PodComfyUIs
 from comfyhangar.emulators.runpod.problems import ApiError, bad_request, not_found
 from comfyhangar.emulators.runpod.ratelimit import RateLimiter
 from comfyhangar.emulators.runpod.simulated_models import ModelFiles
 from comfyhangar.emulators.runpod.simulated_setup import (
     BUNDLE_ENV,
+    is_comfyui_started,
     is_hangar_pod,
     plan_for,
     setup_run,
@@ -56,6 +58,7 @@ def _persisted(
             self._commit_depth -= 1
             if self._commit_depth == 0:
                 self._commit()
+                self._wipe_committed()
 
     return persisted
 
@@ -91,6 +94,10 @@ class RunPodEmulator:
         self.forbidden_gpus: set[str] = set()
         self._waiters: set[asyncio.Event] = set()
         self._commit_depth = 0
+        # Disks to delete once the action that dropped them is committed: (pod, volume too?)
+        # and network volume ids.
+        self._wipe_pods: list[tuple[Pod, bool]] = []
+        self._wipe_volumes: list[str] = []
         self._store, stored = open_store(self.config.state_path)
         if stored is None:
             self.clock = SimClock(self.config.speed)
@@ -111,8 +118,12 @@ class RunPodEmulator:
             if self.config.setup == "agent" and sandbox is not None
             else None
         )
+        # The pods' ComfyUI (`comfyui.app` serves it) and the disks its files live on.
+        self.comfyui = PodComfyUIs(self, self.config.disks_path, self.config.node_packs)
         if stored is not None:
             self.enforce_balance(since=stored.clock.simulated)
+            deleted = [v.id for v in self._volumes.values() if v.deleted_at is not None]
+            self.comfyui.sweep(list(self._pods.values()), deleted)
         self._commit()  # a new file gets its account; a restored one the clock it resumed at
         self.app = build_app(self)
 
@@ -130,11 +141,27 @@ class RunPodEmulator:
         self._stock_set = dict(account.stock)
         self._capacity.update(self._stock_set)
         self._pods = {pod.id: pod for pod in state.pods}
+        if self.config.setup == "simulated":
+            for pod in state.pods:
+                self._recover_comfyui_at(pod)
         self._held = {pod.id: self._holding(pod) for pod in state.pods if pod.holds_gpus}
         self._volumes = {volume.id: volume for volume in state.volumes}
         for template in state.templates:
             self._templates[template["id"]] = template
             self._owned.add(template["id"])
+
+    def _recover_comfyui_at(self, pod: Pod) -> None:
+        """A RUNNING pod stored before `Pod.comfyui_at` existed: its ComfyUI answers from the
+        "start done" line of the run of its current container start, if the run has one."""
+        now = self.clock.now()
+        started = pod.started_at(now)
+        if pod.comfyui_at is not None or started is None or pod.status(now) != "RUNNING":
+            return
+        lines = [(ln.ts, ln.line) for ln in pod.logs.lines if ln.ts >= started]
+        lines += [(ts, line) for ts, _, line in pod.logs.pending]
+        pod.comfyui_at = next((ts for ts, line in lines if is_comfyui_started(line)), None)
+        if pod.comfyui_at is not None:
+            self._store.stage_pod(pod)
 
     def _account_record(self) -> AccountRecord:
         return AccountRecord(
@@ -151,9 +178,21 @@ class RunPodEmulator:
         self._store.stage_clock()
         self._commit()
 
+    def _wipe_committed(self) -> None:
+        """Delete the disks of committed stops, failures, terminations and volume deletions
+        (after the commit: a crash before it must not lose the files of a pod still up)."""
+        pods, self._wipe_pods = self._wipe_pods, []
+        volumes, self._wipe_volumes = self._wipe_volumes, []
+        for pod, volume in pods:
+            self.comfyui.wipe_pod(pod, volume=volume)
+        for volume_id in volumes:
+            self.comfyui.wipe_volume(volume_id)
+
     def close(self) -> None:
-        """Release the state file (the account stays in it; a no-op in memory)."""
+        """Release the state file (the account stays in it; a no-op in memory) and delete
+        temporary pod disks."""
         self._store.close()
+        self.comfyui.close()
 
     # ---- reading ----------------------------------------------------------------------
 
@@ -167,6 +206,10 @@ class RunPodEmulator:
         """Every pod ever created, TERMINATED ones included, in creation order."""
         now = self.clock.now()
         return [pod.to_api(now, self.seed_text) for pod in self._pods.values()]
+
+    def find_pod(self, pod_id: str) -> Pod | None:
+        """A pod's record by id (terminated ones included), or None."""
+        return self._pods.get(pod_id)
 
     def pod_record(self, pod_id: str) -> Pod:
         """The internal record of a pod that still exists (404 otherwise)."""
@@ -375,6 +418,8 @@ class RunPodEmulator:
         pod.logs.cancel_pending()
         self._settle_model_files(pod, now, end_run=True)
         self._stop_agent(pod, discard=action == "terminate")
+        self._stop_comfyui(pod, wipe_container=action in ("stop", "terminate"),
+                           wipe_volume=action == "terminate")  # fmt: skip
         if action == "stop":
             pod.container_model_files.clear()
             self._release(pod)
@@ -461,6 +506,7 @@ class RunPodEmulator:
         self._settle_model_files(pod, now, end_run=True)
         pod.container_model_files.clear()
         self._stop_agent(pod)
+        self._stop_comfyui(pod, wipe_container=True, wipe_volume=False)
         self._release(pod)
         pod.plan(now, [(0, "ERROR")])
         pod.logs.append(now, "system", f"Container error: {reason}")
@@ -512,6 +558,15 @@ class RunPodEmulator:
         for ts, line in run.lines:
             pod.logs.schedule(ts, "container", line)
         pod.pending_model_files = run.files
+        pod.comfyui_at = run.comfyui_at
+
+    def _stop_comfyui(self, pod: Pod, *, wipe_container: bool, wipe_volume: bool) -> None:
+        """The container stops (or restarts): so does its ComfyUI; the disks it gives up are
+        deleted once this is committed."""
+        pod.comfyui_at = None
+        self.comfyui.discard(pod.id)
+        if wipe_container or wipe_volume:
+            self._wipe_pods.append((pod, wipe_volume))
 
     def model_files(self, pod_id: str) -> ModelFiles:
         """The model files on the disk a pod's models go to, as its simulated runs left it:
@@ -521,18 +576,28 @@ class RunPodEmulator:
         self._settle_model_files(pod, self.clock.now())
         return self._model_disk(pod)
 
-    def _model_disk(self, pod: Pod) -> ModelFiles:
+    def workspace_disk(self, pod: Pod) -> tuple[str, str]:
+        """Which disk holds the pod's `/workspace` (the agent's root, where ComfyUI and its
+        models, inputs and outputs are): ("network", volume id), ("volume", pod id) or
+        ("container", pod id)."""
+
         def holds_root(path: str) -> bool:
             mount = path.rstrip("/") or "/"
             return mount == POD_ROOT or POD_ROOT.startswith(mount.rstrip("/") + "/")
 
         network = pod.mounts.get("network")
         if network and holds_root(str(network[0].get("path", ""))):
-            return self._volumes[pod.network_volume_id or ""].model_files
+            return "network", pod.network_volume_id or ""
         persistent = pod.mounts.get("persistent")
         if persistent and holds_root(str(persistent.get("path", ""))):
-            return pod.volume_model_files
-        return pod.container_model_files
+            return "volume", pod.id
+        return "container", pod.id
+
+    def _model_disk(self, pod: Pod) -> ModelFiles:
+        kind, owner = self.workspace_disk(pod)
+        if kind == "network":
+            return self._volumes[owner].model_files
+        return pod.volume_model_files if kind == "volume" else pod.container_model_files
 
     def _settle_model_files(self, pod: Pod, now: datetime, *, end_run: bool = False) -> None:
         """Write the files of the run in progress that are complete by `now`; with `end_run`
@@ -585,6 +650,7 @@ class RunPodEmulator:
         release the state file."""
         if self._agents is not None:
             await self._agents.aclose()
+        await self.comfyui.aclose()
         self.close()
 
     def _schedule(self, pod: Pod, delay: float, source: str, line: str) -> None:
@@ -652,6 +718,7 @@ class RunPodEmulator:
             raise bad_request(f"network volume {volume_id} is attached to pod {users[0]}")
         volume.deleted_at = self.clock.now()
         self._store.stage_volume(volume)
+        self._wipe_volumes.append(volume_id)
 
     # ---- templates ------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 LOST_CREATE_MODES = ("drop", "gateway", "stall")
@@ -12,6 +13,8 @@ class Faults:
     """Failure knobs; all off by default. Change the attributes at any time.
 
     - `latency_s`: real seconds added before every answer.
+    - `hold_creates`: an `asyncio.Event`; while it is not set, every `POST /v2/pods` waits for it
+      before it is carried out (a create stays in flight for exactly as long as a test wants).
     - `error_rate`: share (0..1) of requests answered 500/502/503 problem+json, before any
       side effect.
     - `burst_429(n, retry_after)`: the next `n` authenticated requests get 429.
@@ -25,6 +28,7 @@ class Faults:
     """
 
     latency_s: float = 0.0
+    hold_creates: asyncio.Event | None = field(default=None, repr=False)
     propagation_s: float = 0.0
     error_rate: float = 0.0
     lose_create_responses: float = 0.0

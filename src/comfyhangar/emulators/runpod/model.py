@@ -81,6 +81,9 @@ class Pod:
     # The run in progress: (moment complete, folder/name, size, sha256) of each file it fetches;
     # the ones due are written at the next action, the rest dropped with the run.
     pending_model_files: list[tuple[datetime, str, int, str | None]] = field(default_factory=list)
+    # When the current simulated run's ComfyUI answers behind the token proxy (None: no run
+    # of this container start got that far); cleared by every action and failure.
+    comfyui_at: datetime | None = None
 
     @property
     def volume_gb(self) -> int:

@@ -80,6 +80,17 @@ def progress_line(step: str, status: str, at: datetime, **fields: Any) -> str:
     return f"{PREFIX} {json.dumps(body, separators=(',', ':'), ensure_ascii=True)}"
 
 
+def is_comfyui_started(line: str) -> bool:
+    """True for the progress line that says ComfyUI answered (`start` `done`)."""
+    if not line.startswith(PREFIX + " "):
+        return False
+    try:
+        body = json.loads(line[len(PREFIX) + 1 :])
+    except ValueError:
+        return False
+    return isinstance(body, dict) and (body.get("step"), body.get("status")) == ("start", "done")
+
+
 def run_id(running_at: datetime) -> str:
     """The `run` every line of the simulated run started at `running_at` carries (like the
     agent's: 16 hex digits, new for each start)."""
@@ -108,11 +119,13 @@ class SetupPlan:
 
 @dataclass(frozen=True)
 class SimulatedRun:
-    """The lines of one run, and the model files it leaves on the disk (with the moment each
-    one is complete: a stop before then leaves it out)."""
+    """The lines of one run, the model files it leaves on the disk (with the moment each
+    one is complete: a stop before then leaves it out), and the moment ComfyUI answers behind
+    the token proxy (None: the run fails before it starts ComfyUI)."""
 
     lines: list[tuple[datetime, str]]
     files: list[tuple[datetime, str, int, str | None]] = field(default_factory=list)
+    comfyui_at: datetime | None = None
 
 
 def read_manifest(env: Mapping[str, str]) -> dict[str, Any] | None:
@@ -148,6 +161,17 @@ def plan_for(
     raise AssertionError("the default manifest is valid")  # pragma: no cover
 
 
+def custom_nodes(manifest: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(folder name under `custom_nodes/`, repo URL, ref) of each custom node of a manifest,
+    named as the agent names the clone (its `name`, else the repo's last path part)."""
+    found = []
+    for node in manifest.get("custom_nodes") or []:
+        repo = str(node.get("repo", "node")).rstrip("/")
+        name = str(node.get("name") or repo.rsplit("/", 1)[-1].removesuffix(".git"))
+        found.append((name, repo, str(node.get("ref", "main"))))
+    return found
+
+
 def _plan_from(
     manifest: dict[str, Any],
     env: Mapping[str, str],
@@ -155,11 +179,7 @@ def _plan_from(
     on_disk: Mapping[str, Mapping[str, Any]],
 ) -> SetupPlan:
     comfyui = manifest.get("comfyui") or {}
-    nodes = []
-    for node in manifest.get("custom_nodes") or []:
-        repo = str(node.get("repo", "node")).rstrip("/")
-        name = str(node.get("name") or repo.rsplit("/", 1)[-1].removesuffix(".git"))
-        nodes.append((name, str(node.get("ref", "main"))))
+    nodes = [(name, ref) for name, _, ref in custom_nodes(manifest)]
     models = plan_models(list(manifest.get("models") or []), env, hub, on_disk)
     pip = manifest.get("pip") or []
     return SetupPlan(str(comfyui.get("ref", "master")), tuple(nodes), len(pip), models)
@@ -266,7 +286,7 @@ def setup_run(
         1.0, "ready", "done", download_s,
         message=f"ComfyUI is ready behind the token proxy on port {PROXY_PORT}",
     )  # fmt: skip
-    return SimulatedRun(out, files)
+    return SimulatedRun(out, files, comfyui_at=at(0.98, download_s))
 
 
 def _downloads(

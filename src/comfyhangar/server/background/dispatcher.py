@@ -58,7 +58,7 @@ from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.server.background.leases import Lease, LeaseLostError, acquire
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import ComfyUIServer, Deployment, Output, Run
-from comfyhangar.server.services.comfyui_access import ComfyUIEndpoint, comfyui_endpoint
+from comfyhangar.server.services.comfyui_access import ComfyEndpoint, ComfyUIAccess
 from comfyhangar.server.services.comfyui_clients import ComfyUIClients
 from comfyhangar.server.services.comfyui_servers import server_endpoint
 from comfyhangar.server.services.output_store import (
@@ -138,11 +138,13 @@ class Dispatcher:
         sessions: async_sessionmaker[AsyncSession],
         clients: ComfyUIClients,
         store: OutputStore,
+        access: ComfyUIAccess,
         settings: DispatchSettings | None = None,
     ) -> None:
         self._sessions = sessions
         self._clients = clients
         self._store = store
+        self._access = access
         self.settings = settings or DispatchSettings()
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
@@ -304,7 +306,7 @@ class _RunDriver:
         async with self.d._clients.client(endpoint, client_id=run.client_id) as comfy:
             await self.follow(comfy, run)
 
-    async def endpoint(self, run: Run) -> tuple[ComfyUIEndpoint | None, str]:
+    async def endpoint(self, run: Run) -> tuple[ComfyEndpoint | None, str]:
         async with self.sessions() as session:
             if run.server_id is not None:
                 server = await session.get(ComfyUIServer, run.server_id)
@@ -316,7 +318,7 @@ class _RunDriver:
             return None, "the target was removed"
         if dep.state != DeploymentState.READY.value or dep.pod_id is None:
             return None, f"deployment {dep.name} is {dep.state}, not ready"
-        return await comfyui_endpoint(dep, self.sessions), ""
+        return await self.d._access.comfyui_endpoint(dep), ""
 
     async def follow(self, comfy: ComfyUIClient, run: Run) -> None:
         progress = _Progress(total=len(run.prompt))

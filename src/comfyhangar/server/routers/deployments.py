@@ -6,14 +6,12 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from comfyhangar.core.errors import Conflict
 from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.runpod.models import Pod
 from comfyhangar.server.db.models import Deployment, LogLine
@@ -29,7 +27,6 @@ from comfyhangar.server.schemas.deployments import (
     LogTail,
 )
 from comfyhangar.server.schemas.limits import MAX_INT64, LastEventId, ResumeAfter
-from comfyhangar.server.services.pod_spec import comfyui_url
 from comfyhangar.server.views import deployment_detail, deployment_view, render_list
 
 router = APIRouter(prefix="/deployments", tags=["deployments"])
@@ -104,15 +101,12 @@ async def get_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentD
 )
 async def open_comfyui(deployment_id: str, runtime: RuntimeDep) -> RedirectResponse:
     """One click to ComfyUI: a redirect to the pod's proxy carrying the pod token (ready only)."""
+    # Where that is comes from `comfyui_endpoint`: RunPod's proxy address, or in the simulated
+    # cloud a path of this server (`/simulated-pods/{pod_id}/comfyui/`).
     dep = await runtime.deployments.get(deployment_id)
-    if dep.state != DeploymentState.READY.value or dep.pod_id is None:
-        raise Conflict(f"deployment {deployment_id} is {dep.state}, not ready")
-    token = await runtime.deployments.pod_token(dep.id)
-    url = comfyui_url(dep.pod_id)
-    if token:
-        url += "?" + urlencode({"token": token})
+    endpoint = await runtime.comfyui.comfyui_endpoint(dep)
     return RedirectResponse(
-        url,
+        endpoint.browser_link(),
         status_code=status.HTTP_307_TEMPORARY_REDIRECT,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )

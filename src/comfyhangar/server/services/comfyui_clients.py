@@ -11,7 +11,7 @@ import httpx
 from comfyhangar.comfyui import ComfyUIClient, ComfyUIUnreachable, ObjectInfoCache
 from comfyhangar.comfyui.errors import ComfyUIError
 from comfyhangar.core.errors import UpstreamUnavailable
-from comfyhangar.server.services.comfyui_access import ComfyUIEndpoint
+from comfyhangar.server.services.comfyui_access import ComfyEndpoint
 
 
 class TargetUnreachable(UpstreamUnavailable):
@@ -48,7 +48,7 @@ class ComfyUIClients:
 
     def client(
         self,
-        endpoint: ComfyUIEndpoint,
+        endpoint: ComfyEndpoint,
         *,
         client_id: str | None = None,
         object_info_cache: ObjectInfoCache | None = None,
@@ -66,7 +66,7 @@ class ComfyUIClients:
         )
 
     async def object_info(
-        self, endpoint: ComfyUIEndpoint, node_set: str, *, refresh: bool = False
+        self, endpoint: ComfyEndpoint, node_set: str, *, refresh: bool = False
     ) -> dict[str, Any]:
         """The target's node definitions (cached); 503 `target_unreachable` when it fails."""
 

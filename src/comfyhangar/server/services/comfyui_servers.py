@@ -19,7 +19,7 @@ from comfyhangar.core.errors import Conflict, InvalidInput, NotFound
 from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.server.db.models import ComfyUIServer, Deployment
 from comfyhangar.server.schemas.workflows import ServerCreate, ServerView
-from comfyhangar.server.services.comfyui_access import ComfyUIEndpoint, comfyui_endpoint
+from comfyhangar.server.services.comfyui_access import ComfyEndpoint, ComfyUIAccess
 
 
 class TargetNotReady(Conflict):
@@ -39,7 +39,7 @@ class Target:
     kind: str
     id: str
     name: str
-    endpoint: ComfyUIEndpoint
+    endpoint: ComfyEndpoint
 
     @property
     def node_set(self) -> str:
@@ -58,18 +58,19 @@ def server_view(row: ComfyUIServer) -> ServerView:
     )
 
 
-def server_endpoint(row: ComfyUIServer) -> ComfyUIEndpoint:
+def server_endpoint(row: ComfyUIServer) -> ComfyEndpoint:
     headers = {}
     if row.auth_header_name and row.auth_header_value is not None:
         headers[row.auth_header_name] = row.auth_header_value
-    return ComfyUIEndpoint(row.url.rstrip("/"), headers)
+    return ComfyEndpoint(row.url.rstrip("/"), headers)
 
 
 class ServerService:
     """Register, list and remove ComfyUI servers; resolve run targets."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], access: ComfyUIAccess) -> None:
         self._sessions = sessions
+        self._access = access
 
     async def create(self, body: ServerCreate) -> ComfyUIServer:
         if (body.auth_header_name is None) != (body.auth_header_value is None):
@@ -125,4 +126,4 @@ class ServerService:
                 "it is ready) and run again; nothing was queued",
                 details={"deployment_id": dep.id, "state": dep.state},
             )
-        return Target("deployment", dep.id, dep.name, await comfyui_endpoint(dep, self._sessions))
+        return Target("deployment", dep.id, dep.name, await self._access.comfyui_endpoint(dep))

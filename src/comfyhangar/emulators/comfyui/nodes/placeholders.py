@@ -61,9 +61,12 @@ def folder_key(folder: str) -> str:
 
 
 def listed_models(names: Iterable[str], folder: str) -> list[str]:
-    """What ComfyUI lists for a folder holding `names`: model extensions only, sorted, `/` paths."""
+    """What ComfyUI lists for a folder holding `names`: model extensions only (`custom_nodes`
+    has no extension filter: every file), sorted, `/` paths."""
     extensions = (".yaml",) if folder == "configs" else MODEL_EXTENSIONS
     cleaned = {name.replace("\\", "/").strip("/") for name in names}
+    if folder == "custom_nodes":
+        return sorted(n for n in cleaned if n)
     return sorted(n for n in cleaned if n and n.lower().endswith(extensions))
 
 
