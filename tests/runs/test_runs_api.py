@@ -6,8 +6,11 @@ import hashlib
 import io
 import struct
 import zipfile
+from pathlib import Path
 
-from tests.runs.conftest import World, txt2img
+import comfyui_workflow_templates
+
+from tests.runs.conftest import CHECKPOINT, World, txt2img
 
 
 async def test_a_batch_runs_with_varied_seeds_and_its_images_come_home(world: World) -> None:
@@ -53,3 +56,26 @@ async def test_a_batch_runs_with_varied_seeds_and_its_images_come_home(world: Wo
         assert len(names) == 2
         assert all(name.startswith("9_") and name.endswith(".png") for name in names)
         assert archive.read(names[0])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_the_editors_default_workflow_uploads_as_ui_and_runs(world: World) -> None:
+    template = Path(comfyui_workflow_templates.__file__).parent / "templates" / "default.json"
+    workflow = await world.add_workflow("default", template.read_bytes())
+    assert workflow["versions"][0]["source_format"] == "ui"
+    assert workflow["versions"][0]["has_api_prompt"]
+    keys = {i["key"]: i for i in workflow["inputs"]}
+    assert keys["3.seed"]["type"] == "INT"
+    assert keys["6.text"]["type"] == "STRING"
+    # A control_after_generate value ("randomize") is not an input of the prompt.
+    assert all(i["default"] not in ("randomize", "fixed") for i in workflow["inputs"])
+
+    batch = await world.run(
+        workflow_id=workflow["id"],
+        overrides={"4.ckpt_name": CHECKPOINT, "3.steps": 2, "6.text": "a lighthouse"},
+        seed=9,
+    )
+    [view] = await world.wait_runs([batch["runs"][0]["id"]])
+    assert view["state"] == "succeeded", view
+    entry = world.comfy.emu.queue.history[view["prompt_id"]]
+    assert entry["prompt"][2]["3"]["inputs"]["seed"] == 9
+    assert entry["prompt"][2]["6"]["inputs"]["text"] == "a lighthouse"
