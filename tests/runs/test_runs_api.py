@@ -46,6 +46,7 @@ async def test_a_batch_runs_with_varied_seeds_and_its_images_come_home(world: Wo
         content = await world.http.get(item["url"])
         assert content.status_code == 200
         assert content.headers["content-type"] == "image/png"
+        assert "sandbox" in content.headers["content-security-policy"]
         assert hashlib.sha256(content.content).hexdigest() == item["sha256"]
         assert len(content.content) == item["size"]
         assert struct.unpack(">II", content.content[16:24]) == (512, 768)

@@ -75,7 +75,8 @@ from comfyhangar.server.services.runs import (
 )
 
 log = logging.getLogger(__name__)
-# A run whose ComfyUI could not be reached before it was posted is tried again after this.
+# A run whose ComfyUI could not be reached before it was posted (or whose following failed
+# unexpectedly) is taken up again after this.
 UNREACHABLE_RETRY_S = 5.0
 
 
@@ -252,6 +253,7 @@ class Dispatcher:
             raise
         except Exception:
             log.exception("following run %s failed; it is taken up again", run_id)
+            self._not_before[run_id] = time.monotonic() + UNREACHABLE_RETRY_S
             with contextlib.suppress(Exception):
                 await lease.release()
         finally:

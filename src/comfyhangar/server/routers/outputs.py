@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -79,8 +80,12 @@ async def get_output_content(
 ) -> StreamingResponse | FileResponse:
     """The output's bytes, as ComfyUI wrote them."""
     row = await runtime.outputs.get(output_id)
+    safe_name = re.sub(r"[^A-Za-z0-9._ ()-]", "_", row.filename)
     headers = {
-        "Content-Disposition": f'inline; filename="{row.filename}"',
+        "Content-Disposition": f'inline; filename="{safe_name}"',
+        # A file a pod wrote is served from our origin: it may not run anything there (an SVG
+        # or HTML output is shown, never executed with the dashboard's rights).
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; sandbox",
         "ETag": f'"{row.sha256}"',
         "Cache-Control": "private, max-age=31536000, immutable",
         "X-Content-Type-Options": "nosniff",

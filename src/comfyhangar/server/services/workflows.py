@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -327,10 +327,6 @@ class WorkflowService:
             await self.add_version(workflow.id, one, note)
         workflow.latest_version = len(parsed)
         return workflow
-
-    async def count(self) -> int:
-        async with self._sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(Workflow)) or 0)
 
 
 def _number(version: WorkflowVersion) -> int:
