@@ -1012,6 +1012,11 @@ export function getRun(runId: string, options?: RequestOptions): Promise<RunView
   return request<RunView>({ method: "GET", path: `/api/v1/runs/${encodeURIComponent(runId)}`, expect: "json", ...options });
 }
 
+/** Get Run Preview: The latest preview image of a running run (a sampler step's); `run_progress` events carry `preview_url` when a new one is there. 404 when there is none. */
+export function getRunPreview(runId: string, options?: RequestOptions): Promise<string> {
+  return request<string>({ method: "GET", path: `/api/v1/runs/${encodeURIComponent(runId)}/preview`, expect: "text", ...options });
+}
+
 /** Cancel Run: Cancel a run: a queued one at once; a sent one is deleted from ComfyUI's queue or interrupted (only this prompt), and ends `cancelled`. */
 export function cancelRun(runId: string, options?: RequestOptions): Promise<RunView> {
   return request<RunView>({ method: "POST", path: `/api/v1/runs/${encodeURIComponent(runId)}/cancel`, expect: "json", ...options });

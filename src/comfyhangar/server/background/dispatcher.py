@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -50,6 +50,7 @@ from comfyhangar.comfyui.events import (
     Executing,
     ExecutionCached,
     ExecutionStart,
+    Preview,
     Progress,
     ProgressState,
 )
@@ -57,7 +58,7 @@ from comfyhangar.comfyui.wire import output_files
 from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.server.background.leases import Lease, LeaseLostError, acquire
 from comfyhangar.server.db.events import append_event
-from comfyhangar.server.db.models import ComfyUIServer, Deployment, Output, Run
+from comfyhangar.server.db.models import ComfyUIServer, Deployment, Output, Run, RunPreview
 from comfyhangar.server.services.comfyui_access import ComfyEndpoint, ComfyUIAccess
 from comfyhangar.server.services.comfyui_clients import ComfyUIClients
 from comfyhangar.server.services.comfyui_servers import server_endpoint
@@ -73,11 +74,14 @@ from comfyhangar.server.services.runs import (
     RUN_PROGRESS,
     run_event_data,
 )
+from comfyhangar.server.views import API
 
 log = logging.getLogger(__name__)
 # A run whose ComfyUI could not be reached before it was posted (or whose following failed
 # unexpectedly) is taken up again after this.
 UNREACHABLE_RETRY_S = 5.0
+# Previews larger than this are not kept (ComfyUI's are a few tens of kB).
+MAX_PREVIEW_BYTES = 2 * 1024 * 1024
 
 
 def utcnow() -> datetime:
@@ -275,6 +279,7 @@ class _RunDriver:
         self.last_progress = 0.0
         self.progress_dirty = False
         self.cancel_sent = False
+        self.preview: Preview | None = None  # the latest, not yet written
 
     async def load(self) -> Run:
         async with self.sessions() as session:
@@ -465,6 +470,8 @@ class _RunDriver:
             progress.nodes[event.node] = 1.0
             if event.output:
                 await self.copy(comfy, run, output_files({event.node: event.output}))
+        elif isinstance(event, Preview) and len(event.data) <= MAX_PREVIEW_BYTES:
+            self.preview = event
         else:
             return
         self.progress_dirty = True
@@ -472,12 +479,28 @@ class _RunDriver:
             await self.write_progress(run, progress)
 
     async def write_progress(self, run: Run, progress: _Progress) -> None:
+        """The progress (and the latest preview, if a new one came) with its event."""
         view = progress.view()
         self.last_progress = time.monotonic()
         self.progress_dirty = False
-        await self.apply(
-            run, {"progress": view}, (RUN_PROGRESS, run_event_data(run, progress=view))
-        )
+        preview, self.preview = self.preview, None
+        data = run_event_data(run, progress=view)
+        if preview is not None:
+            data["preview_url"] = f"{API}/runs/{run.id}/preview"
+        async with self.sessions() as session, session.begin():
+            await self.lease.apply(session, {"progress": view}, release=False)
+            run.progress = view
+            if preview is not None:
+                await session.merge(
+                    RunPreview(
+                        run_id=run.id,
+                        node_id=preview.node_id,
+                        content_type=preview.image_type,
+                        data=preview.data,
+                        updated_at=utcnow(),
+                    )
+                )
+            await append_event(session, RUN_PROGRESS, deployment_id=run.deployment_id, data=data)
 
     async def copy(self, comfy: ComfyUIClient, run: Run, files: list[OutputFile]) -> None:
         """Copy each file not yet home, and record it with its event."""
@@ -599,6 +622,7 @@ class _RunDriver:
         }
         async with self.sessions() as session, session.begin():
             await self.lease.apply(session, values, release=True)
+            await session.execute(delete(RunPreview).where(RunPreview.run_id == run.id))
             for name, value in values.items():
                 setattr(run, name, value)
             data = run_event_data(run, error=error, outputs=len(self.copied))

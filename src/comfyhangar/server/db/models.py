@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -350,6 +351,18 @@ class Run(Base):
     version: Mapped[int] = mapped_column(default=1)
     lock_token: Mapped[str | None] = mapped_column(String(32), default=None)
     lock_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RunPreview(Base):
+    """The latest preview image of a running run (a sampler's step), replaced as new ones come."""
+
+    __tablename__ = "run_previews"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    node_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Output(Base):

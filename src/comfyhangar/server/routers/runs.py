@@ -6,7 +6,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from comfyhangar.server.deps import RuntimeDep
@@ -66,6 +66,22 @@ async def list_runs(
 async def get_run(run_id: str, runtime: RuntimeDep) -> RunView:
     """One run: state, progress (node, step, percent), error node by node."""
     return (await runtime.runs.views([await runtime.runs.get(run_id)]))[0]
+
+
+@router.get(
+    "/{run_id}/preview",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "The image"}},
+)
+async def get_run_preview(run_id: str, runtime: RuntimeDep) -> Response:
+    """The latest preview image of a running run (a sampler step's); `run_progress` events
+    carry `preview_url` when a new one is there. 404 when there is none."""
+    row = await runtime.runs.preview(run_id)
+    return Response(
+        row.data,
+        media_type=row.content_type,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.post(

@@ -31,7 +31,7 @@ from comfyhangar.comfyui.prompt_inputs import (
 )
 from comfyhangar.core.errors import Conflict, InvalidInput, NotFound
 from comfyhangar.server.db.events import append_event
-from comfyhangar.server.db.models import Output, Run
+from comfyhangar.server.db.models import Output, Run, RunPreview
 from comfyhangar.server.schemas.runs import TERMINAL_STATES, RunCreate, RunView
 from comfyhangar.server.services.comfyui_clients import ComfyUIClients, TargetUnreachable
 from comfyhangar.server.services.comfyui_servers import ServerService, Target
@@ -270,6 +270,17 @@ class RunService:
         if run is None:
             raise NotFound(f"no run {run_id}")
         return run
+
+    async def preview(self, run_id: str) -> RunPreview:
+        """The latest preview of a running run (404 when there is none: not started, not a
+        sampler, or ended: its outputs are the images then)."""
+        async with self._sessions() as session:
+            row = await session.get(RunPreview, run_id)
+            if row is None:
+                if await session.get(Run, run_id) is None:
+                    raise NotFound(f"no run {run_id}")
+                raise NotFound(f"run {run_id} has no preview now")
+            return row
 
     async def cancel(self, run_id: str) -> Run:
         """Cancel a run: at once if nobody has taken it up yet, else through its dispatcher

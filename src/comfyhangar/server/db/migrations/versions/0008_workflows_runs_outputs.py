@@ -1,4 +1,4 @@
-"""workflows, their versions, registered ComfyUI servers, runs and outputs
+"""workflows, their versions, registered ComfyUI servers, runs, their previews and outputs
 
 Revision ID: 0008
 Revises: 0007
@@ -104,6 +104,16 @@ def upgrade() -> None:
     op.create_index(op.f("ix_runs_server_id"), "runs", ["server_id"])
     op.create_index("ix_runs_state_created_at", "runs", ["state", "created_at"])
     op.create_table(
+        "run_previews",
+        sa.Column("run_id", sa.String(length=32), nullable=False),
+        sa.Column("node_id", sa.String(length=64), nullable=True),
+        sa.Column("content_type", sa.String(length=32), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        _fk("run_previews", "run_id", "runs", "CASCADE"),
+        sa.PrimaryKeyConstraint("run_id", name=op.f("pk_run_previews")),
+    )
+    op.create_table(
         "outputs",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=False),
@@ -134,6 +144,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("outputs")
+    op.drop_table("run_previews")
     op.drop_table("runs")
     op.drop_table("comfyui_servers")
     op.drop_table("workflow_versions")
