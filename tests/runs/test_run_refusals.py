@@ -91,6 +91,10 @@ async def test_a_model_file_or_node_the_target_lacks_is_named(world: World) -> N
         "sd_xl_base_1.0.safetensors",
     )
     assert "sd_xl_base_1.0.safetensors" in body["detail"]
+    assert {"preset": "sdxl-base", "folder": "checkpoints"}.items() <= problem["provided_by"][
+        0
+    ].items()
+    assert "sdxl-base" in problem["message"]
 
     custom = {**txt2img(), "10": {"class_type": "UpscaleWithMagic", "inputs": {}}}
     response = await world.http.post(

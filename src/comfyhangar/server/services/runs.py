@@ -35,6 +35,7 @@ from comfyhangar.server.db.models import Output, Run, RunPreview
 from comfyhangar.server.schemas.runs import TERMINAL_STATES, RunCreate, RunView
 from comfyhangar.server.services.comfyui_clients import ComfyUIClients, TargetUnreachable
 from comfyhangar.server.services.comfyui_servers import ServerService, Target
+from comfyhangar.server.services.presets import PRESETS
 from comfyhangar.server.services.workflows import WorkflowService, convert
 
 RUN_QUEUED = "run_queued"
@@ -68,6 +69,29 @@ def run_event_data(run: Run, **extra: Any) -> dict[str, Any]:
         "state": run.state,
         **extra,
     }
+
+
+def _with_sources(problem: dict[str, Any]) -> dict[str, Any]:
+    """A missing model file with the presets (and their model source) that bring it."""
+    if problem["reason"] != "missing_file":
+        return problem
+    name = str(problem["value"]).rsplit("/", 1)[-1]
+    found = [
+        {
+            "preset": preset.id,
+            "folder": model.folder,
+            "source": f"huggingface:{model.repo}/{model.file}",
+        }
+        for preset in PRESETS.values()
+        for model in preset.models
+        if model.name == name
+    ]
+    problem["provided_by"] = found
+    if found:
+        problem["message"] += (
+            f"; the preset {found[0]['preset']!r} brings it ({found[0]['source']})"
+        )
+    return problem
 
 
 def run_view(run: Run, output_count: int) -> RunView:
@@ -160,7 +184,7 @@ class RunService:
             prompt = apply_overrides(api_prompt, body.overrides, inputs)
         except OverrideError as error:
             raise InvalidInput.at(f"overrides.{error.key}", error.message) from None
-        return prompt, inputs, [p.as_dict() for p in problems_on(prompt, info)]
+        return prompt, inputs, [_with_sources(p.as_dict()) for p in problems_on(prompt, info)]
 
     async def create(self, body: RunCreate) -> tuple[str, list[Run]]:
         """Check and queue `body.count` runs; (batch id, runs)."""
