@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from comfyhangar.runpod import RunPodError
 from comfyhangar.runpod.models import Cloud as CloudName
-from comfyhangar.server.background.dispatcher import Dispatcher, DispatchSettings
+from comfyhangar.server.background.dispatcher import Dispatcher
 from comfyhangar.server.background.log_follower import LogFollower
 from comfyhangar.server.background.meter import Meter
 from comfyhangar.server.background.pod_actions import ActionSettings
 from comfyhangar.server.background.reconciler import Reconciler, ReconcilerSettings
+from comfyhangar.server.background.run_follower import DispatchSettings
 from comfyhangar.server.background.volume_meter import VolumeMeter
 from comfyhangar.server.cloud import Cloud, connect_cloud
 from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
