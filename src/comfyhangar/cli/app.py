@@ -12,8 +12,9 @@ from comfyhangar.cli.deploy import deploy
 from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
 from comfyhangar.cli.gpus import gpus
 from comfyhangar.cli.logs import logs
+from comfyhangar.cli.outputs import outputs
 from comfyhangar.cli.presets import presets
-from comfyhangar.cli.runs import outputs, run, runs
+from comfyhangar.cli.runs import run, runs
 from comfyhangar.cli.workflows import workflows
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""`comfyhangar run`, `comfyhangar runs ls|show|cancel` and `comfyhangar outputs ls|get`.
+"""`comfyhangar run` and `comfyhangar runs ls|show|cancel` (`outputs ls|get`: outputs.py).
 
 `run` opens the event stream before it queues, so no event of its runs falls in between; it
 shows one progress bar per run and saves each image as soon as its `run_output` arrives, then
@@ -18,17 +18,15 @@ from rich.text import Text
 from comfyhangar.cli.client import CliError, HangarClient, SseEvent
 from comfyhangar.cli.options import JsonOpt, UrlOpt
 from comfyhangar.cli.output import err, friendly, out, print_json, short_id, size, state_text
+from comfyhangar.cli.outputs import save_output
 from comfyhangar.cli.render import Column, listing
-from comfyhangar.cli.session import MIN_PREFIX, resolve, session
+from comfyhangar.cli.session import resolve, resolve_run, session
 from comfyhangar.cli.workflows import resolve_workflow
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 RAW_TYPES = frozenset({"STRING", "COMBO"})
 
 runs = typer.Typer(name="runs", help="Runs: list, show, cancel.", no_args_is_help=True)
-outputs = typer.Typer(
-    name="outputs", help="Outputs copied home from runs: list, download.", no_args_is_help=True
-)
 RunArg = Annotated[str, typer.Argument(help="Run id or a unique id prefix (4+ characters)")]
 
 
@@ -104,21 +102,6 @@ def upload_inputs(
         uploaded = client.upload("/input-files", path.name, path.read_bytes(), target)
         found[key] = uploaded["reference"]
     return found
-
-
-# --- saving outputs --------------------------------------------------------------------------
-
-
-def save_output(client: HangarClient, output: dict[str, Any], directory: Path) -> Path:
-    """Download one output into `directory` under its ComfyUI name (kept unique)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    name = Path(output["filename"]).name or output["id"]
-    destination = directory / name
-    if destination.exists() and destination.stat().st_size != output["size"]:
-        destination = directory / f"{destination.stem}-{output['id'][:8]}{destination.suffix}"
-    if not destination.exists():
-        client.download(output["url"], destination)
-    return destination
 
 
 # --- run ---------------------------------------------------------------------------------------
@@ -264,22 +247,6 @@ def _state_words(state: str, data: dict[str, Any]) -> str:
 # --- runs ls|show|cancel -----------------------------------------------------------------------
 
 
-def resolve_run(client: HangarClient, ref: str) -> dict[str, Any]:
-    """A run by id or unique id prefix (among the latest 1000)."""
-    if len(ref) == 32:
-        found: dict[str, Any] = client.get(f"/runs/{ref}")
-        return found
-    if len(ref) < MIN_PREFIX:
-        raise CliError(f"an id prefix needs {MIN_PREFIX}+ characters (got {ref!r})")
-    listed: list[dict[str, Any]] = client.get("/runs", limit=1000)["items"]
-    items = [r for r in listed if r["id"].startswith(ref.lower())]
-    if len(items) == 1:
-        return items[0]
-    if items:
-        raise CliError(f"{ref!r} starts {len(items)} run ids; give more of it")
-    raise CliError(f"no run matches {ref!r}; `comfyhangar runs ls` lists them")
-
-
 @runs.command("ls")
 @friendly
 def runs_ls(
@@ -385,69 +352,3 @@ def runs_cancel(ref: RunArg, as_json: JsonOpt = False, url: UrlOpt = None) -> No
             "" if view["state"] == "cancelled" else " (cancel asked)",
         )
     )
-
-
-# --- outputs ls|get ----------------------------------------------------------------------------
-
-
-@outputs.command("ls")
-@friendly
-def outputs_ls(
-    run_ref: Annotated[str | None, typer.Option("--run", help="Only this run's outputs")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
-    as_json: JsonOpt = False,
-    url: UrlOpt = None,
-) -> None:
-    """List outputs, newest first."""
-    with session(url, as_json) as client:
-        run_id = resolve_run(client, run_ref)["id"] if run_ref else None
-        body = client.get("/outputs", run_id=run_id, limit=limit)
-    if as_json:
-        print_json(body)
-        return
-    if not body["items"]:
-        out().print("No outputs yet.")
-        return
-    rows = [
-        [
-            o["id"],
-            o["filename"],
-            f"{o['width']}x{o['height']}" if o["width"] else "",
-            size(o["size"]),
-            short_id(o["run_id"]),
-        ]
-        for o in body["items"]
-    ]
-    columns = [
-        Column("ID", copy=True, style="dim"),
-        Column("FILE", copy=True),
-        Column("SIZE", drop=2),
-        Column("BYTES", justify="right", drop=3),
-        Column("RUN", drop=1),
-    ]
-    out().print(listing(out(), columns, rows))
-
-
-@outputs.command("get")
-@friendly
-def outputs_get(
-    ids: Annotated[list[str] | None, typer.Argument(help="Output ids")] = None,
-    run_ref: Annotated[str | None, typer.Option("--run", help="Every output of this run")] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Save here", file_okay=False)] = Path("."),
-    as_json: JsonOpt = False,
-    url: UrlOpt = None,
-) -> None:
-    """Download outputs (by id, or every output of a run)."""
-    if not ids and not run_ref:
-        raise CliError("name output ids, or a run with --run")
-    with session(url, as_json) as client:
-        chosen = [client.get(f"/outputs/{i}") for i in ids or []]
-        if run_ref:
-            run_id = resolve_run(client, run_ref)["id"]
-            chosen += client.get("/outputs", run_id=run_id, limit=1000)["items"]
-        paths = [save_output(client, one, out_dir) for one in chosen]
-    if as_json:
-        print_json({"saved": [str(p) for p in paths]})
-        return
-    for path in paths:
-        out().print(Text.assemble("saved ", (str(path), "bold")))
