@@ -4,7 +4,7 @@
  * touches are then refetched (throttled by the caller) so every other field catches up.
  */
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import type { DeploymentCostView, DeploymentDetail, DeploymentList, DeploymentState, DeploymentView, SetupStep } from "../api/generated";
+import type { DeploymentCostView, DeploymentDetail, DeploymentList, DeploymentView, SetupStep } from "../api/generated";
 import { laterCost } from "../lib/cost";
 import type { HangarEvent } from "./eventStream";
 
@@ -31,20 +31,20 @@ function eventCost(shown: DeploymentCostView, carried: unknown): DeploymentCostV
 
 /** A deployment with the event's visible effect applied (the same object when it has none). */
 export function patchDeployment<T extends DeploymentView>(dep: T, event: HangarEvent): T {
-  const data = event.data;
   switch (event.type) {
     case "deployment_state":
       // The state, why, and its rate change together: the event carries all three.
       return {
         ...dep,
-        state: data.state as DeploymentState,
-        reason: (data.reason as string | null | undefined) ?? null,
-        cost: eventCost(dep.cost, data.cost),
+        state: event.data.state,
+        reason: event.data.reason ?? null,
+        cost: eventCost(dep.cost, event.data.cost),
       };
     case "cost_update":
-      return { ...dep, cost: eventCost(dep.cost, data) };
+      return { ...dep, cost: eventCost(dep.cost, event.data) };
     case "setup_progress": {
-      const step = data.step as string | undefined;
+      const data = event.data;
+      const step = data.step;
       // Lines about one file or node (an `item`, status other than the aggregated `running`)
       // do not change the step: a file's `done` is not the step's.
       if (!step || (data.item != null && data.status !== "running")) return dep;
@@ -57,7 +57,7 @@ export function patchDeployment<T extends DeploymentView>(dep: T, event: HangarE
       return { ...dep, setup };
     }
     case "pod_status":
-      return dep.pod ? { ...dep, pod: { ...dep.pod, status: String(data.status ?? dep.pod.status) } } : dep;
+      return dep.pod ? { ...dep, pod: { ...dep.pod, status: String(event.data.status ?? dep.pod.status) } } : dep;
     default:
       return dep;
   }
