@@ -46,13 +46,25 @@ async def test_every_integer_parameter_refuses_values_beyond_64_bits(hangar: Han
     doc = (await hangar.http.get("/api/v1/openapi.json")).json()
     made = await hangar.http.post("/api/v1/deployments", json=FLUX_DEPLOY)
     budget = await hangar.http.post("/api/v1/budgets", json={"name": "b", "limit_usd": "5"})
-    ids = {"deployment_id": made.json()["id"], "budget_id": budget.json()["id"]}
+    workflow = await hangar.http.post(
+        "/api/v1/workflows",
+        files={"file": ("w.json", b'{"1": {"class_type": "EmptyImage", "inputs": {}}}')},
+        data={"name": "w"},
+    )
+    ids = {
+        "deployment_id": made.json()["id"],
+        "budget_id": budget.json()["id"],
+        "workflow_id": workflow.json()["id"],
+        "version": "1",
+    }
     checked = []
     for method, template, parameter in _integer_parameters(doc):
         path = template.format(**ids)
         name, where = parameter["name"], parameter["in"]
         label = f"{method} {template} {where} {name}"
         for value in HUGE:
+            if where == "path":
+                path = template.format(**{**ids, name: value})
             status, problem = await _ask(hangar, method, path, where, name, value)
             assert status == 422, f"{label} = {value}: {status} {problem}"
             assert problem["code"] == "invalid_input"

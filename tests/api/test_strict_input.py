@@ -292,4 +292,4 @@ def test_the_walk_reaches_every_request_body(tmp_path: Path) -> None:
     reached = {(m, p) for m, p, _ in _body_leaves(doc)}
     assert bodies == reached
     keys = [leaf for _, p, leaf in _body_leaves(doc) if KEY in leaf.path]
-    assert [leaf.dotted for leaf in keys] == ["env.{key}"]
+    assert [leaf.dotted for leaf in keys] == ["env.{key}", "overrides.{key}"]

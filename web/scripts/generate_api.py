@@ -145,8 +145,13 @@ def operation_function(path: str, method: str, operation: Schema) -> str:
         args.append(f"{camel(p['name'])}: {ts_type(p.get('schema', {}))}")
     body = operation.get("requestBody")
     body_type = None
+    form = False
     if body:
-        body_type = ts_type(body["content"]["application/json"]["schema"])
+        content = body["content"]
+        if "application/json" in content:
+            body_type = ts_type(content["application/json"]["schema"])
+        else:  # multipart/form-data: file uploads; the fields are the schema's properties
+            form, body_type = True, "FormData"
         args.append(f"body{'' if body.get('required') else '?'}: {body_type}")
     if query_params:
         fields = [
@@ -164,7 +169,7 @@ def operation_function(path: str, method: str, operation: Schema) -> str:
     if query_params:
         call_parts.append("query")
     if body_type is not None:
-        call_parts.append("body")
+        call_parts.append("form: body" if form else "body")
     summary = operation.get("summary") or name
     description = " ".join(str(operation.get("description", "")).split())
     doc = f"/** {summary}{': ' + description if description else ''} */"

@@ -14,7 +14,10 @@ from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
 from comfyhangar.cli.gpus import gpus
 from comfyhangar.cli.idle import idle, keep_awake
 from comfyhangar.cli.logs import logs
+from comfyhangar.cli.outputs import outputs
 from comfyhangar.cli.presets import presets
+from comfyhangar.cli.runs import run, runs
+from comfyhangar.cli.workflows import workflows
 
 if TYPE_CHECKING:
     from comfyhangar.server.settings import Settings
@@ -126,10 +129,27 @@ def emulator(
         emu.close()
 
 
-for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm, login, logout):
+for command in (
+    gpus,
+    presets,
+    deploy,
+    ls,
+    show,
+    logs,
+    stop,
+    start,
+    restart,
+    rm,
+    run,
+    login,
+    logout,
+):
     app.command()(command)
 app.command("keep-awake")(keep_awake)
 app.command()(idle)
 app.command("login-link")(login_link)
 app.add_typer(db)
 app.add_typer(tokens)
+app.add_typer(workflows)
+app.add_typer(runs)
+app.add_typer(outputs)

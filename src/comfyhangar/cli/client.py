@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -150,6 +151,8 @@ class HangarClient:
         except httpx.TransportError as exc:
             raise ServerUnreachableError(unreachable_message(self.base_url, exc)) from None
         self._raise_for_problem(response)
+        if response.status_code == 204:
+            return None
         return self._json(response)
 
     def get(self, path: str, **params: Any) -> Any:
@@ -160,6 +163,41 @@ class HangarClient:
 
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)
+
+    def upload(self, path: str, filename: str, content: bytes, fields: Mapping[str, str]) -> Any:
+        """POST a file (multipart, as `file`) with form `fields`."""
+        try:
+            response = self._http.post(
+                API + path, files={"file": (filename, content)}, data=dict(fields)
+            )
+        except httpx.TransportError as exc:
+            raise ServerUnreachableError(unreachable_message(self.base_url, exc)) from None
+        self._raise_for_problem(response)
+        return self._json(response)
+
+    def download(self, path: str, destination: Path) -> int:
+        """GET `path` (an API path, or a link it gave: `/api/v1/...`) into `destination`,
+        written whole or not at all; its size."""
+        url = path if path.startswith(API + "/") else API + path
+        partial = destination.with_name(destination.name + ".part")
+        size = 0
+        try:
+            with self._http.stream("GET", url) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._raise_for_problem(response)
+                with partial.open("wb") as out:
+                    for chunk in response.iter_bytes(1 << 20):
+                        out.write(chunk)
+                        size += len(chunk)
+            partial.replace(destination)
+        except httpx.TransportError as exc:
+            partial.unlink(missing_ok=True)
+            raise ServerUnreachableError(unreachable_message(self.base_url, exc)) from None
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        return size
 
     def _json(self, response: httpx.Response) -> Any:
         try:

@@ -1,4 +1,4 @@
-"""A session with the server, and finding a deployment by what a user types."""
+"""A session with the server, and finding a deployment (or a run) by what a user types."""
 
 from __future__ import annotations
 
@@ -73,3 +73,19 @@ def _ambiguous(what: str, deps: list[dict[str, Any]]) -> str:
         lines.append(f"  ... and {len(deps) - 10} more (comfyhangar ls --all)")
     lines.append(f"for example: {command} {short_id(deps[0]['id'])}")
     return "\n".join(lines)
+
+
+def resolve_run(client: HangarClient, ref: str) -> dict[str, Any]:
+    """A run by id or unique id prefix (among the latest 1000)."""
+    if len(ref) == 32:
+        found: dict[str, Any] = client.get(f"/runs/{ref}")
+        return found
+    if len(ref) < MIN_PREFIX:
+        raise CliError(f"an id prefix needs {MIN_PREFIX}+ characters (got {ref!r})")
+    listed: list[dict[str, Any]] = client.get("/runs", limit=1000)["items"]
+    items = [r for r in listed if r["id"].startswith(ref.lower())]
+    if len(items) == 1:
+        return items[0]
+    if items:
+        raise CliError(f"{ref!r} starts {len(items)} run ids; give more of it")
+    raise CliError(f"no run matches {ref!r}; `comfyhangar runs ls` lists them")

@@ -22,21 +22,27 @@ from comfyhangar.server.routers import (
     audit,
     auth,
     budgets,
+    comfyui_servers,
     cost_reports,
     costs,
     deployments,
     events,
     gpus,
     health,
+    input_files,
+    outputs,
     pods,
     preflight,
     presets,
+    runs,
     tokens,
     users,
+    workflows,
 )
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.schemas.limits import MAX_BODY_BYTES
 from comfyhangar.server.security_headers import SecurityHeaders
+from comfyhangar.server.services.workflows import MAX_WORKFLOW_BYTES
 from comfyhangar.server.settings import Settings, load_settings
 from comfyhangar.server.simulated_pods import SimulatedPods
 
@@ -79,6 +85,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         (budgets, Scope.ADMIN),
         (presets, Scope.DEPLOY),
         (preflight, Scope.DEPLOY),
+        (workflows, Scope.RUN),
+        (comfyui_servers, Scope.RUN),
+        (runs, Scope.RUN),
+        (input_files, Scope.RUN),
+        (outputs, Scope.RUN),
     ]
     for module, write in guarded:
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(access(write))])
@@ -100,7 +111,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # ComfyUI's own upload limit), then the body limit.
     app.add_middleware(AuditTrail)  # innermost: it sees who the request authenticated as
     app.add_middleware(RequestWriteWait)
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=MAX_BODY_BYTES,
+        # workflow files (JSON, images) and input images
+        larger={f"{API_PREFIX}/{p}": MAX_WORKFLOW_BYTES for p in ("workflows", "input-files")},
+    )
     app.add_middleware(SimulatedPods)
     app.add_middleware(AllowedHosts, rules=host_rules(settings.host, settings.allowed_host_list))
     app.add_middleware(SecurityHeaders, hsts=settings.behind_tls)  # on refusals (421) too

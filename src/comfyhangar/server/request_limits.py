@@ -13,6 +13,8 @@ nothing; background work (the reconciler, pod actions, the meter) waits as long 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,19 +30,31 @@ def too_large(max_bytes: int) -> str:
 
 
 class BodySizeLimit:
-    """ASGI middleware: HTTP request bodies larger than `max_bytes` get a 413."""
+    """ASGI middleware: HTTP request bodies larger than `max_bytes` get a 413.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `larger` gives routes that take files (by path prefix) a limit of their own."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.larger = dict(larger or {})
+
+    def _limit(self, path: str) -> int:
+        for prefix, limit in self.larger.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return limit
+        return self.default_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope.get("path", ""))
         length = Headers(scope=scope).get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            response = problem(413, "payload_too_large", too_large(self.max_bytes))
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            response = problem(413, "payload_too_large", too_large(max_bytes))
             await response(scope, receive, send)
             return
         received = 0
@@ -50,9 +64,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     # Raised where the app reads the body; the error handlers answer it.
-                    raise HTTPException(413, too_large(self.max_bytes))
+                    raise HTTPException(413, too_large(max_bytes))
             return message
 
         await self.app(scope, limited, send)

@@ -21,11 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from comfyhangar.runpod import RunPodError
 from comfyhangar.runpod.models import Cloud as CloudName
+from comfyhangar.server.background.dispatcher import Dispatcher
 from comfyhangar.server.background.idle_guard import IdleGuard
 from comfyhangar.server.background.log_follower import LogFollower
 from comfyhangar.server.background.meter import Meter
 from comfyhangar.server.background.pod_actions import ActionSettings
 from comfyhangar.server.background.reconciler import Reconciler, ReconcilerSettings
+from comfyhangar.server.background.run_follower import DispatchSettings
 from comfyhangar.server.background.volume_meter import VolumeMeter
 from comfyhangar.server.cloud import Cloud, connect_cloud
 from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
@@ -36,6 +38,8 @@ from comfyhangar.server.services.billing_check import BillingCheck, balance_read
 from comfyhangar.server.services.budgets import BudgetService
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.comfyui_access import ComfyUIAccess
+from comfyhangar.server.services.comfyui_clients import ComfyUIClients
+from comfyhangar.server.services.comfyui_servers import ServerService
 from comfyhangar.server.services.costs import CostService, shape_from_spec
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
@@ -46,9 +50,13 @@ from comfyhangar.server.services.manifests import (
     manifest_policy,
     model_hosts,
 )
+from comfyhangar.server.services.output_store import store_for
+from comfyhangar.server.services.outputs import OutputService
 from comfyhangar.server.services.owner_files import owner_only_dir, owner_only_sqlite
 from comfyhangar.server.services.preflight import Preflight
+from comfyhangar.server.services.runs import RunService
 from comfyhangar.server.services.secrets import SecretBox, seal_stored_secrets
+from comfyhangar.server.services.workflows import WorkflowService
 from comfyhangar.server.settings import Settings
 
 RUNPOD_CHECK_TTL_S = 15.0
@@ -118,6 +126,11 @@ class Runtime:
     idle: IdleService
     idle_guard: IdleGuard
     accounts: AccountService
+    workflows: WorkflowService
+    servers: ServerService
+    runs: RunService
+    outputs: OutputService
+    dispatcher: Dispatcher
     billing_check: BillingCheck | None = None
     # The first start's one-time login link (the secret after `/login#link=`), for `serve`.
     first_login_link: str | None = None
@@ -238,6 +251,14 @@ class Runtime:
                     interval_s=settings.billing_check_interval_s,
                     balance=balance_reader_for(settings, cloud),
                 )
+                clients = ComfyUIClients()
+                store = store_for(settings)
+                dispatcher = Dispatcher(
+                    sessions, clients, store, comfyui, DispatchSettings(lease_s=settings.lease_s)
+                )
+                workflows = WorkflowService(sessions)
+                servers = ServerService(sessions, comfyui)
+                runs = RunService(sessions, workflows, servers, clients, dispatcher.wake)
                 runtime = cls(
                     settings,
                     engine,
@@ -254,6 +275,11 @@ class Runtime:
                     idle,
                     idle_guard,
                     accounts,
+                    workflows=workflows,
+                    servers=servers,
+                    runs=runs,
+                    outputs=OutputService(sessions, store),
+                    dispatcher=dispatcher,
                     billing_check=check,
                     first_login_link=first_login_link,
                     probe_engine=probe_engine,
@@ -263,9 +289,12 @@ class Runtime:
                     follower.start()
                     check.start()
                     idle_guard.start()
+                    dispatcher.start()
                 try:
                     yield runtime
                 finally:
+                    await dispatcher.stop()
+                    await clients.aclose()
                     await idle_guard.stop()
                     await check.stop()
                     await follower.stop()

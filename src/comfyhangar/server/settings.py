@@ -151,6 +151,20 @@ class Settings(BaseSettings):
     session_days: float = Field(
         default=14.0, gt=0, le=366, description="How long a dashboard sign-in lasts"
     )
+    output_dir: Path | None = Field(
+        default=None,
+        description="Where run outputs are copied (default: outputs/ in the data directory)",
+    )
+    output_s3_bucket: str | None = Field(
+        default=None,
+        description="Copy run outputs to this S3-compatible bucket instead of output_dir "
+        "(credentials: the AWS chain, such as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+    )
+    output_s3_prefix: str = Field(default="", description="Key prefix in the bucket")
+    output_s3_endpoint_url: str | None = Field(
+        default=None, description="The S3 endpoint (MinIO, R2, ...); default: AWS"
+    )
+    output_s3_region: str | None = Field(default=None, description="The bucket's region")
     hf_endpoint: str = Field(default="https://huggingface.co", description="Hugging Face hub")
     civitai_endpoint: str = Field(default="https://civitai.com", description="Civitai")
 
@@ -321,6 +335,11 @@ class Settings(BaseSettings):
     def simulated(self) -> bool:
         """True when no RunPod key is set: the embedded emulator plays the cloud."""
         return self.runpod_api_key is None
+
+    @property
+    def effective_output_dir(self) -> Path:
+        """`output_dir`, or `outputs/` inside the data directory."""
+        return self.output_dir or self.data_dir / "outputs"
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -61,6 +61,36 @@ export interface BillingMismatchData {
   difference_pct: string | null;
 }
 
+export interface Body_add_workflow_version {
+  /** A workflow file: JSON in the UI format (what the editor saves) or the API format (Export (API)), or a PNG/WebP that ComfyUI wrote (it carries both); at most 32 MB */
+  file: string;
+  /** What changed */
+  note?: string;
+}
+
+export interface Body_create_workflow {
+  /** A workflow file: JSON in the UI format (what the editor saves) or the API format (Export (API)), or a PNG/WebP that ComfyUI wrote (it carries both); at most 32 MB */
+  file: string;
+  /** Unique in the library */
+  name: string;
+  description?: string;
+  /** Comma separated */
+  tags?: string;
+}
+
+export interface Body_import_workflow {
+  /** A file that GET /workflows/{id}/export made */
+  file: string;
+  name?: string | null;
+}
+
+export interface Body_upload_input_file {
+  /** The file, at most 32 MB */
+  file: string;
+  deployment_id?: string | null;
+  server_id?: string | null;
+}
+
 export interface BudgetCreate {
   name: string;
   /** Omit for a budget over every deployment */
@@ -123,6 +153,23 @@ export interface BudgetWarningData {
 export interface ComponentHealth {
   ok: boolean;
   detail?: string | null;
+}
+
+/** A UI workflow to convert, and whose nodes to convert it against (one at most; none: the reference node set of ComfyUI 0.3.64). */
+export interface ConvertRequest {
+  /** The UI-format workflow (what the editor saves) */
+  workflow: Record<string, unknown>;
+  deployment_id?: string | null;
+  server_id?: string | null;
+  /** An inline `/object_info` answer */
+  object_info?: Record<string, unknown> | null;
+}
+
+export interface ConvertResult {
+  /** The API prompt `POST /prompt` takes */
+  prompt: Record<string, unknown>;
+  inputs: WorkflowInput[];
+  against: "deployment" | "server" | "inline" | "reference";
 }
 
 export interface CostHistory {
@@ -382,9 +429,9 @@ export interface EstimateRequest {
 }
 
 /** The type of an event: the `event:` line of its SSE message and its `type` field. */
-export type EventType = "deployment_created" | "deployment_requested" | "deployment_state" | "pod_created" | "pod_adopted" | "pod_status" | "pod_action" | "pod_terminated" | "setup_progress" | "cost_update" | "budget_warning" | "budget_exceeded" | "billing_mismatch" | "idle_warning" | "idle_warning_withdrawn" | "idle_action" | "idle_keep_awake" | "idle_policy_changed" | "error";
+export type EventType = "deployment_created" | "deployment_requested" | "deployment_state" | "pod_created" | "pod_adopted" | "pod_status" | "pod_action" | "pod_terminated" | "setup_progress" | "cost_update" | "budget_warning" | "budget_exceeded" | "billing_mismatch" | "idle_warning" | "idle_warning_withdrawn" | "idle_action" | "idle_keep_awake" | "idle_policy_changed" | "run_queued" | "run_progress" | "run_output" | "run_finished" | "error";
 
-export const EventTypeValues = ["deployment_created", "deployment_requested", "deployment_state", "pod_created", "pod_adopted", "pod_status", "pod_action", "pod_terminated", "setup_progress", "cost_update", "budget_warning", "budget_exceeded", "billing_mismatch", "idle_warning", "idle_warning_withdrawn", "idle_action", "idle_keep_awake", "idle_policy_changed", "error"] as const satisfies readonly EventType[];
+export const EventTypeValues = ["deployment_created", "deployment_requested", "deployment_state", "pod_created", "pod_adopted", "pod_status", "pod_action", "pod_terminated", "setup_progress", "cost_update", "budget_warning", "budget_exceeded", "billing_mismatch", "idle_warning", "idle_warning_withdrawn", "idle_action", "idle_keep_awake", "idle_policy_changed", "run_queued", "run_progress", "run_output", "run_finished", "error"] as const satisfies readonly EventType[];
 
 export interface FieldProblem {
   /** Dotted path of the bad field, e.g. `gpu.count`, or `body` */
@@ -597,6 +644,38 @@ export type HangarEvent = {
 } | {
   /** Increasing; resume with `Last-Event-ID` or `?after=` */
   id: number;
+  type: "run_queued";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: RunQueuedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "run_progress";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: RunProgressData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "run_output";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: RunOutputData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "run_finished";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: RunFinishedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
   type: "error";
   time: string;
   deployment_id: string | null;
@@ -722,6 +801,15 @@ export interface IdleWarningWithdrawnData {
   reason: string;
 }
 
+export interface InputFileView {
+  /** The name ComfyUI gave it (it renames on a clash) */
+  name: string;
+  subfolder: string;
+  type: string;
+  /** What to set a LoadImage-style input to (`overrides`: `{"10.image": ...}`) */
+  reference: string;
+}
+
 export interface InviteAccept {
   invite: string;
   name: string;
@@ -772,6 +860,37 @@ export interface ModelResult {
   size: number | null;
   file_name: string | null;
   error: string | null;
+}
+
+export interface NodeError {
+  node_id?: string | null;
+  class_type?: string | null;
+  input?: string | null;
+  message: string;
+}
+
+export interface OutputList {
+  items: OutputView[];
+  total: number;
+}
+
+export interface OutputView {
+  id: string;
+  run_id: string;
+  node_id: string;
+  /** The output key it was listed under: images, gifs, audio */
+  kind: string;
+  /** output or temp (previews) */
+  folder_type: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  created_at: string;
+  /** Where its bytes are: GET it */
+  url: string;
 }
 
 export interface PasswordChange {
@@ -968,9 +1087,154 @@ export type Role = "admin" | "member" | "viewer";
 
 export const RoleValues = ["admin", "member", "viewer"] as const satisfies readonly Role[];
 
+export interface RunBatch {
+  batch_id: string;
+  runs: RunView[];
+}
+
+/** What to run (a workflow version, or a raw API prompt), where, and with which values. */
+export interface RunCreate {
+  workflow_id?: string | null;
+  /** Default: the latest version */
+  workflow_version?: number | null;
+  /** A raw API prompt, instead of a workflow */
+  prompt?: Record<string, unknown> | null;
+  /** Run on a deployment */
+  deployment_id?: string | null;
+  /** Run on a registered server */
+  server_id?: string | null;
+  /** Values by `node_id.input` (see the workflow's `inputs`) */
+  overrides?: Record<string, unknown>;
+  /** How many runs to queue */
+  count?: number;
+  /** The first run's seed (every seed input) */
+  seed?: number | null;
+  /** How seeds vary over `count` runs */
+  seed_mode?: "increment" | "random" | "fixed";
+}
+
+/** Why a run failed: ComfyUI's words, node by node. */
+export interface RunError {
+  /** rejected, execution_error, lost, unreachable, target_gone */
+  type: string;
+  message: string;
+  nodes?: NodeError[];
+}
+
+/** A run ended: succeeded, failed (`error`, node by node) or cancelled. */
+export interface RunFinishedData {
+  run_id: string;
+  batch_id: string;
+  server_id: string | null;
+  workflow_id: string | null;
+  state: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled";
+  error?: RunError | null;
+  /** How many outputs it brought home */
+  outputs?: number;
+  reason?: string | null;
+}
+
+export interface RunList {
+  items: RunView[];
+  total: number;
+}
+
+/** An output of the run was copied home (committed with its record). */
+export interface RunOutputData {
+  run_id: string;
+  batch_id: string;
+  server_id: string | null;
+  workflow_id: string | null;
+  state: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled";
+  output_id: string;
+  node_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+}
+
+export interface RunProgress {
+  /** The node running now */
+  node?: string | null;
+  step?: number | null;
+  steps?: number | null;
+  /** Of the whole prompt, 0 to 100 */
+  percent?: number;
+  nodes_done?: number;
+  nodes_total?: number;
+}
+
+/** A run started, or moved on (at most every 0.5 s per run). */
+export interface RunProgressData {
+  run_id: string;
+  batch_id: string;
+  server_id: string | null;
+  workflow_id: string | null;
+  state: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled";
+  progress: RunProgress;
+  /** Set when a new preview image is at this address */
+  preview_url?: string | null;
+}
+
+/** A run was queued (committed with it; the batch's runs come together). */
+export interface RunQueuedData {
+  run_id: string;
+  batch_id: string;
+  server_id: string | null;
+  workflow_id: string | null;
+  state: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled";
+  batch_index: number;
+}
+
+export interface RunView {
+  id: string;
+  batch_id: string;
+  batch_index: number;
+  workflow_id: string | null;
+  workflow_version: number | null;
+  deployment_id: string | null;
+  server_id: string | null;
+  overrides: Record<string, unknown>;
+  prompt_id: string;
+  state: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled";
+  cancel_requested: boolean;
+  progress: RunProgress;
+  error: RunError | null;
+  output_count: number;
+  created_at: string;
+  submitted_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
 export type Scope = "read" | "deploy" | "run" | "admin";
 
 export const ScopeValues = ["read", "deploy", "run", "admin"] as const satisfies readonly Scope[];
+
+export interface ServerCreate {
+  name: string;
+  url: string;
+  /** A header sent with every request, such as Authorization */
+  auth_header_name?: string | null;
+  /** Its value: stored as a secret, never shown again */
+  auth_header_value?: string | null;
+}
+
+export interface ServerList {
+  items: ServerView[];
+}
+
+export interface ServerView {
+  id: string;
+  name: string;
+  url: string;
+  /** The header's name (its value is secret) */
+  auth_header_name: string | null;
+  has_auth: boolean;
+  created_at: string;
+}
 
 /** One progress line of the pod agent (docs/agent-progress-protocol.md), without `v`. The protocol keeps fields it does not know (forward compatibility), and so does this event. */
 export interface SetupProgressData {
@@ -1093,6 +1357,68 @@ export interface UserView {
   disabled: boolean;
   has_password: boolean;
   created_at: string;
+}
+
+export interface WorkflowDetail {
+  id: string;
+  name: string;
+  description: string;
+  tags: string[];
+  latest_version: number;
+  created_at: string;
+  updated_at: string;
+  /** The inputs of the latest version */
+  inputs: WorkflowInput[];
+  /** Every version, newest first */
+  versions: WorkflowVersionView[];
+}
+
+/** A version's workflow as stored: the API prompt and the UI graph it came from. */
+export interface WorkflowDocument {
+  workflow_id: string;
+  version: number;
+  source_format: "ui" | "api";
+  api_prompt: Record<string, unknown> | null;
+  ui_graph: Record<string, unknown> | null;
+}
+
+/** A value a user may change per run, addressed as `node_id.input` (`6.text`). */
+export interface WorkflowInput {
+  key: string;
+  node_id: string;
+  class_type: string;
+  input: string;
+  /** INT, FLOAT, STRING, BOOLEAN, COMBO (a list of choices) or JSON */
+  type: string;
+  /** The value stored in the workflow */
+  default: unknown;
+}
+
+export interface WorkflowList {
+  items: WorkflowView[];
+  total: number;
+}
+
+export interface WorkflowVersionView {
+  version: number;
+  source_format: "ui" | "api";
+  /** False when the UI graph uses nodes the reference set lacks: it is converted against the target's nodes when run */
+  has_api_prompt: boolean;
+  inputs: WorkflowInput[];
+  note: string;
+  created_at: string;
+}
+
+export interface WorkflowView {
+  id: string;
+  name: string;
+  description: string;
+  tags: string[];
+  latest_version: number;
+  created_at: string;
+  updated_at: string;
+  /** The inputs of the latest version */
+  inputs: WorkflowInput[];
 }
 
 // ---- operations ----
@@ -1270,6 +1596,121 @@ export function listPresets(options?: RequestOptions): Promise<PresetList> {
 /** Preflight: Check a manifest's models (access with the tokens given, sizes) and the disk, without deploying. A failure is a 422 `preflight_failed` naming each model and why. */
 export function preflight(body: PreflightRequest, options?: RequestOptions): Promise<PreflightView> {
   return request<PreflightView>({ method: "POST", path: `/api/v1/preflight`, expect: "json", body, ...options });
+}
+
+/** Create Workflow: Add a workflow to the library (its version 1). Its `inputs` are the values a run may change, by `node_id.input`. */
+export function createWorkflow(body: FormData, options?: RequestOptions): Promise<WorkflowDetail> {
+  return request<WorkflowDetail>({ method: "POST", path: `/api/v1/workflows`, expect: "json", form: body, ...options });
+}
+
+/** List Workflows: The library, most recently changed first. */
+export function listWorkflows(query?: { tag?: string | null; search?: string | null; limit?: number; offset?: number }, options?: RequestOptions): Promise<WorkflowList> {
+  return request<WorkflowList>({ method: "GET", path: `/api/v1/workflows`, expect: "json", query, ...options });
+}
+
+/** Convert Workflow: UI workflow in, API prompt out, as the ComfyUI frontend makes it: against a deployment's or server's `/object_info`, an inline one, or the reference node set. */
+export function convertWorkflow(body: ConvertRequest, options?: RequestOptions): Promise<ConvertResult> {
+  return request<ConvertResult>({ method: "POST", path: `/api/v1/workflows/convert`, expect: "json", body, ...options });
+}
+
+/** Import Workflow: A workflow exported from this or another ComfyHangar, with all its versions. */
+export function importWorkflow(body: FormData, options?: RequestOptions): Promise<WorkflowDetail> {
+  return request<WorkflowDetail>({ method: "POST", path: `/api/v1/workflows/import`, expect: "json", form: body, ...options });
+}
+
+/** Get Workflow: A workflow with every version and its inputs. */
+export function getWorkflow(workflowId: string, options?: RequestOptions): Promise<WorkflowDetail> {
+  return request<WorkflowDetail>({ method: "GET", path: `/api/v1/workflows/${encodeURIComponent(workflowId)}`, expect: "json", ...options });
+}
+
+/** Delete Workflow: Remove a workflow and its versions; its runs and their outputs stay. */
+export function deleteWorkflow(workflowId: string, options?: RequestOptions): Promise<void> {
+  return request<void>({ method: "DELETE", path: `/api/v1/workflows/${encodeURIComponent(workflowId)}`, expect: "none", ...options });
+}
+
+/** Add Workflow Version: A new version of the workflow (older versions stay, and runs keep naming theirs). */
+export function addWorkflowVersion(workflowId: string, body: FormData, options?: RequestOptions): Promise<WorkflowDetail> {
+  return request<WorkflowDetail>({ method: "POST", path: `/api/v1/workflows/${encodeURIComponent(workflowId)}/versions`, expect: "json", form: body, ...options });
+}
+
+/** Get Workflow Version: A version's API prompt and the UI graph it came from. */
+export function getWorkflowVersion(workflowId: string, version: number, options?: RequestOptions): Promise<WorkflowDocument> {
+  return request<WorkflowDocument>({ method: "GET", path: `/api/v1/workflows/${encodeURIComponent(workflowId)}/versions/${encodeURIComponent(version)}`, expect: "json", ...options });
+}
+
+/** Export Workflow: The workflow with every version, as one JSON file that `POST /workflows/import` takes. */
+export function exportWorkflow(workflowId: string, options?: RequestOptions): Promise<unknown> {
+  return request<unknown>({ method: "GET", path: `/api/v1/workflows/${encodeURIComponent(workflowId)}/export`, expect: "json", ...options });
+}
+
+/** List Comfyui Servers: Every registered server, by name. */
+export function listComfyuiServers(options?: RequestOptions): Promise<ServerList> {
+  return request<ServerList>({ method: "GET", path: `/api/v1/comfyui-servers`, expect: "json", ...options });
+}
+
+/** Create Comfyui Server: Register a ComfyUI (a local one, a pod made elsewhere): runs can target it. The auth header's value is kept as a secret, sent only to that server and never shown. */
+export function createComfyuiServer(body: ServerCreate, options?: RequestOptions): Promise<ServerView> {
+  return request<ServerView>({ method: "POST", path: `/api/v1/comfyui-servers`, expect: "json", body, ...options });
+}
+
+/** Get Comfyui Server */
+export function getComfyuiServer(serverId: string, options?: RequestOptions): Promise<ServerView> {
+  return request<ServerView>({ method: "GET", path: `/api/v1/comfyui-servers/${encodeURIComponent(serverId)}`, expect: "json", ...options });
+}
+
+/** Delete Comfyui Server: Forget a server; runs on it that have not ended fail (their target is gone). */
+export function deleteComfyuiServer(serverId: string, options?: RequestOptions): Promise<void> {
+  return request<void>({ method: "DELETE", path: `/api/v1/comfyui-servers/${encodeURIComponent(serverId)}`, expect: "none", ...options });
+}
+
+/** Create Runs: Queue `count` runs. Everything is checked against the target's `/object_info` first: a refusal queues nothing. Follow them on `/events` (`run_queued`, `run_progress`, `run_output`, `run_finished`) or `GET /runs/{id}`. */
+export function createRuns(body: RunCreate, options?: RequestOptions): Promise<RunBatch> {
+  return request<RunBatch>({ method: "POST", path: `/api/v1/runs`, expect: "json", body, ...options });
+}
+
+/** List Runs: Runs, newest first, filtered. */
+export function listRuns(query?: { state?: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled" | null; workflow_id?: string | null; deployment_id?: string | null; server_id?: string | null; batch_id?: string | null; limit?: number; offset?: number }, options?: RequestOptions): Promise<RunList> {
+  return request<RunList>({ method: "GET", path: `/api/v1/runs`, expect: "json", query, ...options });
+}
+
+/** Get Run: One run: state, progress (node, step, percent), error node by node. */
+export function getRun(runId: string, options?: RequestOptions): Promise<RunView> {
+  return request<RunView>({ method: "GET", path: `/api/v1/runs/${encodeURIComponent(runId)}`, expect: "json", ...options });
+}
+
+/** Get Run Preview: The latest preview image of a running run (a sampler step's); `run_progress` events carry `preview_url` when a new one is there. 404 when there is none. */
+export function getRunPreview(runId: string, options?: RequestOptions): Promise<string> {
+  return request<string>({ method: "GET", path: `/api/v1/runs/${encodeURIComponent(runId)}/preview`, expect: "text", ...options });
+}
+
+/** Cancel Run: Cancel a run: a queued one at once; a sent one is deleted from ComfyUI's queue or interrupted (only this prompt), and ends `cancelled`. */
+export function cancelRun(runId: string, options?: RequestOptions): Promise<RunView> {
+  return request<RunView>({ method: "POST", path: `/api/v1/runs/${encodeURIComponent(runId)}/cancel`, expect: "json", ...options });
+}
+
+/** Download Run Outputs: Every output of a run, as one zip (`<node>_<file name>`). */
+export function downloadRunOutputs(runId: string, options?: RequestOptions): Promise<string> {
+  return request<string>({ method: "GET", path: `/api/v1/runs/${encodeURIComponent(runId)}/outputs.zip`, expect: "text", ...options });
+}
+
+/** Upload Input File: Upload an input file to a deployment's or server's ComfyUI (its `input/` folder), for runs to use: set the LoadImage input to the `reference` answered. */
+export function uploadInputFile(body: FormData, options?: RequestOptions): Promise<InputFileView> {
+  return request<InputFileView>({ method: "POST", path: `/api/v1/input-files`, expect: "json", form: body, ...options });
+}
+
+/** List Outputs: Outputs, newest first, filtered; `url` of each serves its bytes. */
+export function listOutputs(query?: { run_id?: string | null; batch_id?: string | null; workflow_id?: string | null; deployment_id?: string | null; since?: string | null; limit?: number; offset?: number }, options?: RequestOptions): Promise<OutputList> {
+  return request<OutputList>({ method: "GET", path: `/api/v1/outputs`, expect: "json", query, ...options });
+}
+
+/** Get Output */
+export function getOutput(outputId: string, options?: RequestOptions): Promise<OutputView> {
+  return request<OutputView>({ method: "GET", path: `/api/v1/outputs/${encodeURIComponent(outputId)}`, expect: "json", ...options });
+}
+
+/** Get Output Content: The output's bytes, as ComfyUI wrote them. */
+export function getOutputContent(outputId: string, options?: RequestOptions): Promise<string> {
+  return request<string>({ method: "GET", path: `/api/v1/outputs/${encodeURIComponent(outputId)}/content`, expect: "text", ...options });
 }
 
 /** List Users: Every user, oldest first. */

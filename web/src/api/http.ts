@@ -14,6 +14,8 @@ interface RequestSpec extends RequestOptions {
   expect: "json" | "text" | "none";
   query?: Record<string, unknown>;
   body?: unknown;
+  /** A multipart body (file uploads); the browser sets its Content-Type with the boundary. */
+  form?: FormData;
 }
 
 export interface FieldError {
@@ -70,8 +72,10 @@ export function setUnauthenticatedHandler(handler: (() => void) | null) {
 export async function request<T>(spec: RequestSpec): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (spec.method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
-  let body: string | undefined;
-  if (spec.body !== undefined) {
+  let body: string | FormData | undefined;
+  if (spec.form !== undefined) {
+    body = spec.form;
+  } else if (spec.body !== undefined) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(spec.body);
   }

@@ -1,9 +1,10 @@
-"""Per-deployment leases: at most one server process acts on a deployment's pod at a time.
+"""Per-row leases: at most one server process acts on a deployment's pod (or on a run) at a time.
 
 A process takes the lease only if the deployment has not changed since it looked (`version`)
 and nobody else holds an unexpired lease. It calls RunPod with no transaction open, then applies
 the result under its lease token. Leases are short and renewed while the call runs, so a
-process killed mid-action blocks others for at most one lease period.
+process killed mid-action blocks others for at most one lease period. Runs are leased the same
+way (`model=Run`): the process holding a run's lease is the one that posts and follows it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from sqlalchemy import Insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from comfyhangar.server.db.models import Deployment
+from comfyhangar.server.db.models import Deployment, Run
+
+Leased = type[Deployment] | type[Run]
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +40,19 @@ class Lease:
     """A held lease on one deployment. `apply` writes under it; `release` gives it back."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], deployment_id: str, token: str
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        deployment_id: str,
+        token: str,
+        model: Leased = Deployment,
     ) -> None:
         self.sessions = sessions
-        self.deployment_id = deployment_id
+        self.deployment_id = deployment_id  # the leased row's id (a run's, with model=Run)
         self.token = token
+        self.model = model
 
     def _mine(self) -> Any:
-        return (Deployment.id == self.deployment_id) & (Deployment.lock_token == self.token)
+        return (self.model.id == self.deployment_id) & (self.model.lock_token == self.token)
 
     async def apply(
         self,
@@ -57,9 +65,9 @@ class Lease:
         if release:
             values = {**values, "lock_token": None, "lock_expires_at": None}
         result = await session.execute(
-            update(Deployment)
+            update(self.model)
             .where(self._mine())
-            .values(version=Deployment.version + 1, updated_at=utcnow(), **values)
+            .values(version=self.model.version + 1, updated_at=utcnow(), **values)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -68,7 +76,7 @@ class Lease:
     async def renew(self, seconds: float) -> bool:
         async with self.sessions() as session, session.begin():
             result = await session.execute(
-                update(Deployment)
+                update(self.model)
                 .where(self._mine())
                 .values(lock_expires_at=utcnow() + timedelta(seconds=seconds))
                 .execution_options(synchronize_session=False)
@@ -78,7 +86,7 @@ class Lease:
     async def release(self) -> None:
         async with self.sessions() as session, session.begin():
             await session.execute(
-                update(Deployment)
+                update(self.model)
                 .where(self._mine())
                 .values(lock_token=None, lock_expires_at=None)
                 .execution_options(synchronize_session=False)
@@ -91,6 +99,7 @@ async def acquire(
     version: int,
     seconds: float,
     extra: Callable[[], dict[str, Any]] | None = None,
+    model: Leased = Deployment,
 ) -> Lease | None:
     """Take the lease if the deployment is still at `version` and free; None otherwise.
 
@@ -102,23 +111,23 @@ async def acquire(
     values: dict[str, Any] = {
         "lock_token": token,
         "lock_expires_at": now + timedelta(seconds=seconds),
-        "version": Deployment.version + 1,
+        "version": model.version + 1,
         **(extra() if extra else {}),
     }
     async with sessions() as session, session.begin():
         result = await session.execute(
-            update(Deployment)
+            update(model)
             .where(
-                Deployment.id == deployment_id,
-                Deployment.version == version,
-                or_(Deployment.lock_token.is_(None), Deployment.lock_expires_at < now),
+                model.id == deployment_id,
+                model.version == version,
+                or_(model.lock_token.is_(None), model.lock_expires_at < now),
             )
             .values(**values)
             .execution_options(synchronize_session=False)
         )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    return Lease(sessions, deployment_id, token)
+    return Lease(sessions, deployment_id, token, model)
 
 
 async def claim_new(

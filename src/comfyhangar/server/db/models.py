@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -347,3 +348,147 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # ok | refused | failed
     # For a sign-in, the account name it was for (the user may not exist).
     subject: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class Workflow(Base):
+    """A workflow of the library: a name and its versions (every change is a new version).
+
+    `owner` is left for accounts (null: the installation's single user).
+    """
+
+    __tablename__ = "workflows"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    latest_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WorkflowVersion(Base):
+    """One immutable version of a workflow: the API prompt (null when it could be converted
+    only against a target's nodes), the UI graph it came from (if any) and its inputs."""
+
+    __tablename__ = "workflow_versions"
+
+    workflow_id: Mapped[str] = mapped_column(
+        ForeignKey("workflows.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(primary_key=True)
+    source_format: Mapped[str] = mapped_column(String(8))  # ui | api
+    api_prompt: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    ui_graph: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # [{key: "6.text", node_id, class_type, input, type, default}]
+    inputs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ComfyUIServer(Base):
+    """A ComfyUI that ComfyHangar does not manage, registered as a run target.
+
+    Its auth header value is a secret: stored here, sent only to that server, never shown.
+    """
+
+    __tablename__ = "comfyui_servers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    auth_header_name: Mapped[str | None] = mapped_column(String(128), default=None)
+    auth_header_value: Mapped[str | None] = mapped_column(Text, default=None)
+    owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"ComfyUIServer({self.id!r}, {self.name!r}, {self.url!r})"
+
+
+class Run(Base):
+    """One prompt run on a target (deployment or registered server), and where it stands.
+
+    `prompt_id` is chosen and committed before anything is posted; a process acts on a run only
+    under its lease (`lock_token`), like deployments.
+    """
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_state_created_at", "state", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(32), index=True)
+    batch_index: Mapped[int] = mapped_column(default=0)
+    workflow_id: Mapped[str | None] = mapped_column(
+        ForeignKey("workflows.id", ondelete="SET NULL"), index=True, default=None
+    )
+    workflow_version: Mapped[int | None] = mapped_column(default=None)
+    deployment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("deployments.id", ondelete="SET NULL"), index=True, default=None
+    )
+    server_id: Mapped[str | None] = mapped_column(
+        ForeignKey("comfyui_servers.id", ondelete="SET NULL"), index=True, default=None
+    )
+    overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The API prompt as it is (or was) posted, overrides and seed applied.
+    prompt: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prompt_id: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    version: Mapped[int] = mapped_column(default=1)
+    lock_token: Mapped[str | None] = mapped_column(String(32), default=None)
+    lock_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RunPreview(Base):
+    """The latest preview image of a running run (a sampler's step), replaced as new ones come."""
+
+    __tablename__ = "run_previews"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    node_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Output(Base):
+    """A file a run produced, copied home: where it is stored and what it is."""
+
+    __tablename__ = "outputs"
+    __table_args__ = (
+        Index(
+            "uq_outputs_run_file",
+            "run_id",
+            "node_id",
+            "folder_type",
+            "subfolder",
+            "filename",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    node_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32), default="images")
+    folder_type: Mapped[str] = mapped_column(String(16), default="output")
+    subfolder: Mapped[str] = mapped_column(String(255), default="")
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(default=None)
+    height: Mapped[int | None] = mapped_column(default=None)
+    storage_key: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

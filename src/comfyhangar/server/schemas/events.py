@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from comfyhangar.core.lifecycle import DeploymentState, PodAction
 from comfyhangar.core.setup_progress import SetupStepName
 from comfyhangar.server.schemas.deployments import DeploymentCostView
+from comfyhangar.server.schemas.runs import RunError, RunProgress, RunState
 
 
 class EventType(StrEnum):
@@ -47,6 +48,10 @@ class EventType(StrEnum):
     IDLE_ACTION = "idle_action"
     IDLE_KEEP_AWAKE = "idle_keep_awake"
     IDLE_POLICY_CHANGED = "idle_policy_changed"
+    RUN_QUEUED = "run_queued"
+    RUN_PROGRESS = "run_progress"
+    RUN_OUTPUT = "run_output"
+    RUN_FINISHED = "run_finished"
     ERROR = "error"
 
 
@@ -241,6 +246,52 @@ class IdlePolicyChangedData(EventData):
     terminate_after_stopped_days: float | None
 
 
+class RunEventData(EventData):
+    """What every run event says: which run, of which batch and workflow, where, in which state
+    (the event's `deployment_id` is the run's deployment, if it runs on one)."""
+
+    run_id: str
+    batch_id: str
+    server_id: str | None
+    workflow_id: str | None
+    state: RunState
+
+
+class RunQueuedData(RunEventData):
+    """A run was queued (committed with it; the batch's runs come together)."""
+
+    batch_index: int
+
+
+class RunProgressData(RunEventData):
+    """A run started, or moved on (at most every 0.5 s per run)."""
+
+    progress: RunProgress
+    preview_url: str | None = Field(
+        default=None, description="Set when a new preview image is at this address"
+    )
+
+
+class RunOutputData(RunEventData):
+    """An output of the run was copied home (committed with its record)."""
+
+    output_id: str
+    node_id: str
+    filename: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+
+
+class RunFinishedData(RunEventData):
+    """A run ended: succeeded, failed (`error`, node by node) or cancelled."""
+
+    error: RunError | None = None
+    outputs: int = Field(default=0, description="How many outputs it brought home")
+    reason: str | None = None
+
+
 #: The payload model of each event type: the one registry of the vocabulary.
 EVENT_DATA: dict[EventType, type[EventData]] = {
     EventType.DEPLOYMENT_CREATED: DeploymentCreatedData,
@@ -261,6 +312,10 @@ EVENT_DATA: dict[EventType, type[EventData]] = {
     EventType.IDLE_ACTION: IdleActionData,
     EventType.IDLE_KEEP_AWAKE: IdleKeepAwakeData,
     EventType.IDLE_POLICY_CHANGED: IdlePolicyChangedData,
+    EventType.RUN_QUEUED: RunQueuedData,
+    EventType.RUN_PROGRESS: RunProgressData,
+    EventType.RUN_OUTPUT: RunOutputData,
+    EventType.RUN_FINISHED: RunFinishedData,
     EventType.ERROR: ErrorData,
 }
 

@@ -5,7 +5,7 @@ Existing deployments keep `owner_id` NULL here; the server's first start after t
 creates the admin account and makes it their owner (`AccountService.bootstrap`).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from comfyhangar.server.db.types import UTCDateTime
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
