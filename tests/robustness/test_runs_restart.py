@@ -17,6 +17,7 @@ from comfyhangar.emulators.comfyui import ComfyUIEmulator
 from comfyhangar.emulators.runpod.clock import SimClock
 from tests.robustness.support import CountingApp, ServerProcess, server_env
 from tests.runs.conftest import TERMINAL, pod_config, txt2img
+from tests.support.auth import auth_headers
 from tests.support.servers import running_server
 
 RUNS = 6
@@ -45,7 +46,9 @@ async def test_sigkill_during_runs_loses_and_duplicates_nothing(
     try:
         async with running_server(counted) as comfy_url:
             await server.start(timeout=START_S)
-            async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            async with httpx.AsyncClient(
+                base_url=server.url, timeout=10, headers=auth_headers()
+            ) as http:
                 created = await http.post(
                     "/api/v1/comfyui-servers", json={"name": "emu", "url": comfy_url}
                 )
@@ -74,7 +77,9 @@ async def test_sigkill_during_runs_loses_and_duplicates_nothing(
                 server.kill()
                 await asyncio.sleep(rng.uniform(0.0, 1.0))  # ComfyUI works on meanwhile
                 await server.start(timeout=START_S)
-            async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            async with httpx.AsyncClient(
+                base_url=server.url, timeout=10, headers=auth_headers()
+            ) as http:
                 runs: list[dict[str, Any]] = []
                 async with asyncio.timeout(120):
                     while not runs or any(r["state"] not in TERMINAL for r in runs):

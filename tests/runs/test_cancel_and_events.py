@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.runs.conftest import World, txt2img
+from tests.support.auth import auth_headers
 
 
 async def _until(world: World, run_id: str, check: Any, timeout: float = 30.0) -> dict[str, Any]:
@@ -52,11 +53,12 @@ async def test_run_events_come_in_order_on_the_one_stream(world: World) -> None:
 
     async def read() -> None:
         async with (
-            httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as http,
+            httpx.AsyncClient(timeout=httpx.Timeout(10, read=None), headers=auth_headers()) as http,
             http.stream(
                 "GET", f"{world.hangar.base_url}/api/v1/events", headers={"Last-Event-ID": "0"}
             ) as stream,
         ):
+            assert stream.status_code == 200, await stream.aread()
             async for line in stream.aiter_lines():
                 if line.startswith("data:"):
                     event = json.loads(line[5:])
