@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,15 +24,24 @@ outputs = typer.Typer(
 
 
 def save_output(client: HangarClient, output: dict[str, Any], directory: Path) -> Path:
-    """Download one output into `directory` under its ComfyUI name (kept unique)."""
+    """Download one output into `directory` under its ComfyUI name, kept unique: a file of that
+    name with other bytes (sha256) is never overwritten, the output gets its id in its name."""
     directory.mkdir(parents=True, exist_ok=True)
     name = Path(output["filename"]).name or output["id"]
     destination = directory / name
-    if destination.exists() and destination.stat().st_size != output["size"]:
+    if destination.exists() and _sha256(destination) != output["sha256"]:
         destination = directory / f"{destination.stem}-{output['id'][:8]}{destination.suffix}"
     if not destination.exists():
         client.download(output["url"], destination)
     return destination
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 # --- outputs ls|get ----------------------------------------------------------------------------
