@@ -65,3 +65,101 @@ export function useDeploymentAction() {
     },
   });
 }
+
+// --- workflows, runs, outputs -----------------------------------------------------------------
+// Runs and outputs change through run events (live/applyEvent.ts): nothing here polls.
+
+export function useWorkflows() {
+  return useQuery({ queryKey: keys.workflows, queryFn: ({ signal }) => api.listWorkflows({ limit: 200 }, { signal }) });
+}
+
+export function useWorkflow(id: string | undefined) {
+  return useQuery({
+    queryKey: keys.workflow(id ?? ""),
+    queryFn: ({ signal }) => api.getWorkflow(id!, { signal }),
+    enabled: id !== undefined,
+  });
+}
+
+/** Upload a workflow file (JSON, PNG or WebP) into the library. */
+export function useAddWorkflow() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ file, name, description, tags }: { file: File; name: string; description: string; tags: string }) => {
+      const form = new FormData();
+      form.append("file", file);
+      form.append("name", name);
+      if (description) form.append("description", description);
+      if (tags) form.append("tags", tags);
+      return api.createWorkflow(form);
+    },
+    onSuccess: (detail) => {
+      client.setQueryData(keys.workflow(detail.id), detail);
+      void client.invalidateQueries({ queryKey: keys.workflows });
+    },
+  });
+}
+
+export function useDeleteWorkflow() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.deleteWorkflow(id),
+    onSuccess: (_, id) => {
+      client.removeQueries({ queryKey: keys.workflow(id) });
+      void client.invalidateQueries({ queryKey: keys.workflows });
+    },
+  });
+}
+
+export function useComfyuiServers() {
+  return useQuery({ queryKey: keys.servers, queryFn: ({ signal }) => api.listComfyuiServers({ signal }) });
+}
+
+export type RunFilters = NonNullable<Parameters<typeof api.listRuns>[0]>;
+
+export function useRuns(filters: RunFilters = {}) {
+  return useQuery({ queryKey: [...keys.runs, filters], queryFn: ({ signal }) => api.listRuns({ limit: 100, ...filters }, { signal }) });
+}
+
+export function useRun(id: string) {
+  return useQuery({ queryKey: keys.run(id), queryFn: ({ signal }) => api.getRun(id, { signal }) });
+}
+
+/** The address of the run's latest preview image, once a `run_progress` event named one. */
+export function useRunPreview(id: string) {
+  return useQuery<string | null>({ queryKey: keys.runPreview(id), queryFn: () => null, staleTime: Infinity, initialData: null });
+}
+
+/** Queue `count` runs; their `run_queued` events (and this answer) bring them into the lists. */
+export function useCreateRuns() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: api.RunCreate) => api.createRuns(body),
+    onSuccess: (batch) => {
+      for (const run of batch.runs) client.setQueryData(keys.run(run.id), run);
+      void client.invalidateQueries({ queryKey: keys.runs });
+    },
+  });
+}
+
+export function useCancelRun() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.cancelRun(id),
+    onSuccess: (run) => {
+      client.setQueryData(keys.run(run.id), run);
+      client.setQueriesData<api.RunList>({ queryKey: keys.runs }, (list) =>
+        list && { ...list, items: list.items.map((r) => (r.id === run.id ? run : r)) },
+      );
+    },
+  });
+}
+
+export type OutputFilters = NonNullable<Parameters<typeof api.listOutputs>[0]>;
+
+export function useOutputs(filters: OutputFilters = {}) {
+  return useQuery({
+    queryKey: [...keys.outputs, filters],
+    queryFn: ({ signal }) => api.listOutputs({ limit: 200, ...filters }, { signal }),
+  });
+}

@@ -6,6 +6,9 @@ import { useConnection } from "../live/LiveProvider";
 
 const NAV = [
   { href: "/", label: "Dashboard" },
+  { href: "/workflows", label: "Workflows" },
+  { href: "/runs", label: "Runs" },
+  { href: "/gallery", label: "Gallery" },
   { href: "/costs", label: "Costs" },
 ] as const;
 
@@ -20,7 +23,7 @@ export function Layout({ children }: { children: ReactNode }) {
             <img src="/favicon.svg" alt="" className="h-6 w-6" />
             <span className="hidden sm:inline">ComfyHangar</span>
           </Link>
-          <nav aria-label="Main" className="flex items-center gap-1">
+          <nav aria-label="Main" className="-mx-1 flex min-w-0 items-center gap-1 overflow-x-auto px-1">
             {NAV.map((item) => {
               const active = item.href === "/" ? location === "/" : location.startsWith(item.href);
               return (
@@ -28,7 +31,7 @@ export function Layout({ children }: { children: ReactNode }) {
                   key={item.href}
                   href={item.href}
                   aria-current={active ? "page" : undefined}
-                  className={`rounded-md px-2.5 py-1.5 text-sm ${active ? "bg-slate-800 text-white" : "text-slate-400 hover:text-white"}`}
+                  className={`shrink-0 whitespace-nowrap rounded-md px-2.5 py-1.5 text-sm ${active ? "bg-slate-800 text-white" : "text-slate-400 hover:text-white"}`}
                 >
                   {item.label}
                 </Link>

@@ -32,6 +32,10 @@ export const EVENT_TYPES = [
   "budget_warning",
   "budget_exceeded",
   "billing_mismatch",
+  "run_queued",
+  "run_progress",
+  "run_output",
+  "run_finished",
   "error",
 ] as const;
 
