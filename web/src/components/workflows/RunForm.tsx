@@ -118,7 +118,7 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
 
         {inputsByNode(workflow.inputs).map((group) => (
           <fieldset key={group.nodeId} className="rounded-lg p-3 ring-1 ring-slate-800">
-            <legend className="px-1 text-xs font-medium uppercase tracking-wide text-slate-400">
+            <legend className="px-1 text-xs font-medium text-slate-300">
               {group.classType} <span className="font-mono normal-case text-slate-500">#{group.nodeId}</span>
             </legend>
             <div className="grid grid-cols-1 gap-3 sm:grid-cols-2">
