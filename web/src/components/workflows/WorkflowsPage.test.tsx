@@ -1,0 +1,150 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { RunCreate } from "../../api/generated";
+import { WorkflowsPage } from "../../pages/WorkflowsPage";
+import { deployment, run, workflowDetail } from "../../test/fixtures";
+import { json, renderAt, serve, type Handler } from "./testing";
+
+const wf = workflowDetail();
+const WF = `/api/v1/workflows/${wf.id}`;
+
+function setup(extra: Record<string, Handler> = {}, path = `/workflows/${wf.id}`) {
+  const calls = serve({
+    "GET /api/v1/workflows": () => json({ items: [wf], total: 1 }),
+    [`GET ${WF}`]: () => json(wf),
+    "GET /api/v1/deployments": () => json({ deployments: [deployment(), deployment({ id: "dep2", name: "stopped-one", state: "stopped" })] }),
+    "GET /api/v1/comfyui-servers": () => json({ items: [{ id: "srv1", name: "local", url: "http://127.0.0.1:8188", auth_header_name: null, has_auth: false, created_at: "2026-11-26T09:00:00Z" }] }),
+    "GET /api/v1/runs": () => json({ items: [], total: 0 }),
+    ...extra,
+  });
+  return { calls, ...renderAt(<WorkflowsPage id={path.split("/")[2]} />, path) };
+}
+
+const field = (key: string) => document.querySelector<HTMLElement>(`[data-testid="run-input"][data-key="${key}"]`)!;
+const control = (key: string) => field(key).querySelector<HTMLInputElement>("input, textarea")!;
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("WorkflowsPage", () => {
+  it("lists the library and shows a workflow's versions and its inputs, prefilled", async () => {
+    setup();
+    expect(await screen.findByRole("heading", { name: "fox" })).toBeTruthy();
+    const versions = screen.getByTestId("workflow-versions");
+    expect(within(versions).getAllByRole("listitem").map((li) => li.textContent)).toEqual([
+      expect.stringContaining("v2editor format5 inputsmore steps"),
+      expect.stringContaining("v1editor format5 inputs"),
+    ]);
+    expect(control("3.steps").value).toBe("20");
+    expect(control("6.text").value).toBe("a red fox");
+    expect(field("4.ckpt_name").textContent).toContain("4.ckpt_name");
+    // Targets: ready deployments and registered servers only.
+    const target = await screen.findByLabelText("Target");
+    await waitFor(() => expect(within(target).getAllByRole("option").map((o) => o.textContent)).toEqual([
+      "flux-dev (pod, 2× NVIDIA GeForce RTX 4090)",
+      "local (server, http://127.0.0.1:8188)",
+    ]));
+  });
+
+  it("refuses a file that is not a workflow before sending it, and shows the server's reason for a bad one", async () => {
+    const user = userEvent.setup({ applyAccept: false });
+    const { calls } = setup({
+      "POST /api/v1/workflows": () => json({ code: "invalid_workflow", detail: "This is not JSON: Expecting value at line 1.", reason: "invalid_json" }, 422),
+    });
+    const picker = await screen.findByLabelText("Workflow file");
+    await user.upload(picker, new File(["hello"], "notes.txt"));
+    expect(screen.getByTestId("workflow-file-error").textContent).toMatch(/notes\.txt is not a workflow file/);
+    expect(screen.queryByRole("button", { name: "Add workflow" })).toBeNull();
+
+    await user.upload(picker, new File(["{ nope"], "broken.json"));
+    expect((screen.getByLabelText("Name") as HTMLInputElement).value).toBe("broken");
+    await user.click(screen.getByRole("button", { name: "Add workflow" }));
+    expect((await screen.findByTestId("workflow-file-error")).textContent).toBe("This is not JSON: Expecting value at line 1.");
+    const post = calls.find((c) => c.key === "POST /api/v1/workflows")!;
+    const form = post.init!.body as FormData;
+    expect((form.get("file") as File).name).toBe("broken.json");
+    expect(form.get("name")).toBe("broken");
+  });
+
+  it("runs with only the changed inputs, count and seed, on the chosen target, and opens the run", async () => {
+    const user = userEvent.setup();
+    let body: RunCreate | undefined;
+    const { location } = setup({
+      "POST /api/v1/runs": (init) => {
+        body = JSON.parse(String(init!.body)) as RunCreate;
+        return json({ batch_id: "b1", runs: [run({ id: "r1" }), run({ id: "r2" })] }, 201);
+      },
+    });
+    await screen.findByRole("heading", { name: "fox" });
+    await user.clear(control("6.text"));
+    await user.type(control("6.text"), "a blue fox");
+    await user.clear(screen.getByLabelText("Count"));
+    await user.type(screen.getByLabelText("Count"), "2");
+    await user.type(screen.getByLabelText(/^Seed/), "42");
+    await user.selectOptions(screen.getByLabelText("Seeds over the runs"), "fixed");
+    await user.click(screen.getByRole("button", { name: "Queue 2 runs" }));
+    await waitFor(() => expect(location.history?.at(-1)).toBe("/runs?batch=b1"));
+    expect(body).toEqual({
+      workflow_id: wf.id,
+      workflow_version: 2,
+      overrides: { "6.text": "a blue fox" },
+      count: 2,
+      deployment_id: "dep1",
+      seed: 42,
+      seed_mode: "fixed",
+    });
+  });
+
+  it("shows the server's refusals at their fields: a bad value and a model file the target lacks", async () => {
+    const user = userEvent.setup();
+    const { calls } = setup({
+      "POST /api/v1/runs": () =>
+        json(
+          {
+            code: "not_runnable_on_target",
+            detail: "flux-dev cannot run this: node 4 (CheckpointLoaderSimple): ckpt_name v1-5.safetensors is not on the pod",
+            problems: [
+              { reason: "missing_file", node_id: "4", class_type: "CheckpointLoaderSimple", input: "ckpt_name", value: "v1-5.safetensors", message: "v1-5.safetensors is not in checkpoints on the pod", provided_by: [{ preset: "sd15", folder: "checkpoints", source: "huggingface:x/y" }] },
+              { reason: "unknown_node_type", node_id: "12", class_type: "Upscaler9000", input: null, value: null, message: "node 12: Upscaler9000 is not installed" },
+            ],
+          },
+          422,
+        ),
+    });
+    await screen.findByRole("heading", { name: "fox" });
+    // A value the form itself can tell is wrong never leaves.
+    await user.clear(control("3.steps"));
+    await user.type(control("3.steps"), "lots");
+    await user.click(screen.getByRole("button", { name: "Run" }));
+    expect(field("3.steps").textContent).toContain("Must be a whole number.");
+    expect(control("3.steps").getAttribute("aria-invalid")).toBe("true");
+    expect(calls.some((c) => c.key === "POST /api/v1/runs")).toBe(false);
+
+    await user.clear(control("3.steps"));
+    await user.type(control("3.steps"), "30");
+    await user.click(screen.getByRole("button", { name: "Run" }));
+    await waitFor(() => expect(field("4.ckpt_name").textContent).toContain("v1-5.safetensors is not in checkpoints on the pod"));
+    expect(control("4.ckpt_name").getAttribute("aria-invalid")).toBe("true");
+    const alert = screen.getByTestId("run-error");
+    expect(alert.textContent).toContain("node 12: Upscaler9000 is not installed");
+    expect(alert.textContent).not.toContain("v1-5.safetensors is not in checkpoints"); // shown at its field
+  });
+
+  it("estimates the GPU cost from earlier runs on the pod, and says when it cannot", async () => {
+    const user = userEvent.setup();
+    setup({
+      "GET /api/v1/runs": (_, url) =>
+        json(
+          url.includes("deployment_id=dep1")
+            ? { items: [run({ state: "succeeded", started_at: "2026-11-26T10:00:00Z", finished_at: "2026-11-26T10:01:00Z" })], total: 1 }
+            : { items: [], total: 0 },
+        ),
+    });
+    const estimate = await screen.findByTestId("run-estimate");
+    await waitFor(() => expect(estimate.dataset.kind).toBe("estimate"));
+    expect(estimate.textContent).toContain("About $0.015 of GPU time: 1 × 1m 00s at $0.901/h");
+    await user.selectOptions(screen.getByLabelText("Target"), "server:srv1");
+    expect(estimate.dataset.kind).toBe("unknown");
+    expect(estimate.textContent).toContain("Not estimated: a registered ComfyUI server is not a pod ComfyHangar pays for.");
+  });
+});
