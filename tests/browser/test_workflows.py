@@ -61,7 +61,9 @@ class _EmulatorThread(threading.Thread):
 
 
 @pytest.fixture(scope="module")
-def comfy_server(hangar: Hangar, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def comfy_server(
+    hangar: Hangar, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """The emulator, registered with the server as "local-comfy"."""
     emulator = _EmulatorThread(tmp_path_factory.mktemp("pod"))
     emulator.start()
@@ -184,6 +186,7 @@ def test_upload_the_default_template_run_it_watch_progress_and_see_the_images(
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
     page.goto(f"/workflows/{run['workflow_id']}")
     expect(page.get_by_test_id("workflow-detail")).to_be_visible()
+    expect(page.get_by_label("Target")).to_contain_text("local-comfy")
     screenshot(page, "workflow-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
@@ -192,3 +195,53 @@ def hangar_default(hangar: Hangar, key: str) -> str:
     """The value the server lists for a workflow input (the form must show the same)."""
     [workflow] = hangar.api.get("/api/v1/workflows").json()["items"]
     return str(next(i["default"] for i in workflow["inputs"] if i["key"] == key))
+
+
+SDXL = "sd_xl_base_1.0.safetensors"
+
+
+def test_in_the_embedded_default_the_template_runs_on_a_simulated_pod(
+    page: Any, hangar: Hangar, allow_console_errors: Any
+) -> None:
+    """The newcomer's path: a simulated pod with the SDXL preset, the template uploaded in the
+    dashboard, its checkpoint set to the pod's, run, progress, the image in the gallery."""
+    allow_console_errors(r"Failed to load resource: .* 422")
+    dep = hangar.deploy("sdxl-pod", preset="sdxl-base")
+    hangar.wait_for(dep["id"], "ready", timeout=120)
+    page.goto("/workflows")
+    page.get_by_label("Workflow file").set_input_files(str(TEMPLATE))
+    page.get_by_label("Name").fill("template-on-pod")
+    page.get_by_role("button", name="Add workflow").click()
+    expect(page.get_by_test_id("workflow-detail")).to_be_visible()
+    target = page.get_by_label("Target")
+    expect(target.locator("option", has_text="sdxl-pod")).to_have_count(1)
+    target.select_option(
+        label=next(o for o in target.locator("option").all_inner_texts() if "sdxl-pod" in o)
+    )
+    estimate = page.get_by_test_id("run-estimate")
+    expect(estimate).to_contain_text("has not run on sdxl-pod before")
+    _input(page, "4.ckpt_name").locator("input").fill(SDXL)
+    page.get_by_role("button", name="Run", exact=True).click()
+    run_page = page.get_by_test_id("run-page")
+    expect(run_page.get_by_test_id("run-state")).to_have_attribute(
+        "data-state", "succeeded", timeout=60_000
+    )
+    expect(run_page.get_by_test_id("output").locator("img")).to_be_visible()
+    page.get_by_role("navigation").get_by_role("link", name="Gallery").click()
+    page.get_by_label("Deployment").select_option(label="sdxl-pod")
+    expect(page.get_by_test_id("output")).to_have_count(1)
+    # A second run is estimated from the first one's time at the pod's rate.
+    page.go_back()
+    page.go_back()
+    expect(page.get_by_test_id("run-page")).to_be_visible()
+    page.get_by_role("link", name="template-on-pod").click()
+    page.get_by_label("Target").select_option(
+        label=next(
+            o
+            for o in page.get_by_label("Target").locator("option").all_inner_texts()
+            if "sdxl-pod" in o
+        )
+    )
+    expect(page.get_by_test_id("run-estimate")).to_have_attribute("data-kind", "estimate")
+    expect(page.get_by_test_id("run-estimate")).to_contain_text("/h")
+    screenshot(page, "workflow-estimate")
