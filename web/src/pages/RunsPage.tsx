@@ -46,7 +46,7 @@ export function RunsPage() {
       ) : (
         <ul className="space-y-2" data-testid="run-list">
           {runs.data.items.map((run) => (
-            <RunRow key={run.id} run={run} workflowName={run.workflow_id ? names.get(run.workflow_id) : undefined} />
+            <RunRow key={run.id} run={run} inBatch={batchId !== undefined} workflowName={run.workflow_id ? names.get(run.workflow_id) : undefined} />
           ))}
         </ul>
       )}
@@ -54,7 +54,7 @@ export function RunsPage() {
   );
 }
 
-function RunRow({ run, workflowName }: { run: RunView; workflowName?: string }) {
+function RunRow({ run, workflowName, inBatch }: { run: RunView; workflowName?: string; inBatch: boolean }) {
   return (
     <li data-testid="run-row" data-run-id={run.id} className="rounded-xl bg-slate-900 p-4 ring-1 ring-slate-800">
       <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
@@ -62,7 +62,8 @@ function RunRow({ run, workflowName }: { run: RunView; workflowName?: string }) 
         <Link href={`/runs/${run.id}`} className="min-w-0 truncate font-medium text-white hover:text-sky-200">
           {workflowName ?? (run.workflow_id ? "workflow" : "raw prompt")}
           {run.workflow_version ? ` v${run.workflow_version}` : ""}
-          {run.batch_index > 0 || run.batch_id ? <span className="text-slate-500"> #{run.batch_index + 1}</span> : null}
+          {/* Its place in its batch: every run in a batch's view, the later ones elsewhere. */}
+          {inBatch || run.batch_index > 0 ? <span className="text-slate-500"> #{run.batch_index + 1}</span> : null}
         </Link>
         <span className="text-xs text-slate-500">{ago(run.created_at)}</span>
         <span className="ml-auto">
