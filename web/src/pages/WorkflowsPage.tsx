@@ -2,10 +2,11 @@
  * Workflows (`/workflows`, `/workflows/:id`): the library with a drop zone to add one, and a
  * workflow's versions, its inputs (each `node_id.input`) and the form that runs it.
  */
-import { Link } from "wouter";
+import { useState } from "react";
+import { Link, useLocation } from "wouter";
 import type { WorkflowDetail } from "../api/generated";
-import { useWorkflow, useWorkflows } from "../api/queries";
-import { EmptyState, ErrorState, Skeleton, Card } from "../components/ui";
+import { useDeleteWorkflow, useWorkflow, useWorkflows } from "../api/queries";
+import { Button, Card, ConfirmDialog, EmptyState, ErrorState, Skeleton, errorMessage } from "../components/ui";
 import { DropZone } from "../components/workflows/DropZone";
 import { RunForm } from "../components/workflows/RunForm";
 import { ago } from "../lib/format";
@@ -62,6 +63,9 @@ function WorkflowView({ id }: { id: string }) {
 }
 
 function WorkflowBody({ workflow }: { workflow: WorkflowDetail }) {
+  const [confirming, setConfirming] = useState(false);
+  const remove = useDeleteWorkflow();
+  const [, navigate] = useLocation();
   return (
     <div className="space-y-4" data-testid="workflow-detail">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
@@ -73,8 +77,35 @@ function WorkflowBody({ workflow }: { workflow: WorkflowDetail }) {
           <Link className="text-sky-300 hover:text-sky-200" href={`/gallery?workflow=${workflow.id}`}>
             Images
           </Link>
+          <Button size="sm" variant="ghost" onClick={() => setConfirming(true)}>
+            Delete
+          </Button>
         </div>
       </div>
+      {confirming && (
+        <ConfirmDialog
+          title={`Delete ${workflow.name}?`}
+          confirmLabel="Delete workflow"
+          danger
+          busy={remove.isPending}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() =>
+            remove.mutate(workflow.id, {
+              onSuccess: () => {
+                setConfirming(false);
+                navigate("/workflows");
+              },
+            })
+          }
+        >
+          <p>Every version goes. Its runs and their images stay in Runs and the Gallery.</p>
+          {remove.error && (
+            <p role="alert" className="mt-2 text-rose-300">
+              {errorMessage(remove.error)}
+            </p>
+          )}
+        </ConfirmDialog>
+      )}
       {workflow.description && <p className="text-sm text-slate-300">{workflow.description}</p>}
       {workflow.tags.length > 0 && (
         <p className="flex flex-wrap gap-1">

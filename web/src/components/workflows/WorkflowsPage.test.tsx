@@ -147,4 +147,16 @@ describe("WorkflowsPage", () => {
     expect(estimate.dataset.kind).toBe("unknown");
     expect(estimate.textContent).toContain("Not estimated: a registered ComfyUI server is not a pod ComfyHangar pays for.");
   });
+
+  it("deletes a workflow after asking, and goes back to the library", async () => {
+    const user = userEvent.setup();
+    const { calls, location } = setup({ [`DELETE ${WF}`]: () => new Response(null, { status: 204 }) });
+    await screen.findByRole("heading", { name: "fox" });
+    await user.click(screen.getByRole("button", { name: "Delete" }));
+    const dialog = screen.getByRole("dialog", { name: "Delete fox?" });
+    expect(calls.some((c) => c.key === `DELETE ${WF}`)).toBe(false);
+    await user.click(within(dialog).getByRole("button", { name: "Delete workflow" }));
+    await waitFor(() => expect(location.history?.at(-1)).toBe("/workflows"));
+    expect(calls.filter((c) => c.key === `DELETE ${WF}`)).toHaveLength(1);
+  });
 });
