@@ -163,3 +163,12 @@ export function useOutputs(filters: OutputFilters = {}) {
     queryFn: ({ signal }) => api.listOutputs({ limit: 200, ...filters }, { signal }),
   });
 }
+
+/** Register a ComfyUI that ComfyHangar does not manage; its auth value is never shown again. */
+export function useRegisterServer() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: api.ServerCreate) => api.createComfyuiServer(body),
+    onSuccess: () => void client.invalidateQueries({ queryKey: keys.servers }),
+  });
+}

@@ -11,6 +11,7 @@ import { ApiError } from "../../api/http";
 import { useComfyuiServers, useCreateRuns, useDeployments, useRuns } from "../../api/queries";
 import { duration, usd } from "../../lib/format";
 import { Button, Card, errorMessage } from "../ui";
+import { RegisterServer } from "./RegisterServer";
 import { estimateRun, fieldText, inputsByNode, isSeedInput, overridesFrom, type Target } from "./logic";
 
 const INPUT = "mt-1 w-full rounded-md bg-slate-950 px-3 py-2 text-sm text-white ring-1 ring-slate-700 focus:outline-none focus:ring-2 focus:ring-sky-500 aria-[invalid=true]:ring-rose-500";
@@ -50,6 +51,7 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
   const [seed, setSeed] = useState("");
   const [seedMode, setSeedMode] = useState<NonNullable<RunCreate["seed_mode"]>>("increment");
   const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
+  const [registering, setRegistering] = useState(false);
   const create = useCreateRuns();
   const [, navigate] = useLocation();
 
@@ -99,22 +101,27 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
           submit();
         }}
       >
-        <label className="block text-sm text-slate-300">
-          Target
-          {targets.length === 0 ? (
-            <p className="mt-1 text-sm text-slate-400" data-testid="no-targets">
-              {loading ? "Loading targets…" : "No ready deployment and no registered ComfyUI server: deploy one, or register a server, to run this."}
-            </p>
-          ) : (
-            <select className={INPUT} value={chosen?.value} onChange={(e) => setTargetValue(e.target.value)}>
-              {targets.map((t) => (
-                <option key={t.value} value={t.value}>
-                  {t.label}
-                </option>
-              ))}
-            </select>
-          )}
-        </label>
+        <div className="text-sm text-slate-300">
+          <label className="block">
+            Target
+            {targets.length === 0 ? (
+              <p className="mt-1 text-sm text-slate-400" data-testid="no-targets">
+                {loading ? "Loading targets…" : "No ready deployment and no registered ComfyUI server: deploy one, or register a server, to run this."}
+              </p>
+            ) : (
+              <select className={INPUT} value={chosen?.value} onChange={(e) => setTargetValue(e.target.value)}>
+                {targets.map((t) => (
+                  <option key={t.value} value={t.value}>
+                    {t.label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </label>
+          <button type="button" className="mt-1 text-xs text-sky-300 hover:text-sky-200" onClick={() => setRegistering(true)}>
+            Register a ComfyUI server…
+          </button>
+        </div>
 
         {inputsByNode(workflow.inputs).map((group) => (
           <fieldset key={group.nodeId} className="rounded-lg p-3 ring-1 ring-slate-800">
@@ -193,6 +200,16 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
           {create.isPending ? "Queueing…" : countN > 1 ? `Queue ${countN} runs` : "Run"}
         </Button>
       </form>
+      {/* Outside the run form: a form inside a form would submit both. */}
+      {registering && (
+        <RegisterServer
+          onClose={() => setRegistering(false)}
+          onRegistered={(server) => {
+            setRegistering(false);
+            setTargetValue(`server:${server.id}`);
+          }}
+        />
+      )}
     </Card>
   );
 }

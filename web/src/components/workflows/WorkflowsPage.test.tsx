@@ -159,4 +159,42 @@ describe("WorkflowsPage", () => {
     await waitFor(() => expect(location.history?.at(-1)).toBe("/workflows"));
     expect(calls.filter((c) => c.key === `DELETE ${WF}`)).toHaveLength(1);
   });
+
+  it("registers a ComfyUI server from the run form, shows a refused URL at its field, and picks the new server", async () => {
+    const user = userEvent.setup();
+    const servers = [{ id: "srv1", name: "local", url: "http://127.0.0.1:8188", auth_header_name: null, has_auth: false, created_at: "2026-11-26T09:00:00Z" }];
+    let sent: Record<string, unknown> | undefined;
+    let attempt = 0;
+    setup({
+      "GET /api/v1/comfyui-servers": () => json({ items: servers }),
+      "POST /api/v1/comfyui-servers": (init) => {
+        sent = JSON.parse(String(init!.body)) as Record<string, unknown>;
+        attempt += 1;
+        if (attempt === 1) return json({ code: "invalid_input", detail: "url: must be http(s)", errors: [{ field: "url", message: "An http or https URL." }] }, 422);
+        const created = { id: "srv2", name: "home-4090", url: "http://10.0.0.5:8188", auth_header_name: "Authorization", has_auth: true, created_at: "2026-11-26T10:00:00Z" };
+        servers.push(created);
+        return json(created, 201);
+      },
+    });
+    await screen.findByRole("heading", { name: "fox" });
+    await user.click(screen.getByRole("button", { name: "Register a ComfyUI server…" }));
+    const dialog = screen.getByRole("dialog", { name: "Register a ComfyUI server" });
+    await user.type(within(dialog).getByLabelText("Server name"), "home-4090");
+    await user.type(within(dialog).getByLabelText("URL"), "ftp://x");
+    await user.type(within(dialog).getByLabelText("Auth header (optional)"), "Authorization");
+    const secret = within(dialog).getByLabelText("Its value");
+    expect(secret.getAttribute("type")).toBe("password");
+    await user.type(secret, "Bearer s3cret");
+    await user.click(within(dialog).getByRole("button", { name: "Register" }));
+    await waitFor(() => expect(within(dialog).getByLabelText("URL").getAttribute("aria-invalid")).toBe("true"));
+    expect(dialog.textContent).toContain("An http or https URL.");
+    await user.clear(within(dialog).getByLabelText("URL"));
+    await user.type(within(dialog).getByLabelText("URL"), "http://10.0.0.5:8188");
+    await user.click(within(dialog).getByRole("button", { name: "Register" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(sent).toEqual({ name: "home-4090", url: "http://10.0.0.5:8188", auth_header_name: "Authorization", auth_header_value: "Bearer s3cret" });
+    await waitFor(() => expect((screen.getByLabelText("Target") as HTMLSelectElement).value).toBe("server:srv2"));
+    expect(document.body.textContent).not.toContain("s3cret");
+  });
 });
+
