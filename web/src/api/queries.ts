@@ -172,3 +172,15 @@ export function useRegisterServer() {
     onSuccess: () => void client.invalidateQueries({ queryKey: keys.servers }),
   });
 }
+
+/** Put an input image on a run target's ComfyUI; its `reference` is what a LoadImage input takes. */
+export function useUploadInputFile() {
+  return useMutation({
+    mutationFn: ({ file, target }: { file: File; target: { deployment_id: string } | { server_id: string } }) => {
+      const form = new FormData();
+      form.append("file", file);
+      for (const [key, value] of Object.entries(target)) form.append(key, value);
+      return api.uploadInputFile(form);
+    },
+  });
+}

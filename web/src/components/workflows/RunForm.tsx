@@ -8,11 +8,11 @@ import { useMemo, useState } from "react";
 import { useLocation } from "wouter";
 import type { RunCreate, WorkflowDetail, WorkflowInput } from "../../api/generated";
 import { ApiError } from "../../api/http";
-import { useComfyuiServers, useCreateRuns, useDeployments, useRuns } from "../../api/queries";
+import { useComfyuiServers, useCreateRuns, useDeployments, useRuns, useUploadInputFile } from "../../api/queries";
 import { duration, usd } from "../../lib/format";
 import { Button, Card, errorMessage } from "../ui";
 import { RegisterServer } from "./RegisterServer";
-import { estimateRun, fieldText, inputsByNode, isSeedInput, overridesFrom, type Target } from "./logic";
+import { estimateRun, fieldText, inputsByNode, isInputImage, isSeedInput, overridesFrom, type Target } from "./logic";
 
 const INPUT = "mt-1 w-full rounded-md bg-slate-950 px-3 py-2 text-sm text-white ring-1 ring-slate-700 focus:outline-none focus:ring-2 focus:ring-sky-500 aria-[invalid=true]:ring-rose-500";
 
@@ -137,6 +137,7 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
                   onChange={(text) => setTexts((t) => ({ ...t, [input.key]: text }))}
                   error={fieldError(`overrides.${input.key}`) ?? problemAt(input)}
                   note={hasSeed && isSeedInput(input) && seed.trim() !== "" ? "Set by the Seed below." : undefined}
+                  target={chosen?.target}
                 />
               ))}
             </div>
@@ -220,12 +221,14 @@ function InputField({
   onChange,
   error,
   note,
+  target,
 }: {
   input: WorkflowInput;
   text: string;
   onChange: (text: string) => void;
   error?: string;
   note?: string;
+  target?: Target;
 }) {
   const label = (
     <>
@@ -259,6 +262,32 @@ function InputField({
       )}
       {note && <span className="mt-1 block text-xs text-slate-500">{note}</span>}
       {error && <span className="mt-1 block text-xs text-rose-300">{error}</span>}
+      {isInputImage(input) && <InputImageUpload input={input} target={target} onUploaded={onChange} />}
     </label>
+  );
+}
+
+/** Upload an image to the target's ComfyUI and set the input to the name it was given. */
+function InputImageUpload({ input, target, onUploaded }: { input: WorkflowInput; target?: Target; onUploaded: (reference: string) => void }) {
+  const upload = useUploadInputFile();
+  if (!target) return null;
+  const where = target.kind === "deployment" ? { deployment_id: target.deployment.id } : { server_id: target.id };
+  return (
+    <span className="mt-1 flex flex-wrap items-center gap-2 text-xs">
+      <input
+        type="file"
+        accept="image/*"
+        aria-label={`Upload an image for ${input.key}`}
+        className="max-w-full text-slate-400 file:mr-2 file:rounded file:border-0 file:bg-slate-800 file:px-2 file:py-1 file:text-slate-100"
+        disabled={upload.isPending}
+        onChange={(event) => {
+          const file = event.target.files?.[0];
+          event.target.value = "";
+          if (file) upload.mutate({ file, target: where }, { onSuccess: (done) => onUploaded(done.reference) });
+        }}
+      />
+      {upload.isPending && <span className="text-slate-400">Uploading…</span>}
+      {upload.error && <span className="text-rose-300">{errorMessage(upload.error)}</span>}
+    </span>
   );
 }

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { RunCreate } from "../../api/generated";
+import type { RunCreate, ServerView } from "../../api/generated";
 import { WorkflowsPage } from "../../pages/WorkflowsPage";
 import { deployment, run, workflowDetail } from "../../test/fixtures";
 import { json, renderAt, serve, type Handler } from "./testing";
@@ -162,7 +162,7 @@ describe("WorkflowsPage", () => {
 
   it("registers a ComfyUI server from the run form, shows a refused URL at its field, and picks the new server", async () => {
     const user = userEvent.setup();
-    const servers = [{ id: "srv1", name: "local", url: "http://127.0.0.1:8188", auth_header_name: null, has_auth: false, created_at: "2026-11-26T09:00:00Z" }];
+    const servers: ServerView[] = [{ id: "srv1", name: "local", url: "http://127.0.0.1:8188", auth_header_name: null, has_auth: false, created_at: "2026-11-26T09:00:00Z" }];
     let sent: Record<string, unknown> | undefined;
     let attempt = 0;
     setup({
@@ -195,6 +195,35 @@ describe("WorkflowsPage", () => {
     expect(sent).toEqual({ name: "home-4090", url: "http://10.0.0.5:8188", auth_header_name: "Authorization", auth_header_value: "Bearer s3cret" });
     await waitFor(() => expect((screen.getByLabelText("Target") as HTMLSelectElement).value).toBe("server:srv2"));
     expect(document.body.textContent).not.toContain("s3cret");
+  });
+
+  it("uploads an input image to the chosen target and sets the LoadImage input to its name", async () => {
+    const user = userEvent.setup();
+    const withImage = workflowDetail({
+      inputs: [...wf.inputs, { key: "10.image", node_id: "10", class_type: "LoadImage", input: "image", type: "COMBO", default: "example.png" }],
+    });
+    let form: FormData | undefined;
+    let body: RunCreate | undefined;
+    setup({
+      [`GET ${WF}`]: () => json(withImage),
+      "POST /api/v1/input-files": (init) => {
+        form = init!.body as FormData;
+        return json({ name: "cat (1).png", subfolder: "", type: "input", reference: "cat (1).png" }, 201);
+      },
+      "POST /api/v1/runs": (init) => {
+        body = JSON.parse(String(init!.body)) as RunCreate;
+        return json({ batch_id: "b1", runs: [run({ id: "r1" })] }, 201);
+      },
+    });
+    await screen.findByRole("heading", { name: "fox" });
+    await waitFor(() => expect((screen.getByLabelText("Target") as HTMLSelectElement).value).toBe("deployment:dep1"));
+    expect(control("10.image").value).toBe("example.png");
+    await user.upload(screen.getByLabelText("Upload an image for 10.image"), new File(["png"], "cat.png", { type: "image/png" }));
+    await waitFor(() => expect(control("10.image").value).toBe("cat (1).png"));
+    expect((form!.get("file") as File).name).toBe("cat.png");
+    expect(form!.get("deployment_id")).toBe("dep1");
+    await user.click(screen.getByRole("button", { name: "Run" }));
+    await waitFor(() => expect(body?.overrides).toEqual({ "10.image": "cat (1).png" }));
   });
 });
 

@@ -37,6 +37,11 @@ export function isSeedInput(input: WorkflowInput): boolean {
   return input.input === "seed" || input.input === "noise_seed";
 }
 
+/** An input that names a file in ComfyUI's `input/` folder (LoadImage and its kin). */
+export function isInputImage(input: WorkflowInput): boolean {
+  return input.input === "image" && /^LoadImage/.test(input.class_type);
+}
+
 /** What the form field shows for a value. */
 export function fieldText(input: WorkflowInput, value: unknown): string {
   if (value === null || value === undefined) return "";
