@@ -187,6 +187,7 @@ def test_upload_the_default_template_run_it_watch_progress_and_see_the_images(
     page.goto(f"/workflows/{run['workflow_id']}")
     expect(page.get_by_test_id("workflow-detail")).to_be_visible()
     expect(page.get_by_label("Target")).to_contain_text("local-comfy")
+    expect(page.get_by_role("button", name="Run", exact=True)).to_be_enabled()
     screenshot(page, "workflow-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 

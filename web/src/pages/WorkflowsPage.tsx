@@ -49,7 +49,8 @@ export function WorkflowsPage({ id }: { id?: string }) {
             )}
           </section>
         </div>
-        <div className="min-w-0">{id ? <WorkflowView id={id} /> : <EmptyState title="Pick a workflow">Its versions, its inputs and a form to run it appear here.</EmptyState>}</div>
+        {/* On a phone, an open workflow comes first; the library is under it. */}
+        <div className={`min-w-0 ${id ? "order-first lg:order-none" : ""}`}>{id ? <WorkflowView id={id} /> : <EmptyState title="Pick a workflow">Its versions, its inputs and a form to run it appear here.</EmptyState>}</div>
       </div>
     </div>
   );
