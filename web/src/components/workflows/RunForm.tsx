@@ -12,7 +12,7 @@ import { useComfyuiServers, useCreateRuns, useDeployments, useRuns, useUploadInp
 import { duration, usd } from "../../lib/format";
 import { Button, Card, errorMessage } from "../ui";
 import { RegisterServer } from "./RegisterServer";
-import { estimateRun, fieldText, inputsByNode, isInputImage, isSeedInput, overridesFrom, type Target } from "./logic";
+import { estimateRun, fieldText, inputsByNode, isInputImage, isSeedInput, overridesFrom, parseWhole, type Target } from "./logic";
 
 const INPUT = "mt-1 w-full rounded-md bg-slate-950 px-3 py-2 text-sm text-white ring-1 ring-slate-700 focus:outline-none focus:ring-2 focus:ring-sky-500 aria-[invalid=true]:ring-rose-500";
 
@@ -72,7 +72,8 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
     const { overrides, errors } = overridesFrom(workflow.inputs, texts);
     const fieldErrors: Record<string, string> = Object.fromEntries(Object.entries(errors).map(([k, v]) => [`overrides.${k}`, v]));
     if (!/^\d+$/.test(count) || countN < 1 || countN > 100) fieldErrors.count = "Between 1 and 100 runs.";
-    if (seed.trim() !== "" && !/^\d+$/.test(seed.trim())) fieldErrors.seed = "A whole number of 0 or more.";
+    const seedValue = seed.trim() === "" ? undefined : parseWhole(seed, { min: 0 });
+    if (seedValue && !seedValue.ok) fieldErrors.seed = `Must be ${seedValue.message}.`;
     setLocalErrors(fieldErrors);
     if (Object.keys(fieldErrors).length) return;
     const body: RunCreate = {
@@ -81,7 +82,7 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
       overrides,
       count: countN,
       ...(chosen.target.kind === "deployment" ? { deployment_id: chosen.target.deployment.id } : { server_id: chosen.target.id }),
-      ...(seed.trim() !== "" ? { seed: Number(seed.trim()), seed_mode: seedMode } : {}),
+      ...(seedValue?.ok ? { seed: seedValue.value as number, seed_mode: seedMode } : {}),
     };
     create.mutate(body, {
       onSuccess: (batch) => navigate(batch.runs.length === 1 ? `/runs/${batch.runs[0]!.id}` : `/runs?batch=${batch.batch_id}`),
@@ -109,7 +110,14 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
                 {loading ? "Loading targets…" : "No ready deployment and no registered ComfyUI server: deploy one, or register a server, to run this."}
               </p>
             ) : (
-              <select className={INPUT} value={chosen?.value} onChange={(e) => setTargetValue(e.target.value)}>
+              <select
+                className={INPUT}
+                value={chosen?.value}
+                onChange={(e) => {
+                  setTargetValue(e.target.value);
+                  create.reset(); // another target: the last one's refusals no longer hold
+                }}
+              >
                 {targets.map((t) => (
                   <option key={t.value} value={t.value}>
                     {t.label}

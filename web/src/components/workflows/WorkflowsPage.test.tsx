@@ -128,6 +128,10 @@ describe("WorkflowsPage", () => {
     const alert = screen.getByTestId("run-error");
     expect(alert.textContent).toContain("node 12: Upscaler9000 is not installed");
     expect(alert.textContent).not.toContain("v1-5.safetensors is not in checkpoints"); // shown at its field
+    // Another target: that target's refusals are gone.
+    await user.selectOptions(screen.getByLabelText("Target"), "server:srv1");
+    expect(screen.queryByTestId("run-error")).toBeNull();
+    expect(control("4.ckpt_name").getAttribute("aria-invalid")).toBeNull();
   });
 
   it("estimates the GPU cost from earlier runs on the pod, and says when it cannot", async () => {

@@ -31,6 +31,8 @@ describe("the inputs form", () => {
   it("parses each field by its type", () => {
     expect(parseField(input("3.steps"), "30")).toEqual({ ok: true, value: 30 });
     expect(parseField(input("3.steps"), "3.5")).toEqual({ ok: false, message: "a whole number" });
+    expect(parseField(input("3.seed"), "9007199254740991")).toEqual({ ok: true, value: 9007199254740991 });
+    expect(parseField(input("3.seed"), "18446744073709551615")).toMatchObject({ ok: false, message: expect.stringMatching(/^at most 9007199254740991/) });
     expect(parseField(input("3.cfg"), "7.5")).toEqual({ ok: true, value: 7.5 });
     expect(parseField(input("3.cfg"), "")).toEqual({ ok: false, message: "a number" });
     expect(parseField(input("6.text"), "  spaces kept ")).toEqual({ ok: true, value: "  spaces kept " });

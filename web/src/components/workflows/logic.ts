@@ -51,13 +51,24 @@ export function fieldText(input: WorkflowInput, value: unknown): string {
 
 export type Parsed = { ok: true; value: unknown } | { ok: false; message: string };
 
+/**
+ * A whole number that JSON carries exactly: past 2^53 a browser's number silently rounds
+ * (a seed of 18446744073709551615 would be sent as another seed), so such values are refused.
+ */
+export function parseWhole(text: string, { min }: { min?: number } = {}): Parsed {
+  const trimmed = text.trim();
+  if (!/^-?\d+$/.test(trimmed)) return { ok: false, message: "a whole number" };
+  const value = Number(trimmed);
+  if (!Number.isSafeInteger(value)) return { ok: false, message: `at most ${Number.MAX_SAFE_INTEGER} (the largest whole number a browser sends exactly)` };
+  if (min !== undefined && value < min) return { ok: false, message: `${min} or more` };
+  return { ok: true, value };
+}
+
 /** The typed value of a field's text, or why it is not one. */
 export function parseField(input: WorkflowInput, text: string): Parsed {
   switch (input.type) {
-    case "INT": {
-      if (!/^-?\d+$/.test(text.trim())) return { ok: false, message: "a whole number" };
-      return { ok: true, value: Number(text.trim()) };
-    }
+    case "INT":
+      return parseWhole(text);
     case "FLOAT": {
       const n = Number(text.trim());
       if (text.trim() === "" || !Number.isFinite(n)) return { ok: false, message: "a number" };
