@@ -1,6 +1,6 @@
 /** A run (`/runs/:id`): its state and live progress, the latest preview, its error, its outputs and their zip. */
 import { Link } from "wouter";
-import { useOutputs, useRun, useRunPreview, useWorkflow } from "../api/queries";
+import { useComfyuiServers, useDeployments, useOutputs, useRun, useRunPreview, useWorkflow } from "../api/queries";
 import { OutputGrid } from "../components/gallery/OutputGrid";
 import { CancelRunButton, isActive, progressText, RunProgressBar, RunStateBadge } from "../components/runs/RunBits";
 import { Card, EmptyState, ErrorState, Skeleton } from "../components/ui";
@@ -11,6 +11,8 @@ export function RunPage({ id }: { id: string }) {
   const workflow = useWorkflow(run.data?.workflow_id ?? undefined);
   const outputs = useOutputs({ run_id: id });
   const preview = useRunPreview(id);
+  const deployments = useDeployments();
+  const servers = useComfyuiServers();
   if (run.isPending) return <Skeleton className="h-64 w-full" />;
   if (run.isError) return <ErrorState title="Could not load this run" error={run.error} onRetry={() => void run.refetch()} />;
   const r = run.data;
@@ -64,7 +66,13 @@ export function RunPage({ id }: { id: string }) {
           <div>
             <dt className="uppercase tracking-wide text-slate-500">Target</dt>
             <dd>
-              {r.deployment_id ? <Link href={`/deployments/${r.deployment_id}`} className="text-sky-300">deployment</Link> : "registered server"}
+              {r.deployment_id ? (
+                <Link href={`/deployments/${r.deployment_id}`} className="text-sky-300" data-testid="run-target">
+                  {deployments.data?.deployments.find((d) => d.id === r.deployment_id)?.name ?? "its deployment"}
+                </Link>
+              ) : (
+                <span data-testid="run-target">{servers.data?.items.find((s) => s.id === r.server_id)?.name ?? "a registered server"} (server)</span>
+              )}
             </dd>
           </div>
         </dl>

@@ -5,7 +5,7 @@ import { applyToCache } from "../../live/applyEvent";
 import type { HangarEvent } from "../../live/eventStream";
 import { RunPage } from "../../pages/RunPage";
 import { RunsPage } from "../../pages/RunsPage";
-import { output, run, workflowDetail } from "../../test/fixtures";
+import { deployment, output, run, workflowDetail } from "../../test/fixtures";
 import { json, renderAt, serve } from "../workflows/testing";
 
 const wf = workflowDetail();
@@ -63,11 +63,13 @@ describe("RunPage", () => {
       "GET /api/v1/runs/run1": () => json(run()),
       [`GET /api/v1/workflows/${wf.id}`]: () => json(wf),
       "GET /api/v1/outputs": () => json({ items: [], total: 0 }),
+      "GET /api/v1/deployments": () => json({ deployments: [deployment()] }),
     });
     const { client } = renderAt(<RunPage id="run1" />, "/runs/run1");
     const text = await screen.findByTestId("run-progress");
     await waitFor(() => expect(text.textContent).toBe("node 3 (KSampler), step 5/20 · 3/7 nodes"));
     expect(screen.getByText("No output yet")).toBeTruthy();
+    await waitFor(() => expect(screen.getByTestId("run-target").textContent).toBe("flux-dev"));
     act(() => applyToCache(client, progress({ progress: run().progress, preview_url: "/api/v1/runs/run1/preview" }, 9)));
     expect((await screen.findByTestId("run-preview")).getAttribute("src")).toBe("/api/v1/runs/run1/preview?v=9");
 
