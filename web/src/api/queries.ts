@@ -127,7 +127,15 @@ export function useRun(id: string) {
 
 /** The address of the run's latest preview image, once a `run_progress` event named one. */
 export function useRunPreview(id: string) {
-  return useQuery<string | null>({ queryKey: keys.runPreview(id), queryFn: () => null, staleTime: Infinity, initialData: null });
+  const client = useQueryClient();
+  // Only events write it; a refetch (the app refreshes everything when the stream first opens)
+  // keeps what is there.
+  return useQuery<string | null>({
+    queryKey: keys.runPreview(id),
+    queryFn: () => client.getQueryData<string | null>(keys.runPreview(id)) ?? null,
+    staleTime: Infinity,
+    initialData: null,
+  });
 }
 
 /** Queue `count` runs; their `run_queued` events (and this answer) bring them into the lists. */

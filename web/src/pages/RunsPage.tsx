@@ -44,11 +44,16 @@ export function RunsPage() {
           </p>
         </EmptyState>
       ) : (
-        <ul className="space-y-2" data-testid="run-list">
-          {runs.data.items.map((run) => (
-            <RunRow key={run.id} run={run} inBatch={batchId !== undefined} workflowName={run.workflow_id ? names.get(run.workflow_id) : undefined} />
-          ))}
-        </ul>
+        <>
+          {runs.data.total > runs.data.items.length && (
+            <p className="text-xs text-slate-500">The newest {runs.data.items.length} of {runs.data.total} runs.</p>
+          )}
+          <ul className="space-y-2" data-testid="run-list">
+            {runs.data.items.map((run) => (
+              <RunRow key={run.id} run={run} inBatch={batchId !== undefined} workflowName={run.workflow_id ? names.get(run.workflow_id) : undefined} />
+            ))}
+          </ul>
+        </>
       )}
     </div>
   );
