@@ -56,9 +56,21 @@ async def test_a_workflow_runs_on_a_simulated_deployment_and_its_images_come_hom
         assert content.content[:8] == b"\x89PNG\r\n\x1a\n"
         assert (first["width"], first["height"]) == (512, 768)
 
+        # A run still going when its deployment stops fails at once, saying why.
+        long = dict(prompt)
+        long["3"] = {**prompt["3"], "inputs": {**prompt["3"]["inputs"], "steps": 10_000}}
+        going = await hangar.http.post(
+            "/api/v1/runs", json={"deployment_id": dep_id, "prompt": long}
+        )
+        going_id = going.json()["runs"][0]["id"]
+        await world.wait_runs([going_id], {"running"}, timeout=60)
         stop = await hangar.http.post(f"/api/v1/deployments/{dep_id}/stop")
         assert stop.status_code == 202
         await hangar.wait_for(dep_id, "stopped", timeout=60)
+        [ended] = await world.wait_runs([going_id], timeout=60)
+        assert ended["state"] == "failed"
+        assert ended["error"]["type"] == "target_gone"
+        assert "stopping" in ended["error"]["message"] or "stopped" in ended["error"]["message"]
         refused = await hangar.http.post(
             "/api/v1/runs", json={"deployment_id": dep_id, "prompt": prompt}
         )

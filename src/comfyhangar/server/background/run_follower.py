@@ -91,6 +91,10 @@ class FollowEnded(Exception):
     """The run's end was written (or is another process's to write): stop following it."""
 
 
+class _TargetGone(Exception):
+    """The run's deployment stopped (or went) while the run was on it: its prompt cannot end."""
+
+
 class _Withdrawn(Exception):
     """A cancelled run's prompt was deleted from ComfyUI's queue before it ran."""
 
@@ -232,6 +236,10 @@ class RunFollower:
             )
         except _Withdrawn:
             await self.finish(run, "cancelled", None, reason="taken out of ComfyUI's queue")
+        except _TargetGone as gone:
+            await self.finish(
+                run, "failed", {"type": "target_gone", "message": str(gone), "nodes": []}
+            )
         except PromptLost as error:
             if (await self.load()).cancel_requested:
                 await self.finish(run, "cancelled", None, reason="taken out of ComfyUI's queue")
@@ -243,9 +251,20 @@ class RunFollower:
                 run, "failed", {"type": "unreachable", "message": str(error), "nodes": []}
             )
 
+    async def deployment_gone(self, deployment_id: str) -> str | None:
+        """Why the run's deployment can no longer finish it (None while it is ready)."""
+        async with self.sessions() as session:
+            dep = await session.get(Deployment, deployment_id)
+        if dep is None:
+            return "the deployment was removed while the run was on it"
+        if dep.state != DeploymentState.READY.value:
+            return f"deployment {dep.name} became {dep.state} while the run was on it"
+        return None
+
     @contextlib.asynccontextmanager
     async def keeper(self, comfy: ComfyUIClient) -> AsyncIterator[None]:
-        """Renew the lease while the block runs; act on a cancel as soon as it is asked."""
+        """Renew the lease while the block runs; act on a cancel as soon as it is asked; end
+        the run when its deployment stops under it."""
         every = self.settings.lease_s / 3
 
         async def keep() -> None:
@@ -257,6 +276,10 @@ class RunFollower:
                     log.warning("lease on run %s lost while following it", self.run_id)
                     raise LeaseLostError(self.run_id)
                 run = await self.load()
+                if run.deployment_id is not None and run.submitted_at is not None:
+                    why = await self.deployment_gone(run.deployment_id)
+                    if why is not None:
+                        raise _TargetGone(why)
                 if run.cancel_requested and run.submitted_at is not None and not self.cancel_sent:
                     self.cancel_sent = True
                     try:

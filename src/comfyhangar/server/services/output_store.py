@@ -123,22 +123,35 @@ class LocalStore:
         return path
 
     async def put(self, key: str, chunks: AsyncIterator[bytes]) -> Stored:
+        """Write the stream under `key`. Each chunk is hashed and written in a worker thread
+        while the next one is read (one in flight, in order), so the socket keeps flowing."""
         target = self._file(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
         digest = hashlib.sha256()
         size = 0
         head = b""
+        pending: asyncio.Future[None] | None = None
         try:
             with partial.open("wb") as out:
-                async for chunk in chunks:
+
+                def absorb(chunk: bytes) -> None:
                     out.write(chunk)
                     digest.update(chunk)
-                    size += len(chunk)
-                    if len(head) < HEAD_BYTES:
-                        head += chunk[: HEAD_BYTES - len(head)]
+
+                try:
+                    async for chunk in chunks:
+                        if pending is not None:
+                            await pending
+                        pending = asyncio.ensure_future(asyncio.to_thread(absorb, chunk))
+                        size += len(chunk)
+                        if len(head) < HEAD_BYTES:
+                            head += chunk[: HEAD_BYTES - len(head)]
+                finally:
+                    if pending is not None:  # never close the file under a running write
+                        await asyncio.shield(pending)
                 out.flush()
-                os.fsync(out.fileno())
+                await asyncio.to_thread(os.fsync, out.fileno())
             partial.replace(target)
         except BaseException:
             partial.unlink(missing_ok=True)
