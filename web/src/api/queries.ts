@@ -192,3 +192,20 @@ export function useUploadInputFile() {
     },
   });
 }
+
+/** A new version of a workflow from a file (the versions before it stay, unchanged). */
+export function useAddWorkflowVersion() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, file, note }: { id: string; file: File; note: string }) => {
+      const form = new FormData();
+      form.append("file", file);
+      if (note) form.append("note", note);
+      return api.addWorkflowVersion(id, form);
+    },
+    onSuccess: (detail) => {
+      client.setQueryData(keys.workflow(detail.id), detail);
+      void client.invalidateQueries({ queryKey: keys.workflows });
+    },
+  });
+}

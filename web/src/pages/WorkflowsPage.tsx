@@ -8,6 +8,7 @@ import type { WorkflowDetail } from "../api/generated";
 import { useDeleteWorkflow, useWorkflow, useWorkflows } from "../api/queries";
 import { Button, Card, ConfirmDialog, EmptyState, ErrorState, Skeleton, errorMessage } from "../components/ui";
 import { DropZone } from "../components/workflows/DropZone";
+import { NewVersion } from "../components/workflows/NewVersion";
 import { RunForm } from "../components/workflows/RunForm";
 import { ago } from "../lib/format";
 
@@ -133,6 +134,7 @@ function WorkflowBody({ workflow }: { workflow: WorkflowDetail }) {
             </li>
           ))}
         </ul>
+        <NewVersion workflow={workflow} />
       </Card>
       <RunForm workflow={workflow} />
     </div>

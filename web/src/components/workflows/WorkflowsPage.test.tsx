@@ -229,5 +229,28 @@ describe("WorkflowsPage", () => {
     await user.click(screen.getByRole("button", { name: "Run" }));
     await waitFor(() => expect(body?.overrides).toEqual({ "10.image": "cat (1).png" }));
   });
+
+  it("adds a version from a file with a note; the form then runs the new version", async () => {
+    const user = userEvent.setup();
+    let form: FormData | undefined;
+    const v3 = workflowDetail({
+      latest_version: 3,
+      versions: [{ version: 3, source_format: "api", has_api_prompt: true, inputs: wf.inputs, note: "cfg 6", created_at: "2026-11-26T11:00:00Z" }, ...wf.versions],
+    });
+    setup({
+      [`POST ${WF}/versions`]: (init) => {
+        form = init!.body as FormData;
+        return json(v3, 201);
+      },
+    });
+    await screen.findByRole("heading", { name: "Run version 2" });
+    await user.upload(screen.getByLabelText("New version file"), new File(["{}"], "fox-api.json", { type: "application/json" }));
+    await user.type(screen.getByLabelText(/What changed/), "cfg 6");
+    await user.click(screen.getByRole("button", { name: "Add v3" }));
+    expect(await screen.findByRole("heading", { name: "Run version 3" })).toBeTruthy();
+    expect(within(screen.getByTestId("workflow-versions")).getAllByRole("listitem")[0]!.textContent).toContain("v3API format5 inputscfg 6");
+    expect((form!.get("file") as File).name).toBe("fox-api.json");
+    expect(form!.get("note")).toBe("cfg 6");
+  });
 });
 
