@@ -4,7 +4,7 @@
  * The server's refusals are shown at their fields (`overrides.<node>.<input>`, `count`, `seed`),
  * and a target that cannot run it lists node, input and missing file.
  */
-import { useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { useLocation } from "wouter";
 import type { RunCreate, WorkflowDetail, WorkflowInput } from "../../api/generated";
 import { ApiError } from "../../api/http";
@@ -45,7 +45,10 @@ function useTargets() {
 export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
   const { targets, loading } = useTargets();
   const [targetValue, setTargetValue] = useState("");
-  const chosen = targets.find((t) => t.value === targetValue) ?? targets[0];
+  // A target picked by hand that is no longer listed (its pod stopped) is not swapped for
+  // another one behind the user's back: the form asks for a new pick instead.
+  const chosen = targetValue ? targets.find((t) => t.value === targetValue) : targets[0];
+  const lost = targetValue !== "" && chosen === undefined && !loading;
   const [texts, setTexts] = useState<Record<string, string>>({});
   const [count, setCount] = useState("1");
   const [seed, setSeed] = useState("");
@@ -53,6 +56,7 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
   const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
   const [registering, setRegistering] = useState(false);
   const create = useCreateRuns();
+  const sending = useRef(false); // a double click queues one batch, not two
   const [, navigate] = useLocation();
 
   const deploymentId = chosen?.target.kind === "deployment" ? chosen.target.deployment.id : undefined;
@@ -68,7 +72,7 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
   const otherProblems = problems.filter((p) => !workflow.inputs.some((i) => i.node_id === p.node_id && i.input === p.input));
 
   const submit = () => {
-    if (!chosen) return;
+    if (!chosen || sending.current) return;
     const { overrides, errors } = overridesFrom(workflow.inputs, texts);
     const fieldErrors: Record<string, string> = Object.fromEntries(Object.entries(errors).map(([k, v]) => [`overrides.${k}`, v]));
     if (!/^\d+$/.test(count) || countN < 1 || countN > 100) fieldErrors.count = "Between 1 and 100 runs.";
@@ -84,8 +88,12 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
       ...(chosen.target.kind === "deployment" ? { deployment_id: chosen.target.deployment.id } : { server_id: chosen.target.id }),
       ...(seedValue?.ok ? { seed: seedValue.value as number, seed_mode: seedMode } : {}),
     };
+    sending.current = true;
     create.mutate(body, {
       onSuccess: (batch) => navigate(batch.runs.length === 1 ? `/runs/${batch.runs[0]!.id}` : `/runs?batch=${batch.batch_id}`),
+      onSettled: () => {
+        sending.current = false;
+      },
     });
   };
 
@@ -112,12 +120,17 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
             ) : (
               <select
                 className={INPUT}
-                value={chosen?.value}
+                value={chosen?.value ?? ""}
                 onChange={(e) => {
                   setTargetValue(e.target.value);
                   create.reset(); // another target: the last one's refusals no longer hold
                 }}
               >
+                {lost && (
+                  <option value="" disabled>
+                    Pick a target
+                  </option>
+                )}
                 {targets.map((t) => (
                   <option key={t.value} value={t.value}>
                     {t.label}
@@ -126,6 +139,11 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
               </select>
             )}
           </label>
+          {lost && (
+            <p role="alert" data-testid="target-lost" className="mt-1 text-xs text-amber-300">
+              The target you picked is not ready any more (stopped, or gone): pick another.
+            </p>
+          )}
           <button type="button" className="mt-1 text-xs text-sky-300 hover:text-sky-200" onClick={() => setRegistering(true)}>
             Register a ComfyUI server…
           </button>

@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RunCreate, ServerView } from "../../api/generated";
@@ -251,6 +251,38 @@ describe("WorkflowsPage", () => {
     expect(within(screen.getByTestId("workflow-versions")).getAllByRole("listitem")[0]!.textContent).toContain("v3API format5 inputscfg 6");
     expect((form!.get("file") as File).name).toBe("fox-api.json");
     expect(form!.get("note")).toBe("cfg 6");
+  });
+
+  it("never swaps a picked pod that stopped for another target, and queues once on a double click", async () => {
+    const user = userEvent.setup();
+    let posts = 0;
+    const { client, location } = setup({
+      "GET /api/v1/deployments": () => json({ deployments: [deployment(), deployment({ id: "dep2", name: "second" })] }),
+      "POST /api/v1/runs": async () => {
+        posts += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return json({ batch_id: "b1", runs: [run({ id: "r1" })] }, 201);
+      },
+    });
+    await screen.findByRole("heading", { name: "fox" });
+    const target = await screen.findByLabelText("Target");
+    await waitFor(() => expect(within(target).getAllByRole("option")).toHaveLength(3));
+    await user.selectOptions(target, "deployment:dep2");
+    // dep2 stops: it leaves the list, and the form does not fall back to dep1 on its own.
+    client.setQueryData(["deployments"], { deployments: [deployment(), deployment({ id: "dep2", name: "second", state: "stopped" })] });
+    expect(await screen.findByTestId("target-lost")).toBeTruthy();
+    expect((screen.getByLabelText("Target") as HTMLSelectElement).value).toBe("");
+    expect((screen.getByRole("button", { name: "Run" }) as HTMLButtonElement).disabled).toBe(true);
+
+    await user.selectOptions(screen.getByLabelText("Target"), "deployment:dep1");
+    const button = screen.getByRole("button", { name: "Run" });
+    act(() => {
+      // Two clicks before React renders the first one's "Queueing…" (a fast double click).
+      button.click();
+      button.click();
+    });
+    await waitFor(() => expect(location.history?.at(-1)).toBe("/runs/r1"));
+    expect(posts).toBe(1);
   });
 });
 
