@@ -4,7 +4,7 @@
  * The server's refusals are shown at their fields (`overrides.<node>.<input>`, `count`, `seed`),
  * and a target that cannot run it lists node, input and missing file.
  */
-import { useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useLocation } from "wouter";
 import type { RunCreate, WorkflowDetail, WorkflowInput } from "../../api/generated";
 import { ApiError } from "../../api/http";
@@ -48,6 +48,11 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
   // A target picked by hand that is no longer listed (its pod stopped) is not swapped for
   // another one behind the user's back: the form asks for a new pick instead.
   const chosen = targetValue ? targets.find((t) => t.value === targetValue) : targets[0];
+  // The first target shown is held as the pick, so that a pod becoming ready later does not
+  // change where an untouched form runs.
+  useEffect(() => {
+    if (targetValue === "" && targets[0]) setTargetValue(targets[0].value);
+  }, [targetValue, targets]);
   const lost = targetValue !== "" && chosen === undefined && !loading;
   const [texts, setTexts] = useState<Record<string, string>>({});
   const [count, setCount] = useState("1");

@@ -267,14 +267,15 @@ describe("WorkflowsPage", () => {
     await screen.findByRole("heading", { name: "fox" });
     const target = await screen.findByLabelText("Target");
     await waitFor(() => expect(within(target).getAllByRole("option")).toHaveLength(3));
-    await user.selectOptions(target, "deployment:dep2");
-    // dep2 stops: it leaves the list, and the form does not fall back to dep1 on its own.
-    client.setQueryData(["deployments"], { deployments: [deployment(), deployment({ id: "dep2", name: "second", state: "stopped" })] });
+    // Untouched, the form holds the first target; dep1 stops: it leaves the list, and the form
+    // does not fall back to dep2 on its own.
+    expect((target as HTMLSelectElement).value).toBe("deployment:dep1");
+    client.setQueryData(["deployments"], { deployments: [deployment({ state: "stopped" }), deployment({ id: "dep2", name: "second" })] });
     expect(await screen.findByTestId("target-lost")).toBeTruthy();
     expect((screen.getByLabelText("Target") as HTMLSelectElement).value).toBe("");
     expect((screen.getByRole("button", { name: "Run" }) as HTMLButtonElement).disabled).toBe(true);
 
-    await user.selectOptions(screen.getByLabelText("Target"), "deployment:dep1");
+    await user.selectOptions(screen.getByLabelText("Target"), "deployment:dep2");
     const button = screen.getByRole("button", { name: "Run" });
     act(() => {
       // Two clicks before React renders the first one's "Queueing…" (a fast double click).
