@@ -57,7 +57,10 @@ export function DropZone() {
           event.preventDefault();
           setOver(true);
         }}
-        onDragLeave={() => setOver(false)}
+        onDragLeave={(event) => {
+          // Moving over the zone's own text is not leaving it.
+          if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setOver(false);
+        }}
         onDrop={onDrop}
         className={`rounded-lg border-2 border-dashed p-5 text-center text-sm ${over ? "border-sky-400 bg-sky-950/40" : "border-slate-700"}`}
       >

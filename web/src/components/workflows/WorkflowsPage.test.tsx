@@ -1,4 +1,4 @@
-import { act, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RunCreate, ServerView } from "../../api/generated";
@@ -284,6 +284,16 @@ describe("WorkflowsPage", () => {
     });
     await waitFor(() => expect(location.history?.at(-1)).toBe("/runs/r1"));
     expect(posts).toBe(1);
+  });
+
+  it("takes a file dropped on the zone", async () => {
+    setup();
+    const zone = await screen.findByTestId("workflow-drop");
+    const file = new File(['{"3": {"class_type": "KSampler", "inputs": {}}}'], "dropped.json", { type: "application/json" });
+    fireEvent.dragOver(zone, { dataTransfer: { files: [file] } });
+    fireEvent.drop(zone, { dataTransfer: { files: [file] } });
+    expect((await screen.findByLabelText("Name") as HTMLInputElement).value).toBe("dropped");
+    expect(screen.getByText("dropped.json")).toBeTruthy();
   });
 });
 
