@@ -246,3 +246,35 @@ def test_in_the_embedded_default_the_template_runs_on_a_simulated_pod(
     expect(page.get_by_test_id("run-estimate")).to_have_attribute("data-kind", "estimate")
     expect(page.get_by_test_id("run-estimate")).to_contain_text("/h")
     screenshot(page, "workflow-estimate")
+
+
+def test_cancel_a_running_run_from_the_runs_page(
+    page: Any, hangar: Hangar, comfy_server: dict[str, Any]
+) -> None:
+    """A long run is cancelled from the list: ComfyUI interrupts it and the row says so live."""
+    uploaded = hangar.api.post(
+        "/api/v1/workflows",
+        files={"file": ("long.json", TEMPLATE.read_bytes())},
+        data={"name": "long"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    batch = hangar.api.post(
+        "/api/v1/runs",
+        json={
+            "workflow_id": uploaded.json()["id"],
+            "server_id": comfy_server["id"],
+            "overrides": {"4.ckpt_name": CHECKPOINT, "3.steps": 5000},
+        },
+    )
+    assert batch.status_code == 201, batch.text
+    [queued] = batch.json()["runs"]
+    page.goto("/runs")
+    row = page.locator(f'[data-testid="run-row"][data-run-id="{queued["id"]}"]')
+    expect(row.get_by_test_id("run-state")).to_have_attribute("data-state", "running")
+    expect(row.get_by_test_id("run-progress")).to_contain_text("step")
+    row.get_by_role("button", name="Cancel").click()
+    expect(row.get_by_test_id("run-state")).to_have_attribute("data-state", "cancelled")
+    expect(row.get_by_role("button", name="Cancel")).to_have_count(0)
+    body = hangar.api.get(f"/api/v1/runs/{queued['id']}").json()
+    assert body["state"] == "cancelled", body
+    assert body["output_count"] == 0, body
