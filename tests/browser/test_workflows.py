@@ -134,6 +134,8 @@ def test_upload_the_default_template_run_it_watch_progress_and_see_the_images(
     expect(_input(page, "4.ckpt_name")).to_contain_text(TEMPLATE_CHECKPOINT)
     expect(_input(page, "4.ckpt_name").locator("input")).to_have_attribute("aria-invalid", "true")
     assert hangar.api.get("/api/v1/runs").json()["total"] == 0
+    _input(page, "4.ckpt_name").scroll_into_view_if_needed()
+    screenshot(page, "workflow-refused", full_page=False)
 
     _input(page, "4.ckpt_name").locator("input").fill(CHECKPOINT)
     _input(page, "6.text").locator("textarea, input").fill("a red fox in the snow")

@@ -214,7 +214,11 @@ export function RunForm({ workflow }: { workflow: WorkflowDetail }) {
 
         {create.error && !Object.keys(localErrors).length && (
           <div role="alert" data-testid="run-error" className="rounded-md bg-rose-950/60 p-3 text-sm text-rose-100 ring-1 ring-rose-900">
-            <p>{errorMessage(create.error)}</p>
+            <p>
+              {problems.length > 0 && otherProblems.length === 0
+                ? `${chosen?.target.kind === "deployment" ? chosen.target.deployment.name : (chosen?.target.name ?? "This target")} cannot run this as it is: see the inputs marked above.`
+                : errorMessage(create.error)}
+            </p>
             {otherProblems.length > 0 && (
               <ul className="mt-2 list-disc space-y-1 pl-5">
                 {otherProblems.map((p, i) => (

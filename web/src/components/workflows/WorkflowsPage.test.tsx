@@ -295,5 +295,25 @@ describe("WorkflowsPage", () => {
     expect((await screen.findByLabelText("Name") as HTMLInputElement).value).toBe("dropped");
     expect(screen.getByText("dropped.json")).toBeTruthy();
   });
+
+  it("when every refusal is at an input, the summary points to them instead of repeating them", async () => {
+    const user = userEvent.setup();
+    setup({
+      "POST /api/v1/runs": () =>
+        json(
+          {
+            code: "not_runnable_on_target",
+            detail: "flux-dev cannot run this: v1-5.safetensors is not in checkpoints on the pod",
+            problems: [{ reason: "missing_file", node_id: "4", class_type: "CheckpointLoaderSimple", input: "ckpt_name", value: "v1-5.safetensors", message: "v1-5.safetensors is not in checkpoints on the pod" }],
+          },
+          422,
+        ),
+    });
+    await screen.findByRole("heading", { name: "fox" });
+    await waitFor(() => expect((screen.getByLabelText("Target") as HTMLSelectElement).value).toBe("deployment:dep1"));
+    await user.click(screen.getByRole("button", { name: "Run" }));
+    expect((await screen.findByTestId("run-error")).textContent).toBe("flux-dev cannot run this as it is: see the inputs marked above.");
+    expect(field("4.ckpt_name").textContent).toContain("v1-5.safetensors is not in checkpoints on the pod");
+  });
 });
 
