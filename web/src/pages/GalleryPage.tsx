@@ -4,7 +4,8 @@
  * each file's download and, for one run, the zip of all of them. New outputs arrive by event.
  */
 import { useLocation, useSearch } from "wouter";
-import { useDeployments, useOutputs, useWorkflows } from "../api/queries";
+import { useDeployments, useOutputs, useRuns, useWorkflows } from "../api/queries";
+import { ago } from "../lib/format";
 import { OutputGrid } from "../components/gallery/OutputGrid";
 import { EmptyState, ErrorState, Skeleton } from "../components/ui";
 
@@ -20,6 +21,9 @@ export function GalleryPage() {
   const outputs = useOutputs({ run_id: value("run"), workflow_id: value("workflow"), deployment_id: value("deployment") });
   const workflows = useWorkflows();
   const deployments = useDeployments();
+  const runs = useRuns();
+  const names = new Map((workflows.data?.items ?? []).map((w) => [w.id, w.name]));
+  const withOutputs = (runs.data?.items ?? []).filter((r) => r.output_count > 0 || r.id === params.get("run"));
   const set = (f: Filter, v: string) => {
     const next = new URLSearchParams(search);
     if (v) next.set(f, v);
@@ -59,19 +63,22 @@ export function GalleryPage() {
           </select>
         </label>
         <div className="text-sm text-slate-300">
-          Run
-          {run ? (
-            <p className="mt-1 flex items-center gap-2 py-2">
-              <span className="truncate font-mono text-xs text-slate-200">{run.slice(0, 8)}</span>
-              <a href={`/api/v1/runs/${run}/outputs.zip`} download className="text-sky-300 hover:text-sky-200">
-                Download zip
-              </a>
-              <button type="button" className="text-slate-400 hover:text-white" onClick={() => set("run", "")}>
-                Clear
-              </button>
-            </p>
-          ) : (
-            <p className="mt-1 py-2 text-xs text-slate-500">Every run (open a run's images from its page)</p>
+          <label className="block">
+            Run
+            <select className={SELECT} value={run ?? ""} onChange={(e) => set("run", e.target.value)}>
+              <option value="">Every run</option>
+              {run && !withOutputs.some((r) => r.id === run) && <option value={run}>{run.slice(0, 8)}</option>}
+              {withOutputs.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {(r.workflow_id && names.get(r.workflow_id)) ?? "run"} · {ago(r.created_at)} · {r.output_count} file{r.output_count === 1 ? "" : "s"}
+                </option>
+              ))}
+            </select>
+          </label>
+          {run && (
+            <a href={`/api/v1/runs/${run}/outputs.zip`} download className="mt-1 inline-block text-xs text-sky-300 hover:text-sky-200">
+              Download this run's files (zip)
+            </a>
           )}
         </div>
       </div>

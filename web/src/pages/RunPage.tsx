@@ -96,9 +96,14 @@ export function RunPage({ id }: { id: string }) {
             Outputs
           </h2>
           {(outputs.data?.items.length ?? 0) > 0 && (
-            <a href={`/api/v1/runs/${r.id}/outputs.zip`} download className="rounded-md bg-slate-800 px-3 py-1.5 text-sm text-slate-100 ring-1 ring-slate-700 hover:bg-slate-700">
-              Download all (zip)
-            </a>
+            <span className="flex items-center gap-3">
+              <Link href={`/gallery?run=${r.id}`} className="text-sm text-sky-300 hover:text-sky-200">
+                In the gallery
+              </Link>
+              <a href={`/api/v1/runs/${r.id}/outputs.zip`} download className="rounded-md bg-slate-800 px-3 py-1.5 text-sm text-slate-100 ring-1 ring-slate-700 hover:bg-slate-700">
+                Download all (zip)
+              </a>
+            </span>
           )}
         </div>
         {outputs.isPending ? (

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { GalleryPage } from "../../pages/GalleryPage";
-import { deployment, output, workflowDetail } from "../../test/fixtures";
+import { deployment, output, run, workflowDetail } from "../../test/fixtures";
 import { json, renderAt, serve } from "../workflows/testing";
 
 const wf = workflowDetail();
@@ -18,6 +18,7 @@ function setup(path = "/gallery") {
       ),
     "GET /api/v1/workflows": () => json({ items: [wf], total: 1 }),
     "GET /api/v1/deployments": () => json({ deployments: [deployment()] }),
+    "GET /api/v1/runs": () => json({ items: [run({ state: "succeeded", output_count: 3 }), run({ id: "run0", output_count: 0 })], total: 2 }),
   });
   return { calls, ...renderAt(<GalleryPage />, path) };
 }
@@ -49,13 +50,16 @@ describe("GalleryPage", () => {
     const { calls, location } = setup("/gallery?run=run1");
     await screen.findAllByTestId("output");
     expect(calls.find((c) => c.key === "GET /api/v1/outputs")!.url).toContain("run_id=run1");
-    expect(screen.getByRole("link", { name: "Download zip" }).getAttribute("href")).toBe("/api/v1/runs/run1/outputs.zip");
+    expect(screen.getByRole("link", { name: "Download this run's files (zip)" }).getAttribute("href")).toBe("/api/v1/runs/run1/outputs.zip");
+    // The run filter lists the runs that made files (not run0), by workflow.
+    await waitFor(() => expect(within(screen.getByLabelText("Run")).getAllByRole("option").map((o) => o.textContent)).toEqual(["Every run", expect.stringMatching(/^fox · .* · 3 files$/)]));
+    expect((screen.getByLabelText("Run") as HTMLSelectElement).value).toBe("run1");
     await waitFor(() => expect(within(screen.getByLabelText("Workflow")).getAllByRole("option")).toHaveLength(2));
     await user.selectOptions(screen.getByLabelText("Workflow"), wf.id);
     expect(location.history?.at(-1)).toBe(`/gallery?run=run1&workflow=${wf.id}`);
     await waitFor(() => expect(screen.getAllByTestId("output")).toHaveLength(1));
     expect(calls.at(-1)!.url).toContain(`workflow_id=${wf.id}`);
-    await user.click(screen.getByRole("button", { name: "Clear" }));
+    await user.selectOptions(screen.getByLabelText("Run"), "");
     expect(location.history?.at(-1)).toBe(`/gallery?workflow=${wf.id}`);
   });
 });
