@@ -32,6 +32,10 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path == "/system_stats":
             self._json({"system": {"comfyui_version": "fake", "argv": sys.argv}, "devices": []})
+        elif path == "/prompt":  # an idle ComfyUI (the agent's idle switch reads it)
+            self._json({"exec_info": {"queue_remaining": 0}})
+        elif path == "/history":
+            self._json({})
         elif path == "/headers":
             self._json({k.lower(): v for k, v in self.headers.items()} | {"path": self.path})
         elif path == "/stream":

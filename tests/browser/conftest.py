@@ -154,6 +154,7 @@ class _ServerThread(threading.Thread):
             create_settle_s=1.0,
             lease_s=5.0,
             preflight=False,  # no Hugging Face / Civitai from tests
+            idle_check_interval_s=0.5,  # the idle clock shows soon after ready
         )
         self._loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()

@@ -5,16 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from comfyhangar.cli.client import HangarClient, SseEvent, StreamOpened, parse_sse
+from comfyhangar.cli.client import HangarClient, StreamOpened
+from comfyhangar.core.sse import ServerSentEvent
 from tests.support.servers import running_server
-
-
-def test_parse_sse_skips_comments_and_joins_data_lines() -> None:
-    lines = [": ping", "id: 7", "event: log", "data: a", "data: b", "", "", "data: x", ""]
-    assert list(parse_sse(iter(lines))) == [
-        SseEvent("7", "log", "a\nb"),
-        SseEvent(None, "message", "x"),
-    ]
 
 
 class DroppingEvents:
@@ -41,6 +34,10 @@ class DroppingEvents:
         for i in ids:
             body = f': keepalive\n\nid: {i}\nevent: tick\ndata: {{"n": {i}}}\n\n'
             await send({"type": "http.response.body", "body": body.encode(), "more_body": True})
+        if connection == 2:
+            # No `id:` line: by the WHATWG rule it carries the last id (3) and is no repeat.
+            body = b'event: note\ndata: {"n": 0}\n\n'
+            await send({"type": "http.response.body", "body": body, "more_body": True})
         if connection == 1:
             raise RuntimeError("connection dropped")  # uvicorn cuts the response short
         if connection == 3:
@@ -52,22 +49,23 @@ async def test_stream_resumes_from_the_last_event_id_without_repeats() -> None:
     app = DroppingEvents()
     reasons: list[str] = []
 
-    def read(base: str) -> list[SseEvent | StreamOpened]:
-        seen: list[SseEvent | StreamOpened] = []
+    def read(base: str) -> list[ServerSentEvent | StreamOpened]:
+        seen: list[ServerSentEvent | StreamOpened] = []
         with HangarClient(base, sleep=lambda _s: None) as client:
             stream = client.stream("/events", on_reconnect=reasons.append)
             for item in stream:
                 seen.append(item)
-                if isinstance(item, SseEvent) and item.id == "4":
+                if isinstance(item, ServerSentEvent) and item.id == "4":
                     break
             stream.close()
         return seen
 
     async with running_server(app, lifespan="off") as base:
         seen = await asyncio.wait_for(asyncio.to_thread(read, base), 20)
-    events = [e for e in seen if isinstance(e, SseEvent)]
-    assert [e.id for e in events] == ["1", "2", "3", "4"]
-    assert [e.json()["n"] for e in events] == [1, 2, 3, 4]
+    events = [e for e in seen if isinstance(e, ServerSentEvent)]
+    assert [e.id for e in events] == ["1", "2", "3", "3", "4"]
+    assert [e.json()["n"] for e in events] == [1, 2, 3, 0, 4]
+    assert [e.own_id for e in events] == [True, True, True, False, True]
     assert app.last_event_ids == [None, "2", "3"]
     assert [o.resumed for o in seen if isinstance(o, StreamOpened)] == [False, True, True]
     assert reasons[0].startswith("connection lost")

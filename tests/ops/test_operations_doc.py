@@ -28,6 +28,7 @@ from comfyhangar.server.db import (
     make_sessionmaker,
     migrate,
 )
+from comfyhangar.server.schemas.events import EventType
 from tests.support.databases import fresh_postgres_database, postgres_base_url
 from tests.support.servers import free_port
 
@@ -73,7 +74,12 @@ async def seed(url: str, names: list[str]) -> None:
                 )  # fmt: skip
                 session.add(dep)
                 await session.flush()
-                await append_event(session, "deployment_created", deployment_id=dep.id, data={})
+                await append_event(
+                    session,
+                    EventType.DEPLOYMENT_CREATED,
+                    deployment_id=dep.id,
+                    data={"name": name, "gpu": "x", "gpu_count": 1},
+                )
     finally:
         await engine.dispose()
 
@@ -189,7 +195,7 @@ async def test_copy_from_sqlite_to_postgres_keeps_every_row_and_id(
     engine = make_engine(postgres_url)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
-            await append_event(session, "deployment_created", data={})
+            await append_event(session, EventType.ERROR, data={"message": "after the copy"})
         async with make_sessionmaker(engine)() as session:
             newest = (await session.execute(select(func.max(Event.id)))).scalar_one()
         assert newest == max(e[0] for e in original["events"]) + 1

@@ -188,8 +188,13 @@ async def test_sigkill_at_random_points_loses_and_duplicates_nothing(
         assert watch.samples > 100
         assert watch.duplicates == [], watch.duplicates[:5]
         made = Counter(tag_of(p) for p in emulator.emu.all_pods)
-        assert made == Counter(dict.fromkeys(asked, 1)), made
-        assert len(emulator.counter.creates()) >= len(asked)
+        assert set(made) <= set(asked), made
+        assert all(n == 1 for n in made.values()), made
+        # Every deployment meant to exist got its pod; one terminated before its create was
+        # sent may have none (that create is then never sent).
+        unmade = {d for d in asked if d not in made}
+        assert all(asked[d] == "terminated" for d in unmade), (unmade, asked)
+        assert len(emulator.counter.creates()) >= len(made)
 
         # No orphan: every live pod belongs to a deployment that wants it running or stopped,
         # and is that deployment's pod, in the matching RunPod status.

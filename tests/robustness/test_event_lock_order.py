@@ -20,6 +20,7 @@ from comfyhangar.server.db import make_engine, make_sessionmaker, migrate
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import Deployment
 from comfyhangar.server.schemas.deployments import DeploymentCreate
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.deployments import DeploymentService
 from tests.robustness.support import API_KEY, counted_emulator, deployment_body
@@ -52,7 +53,12 @@ async def test_request_and_cycle_do_not_deadlock(postgres_url: str) -> None:
                 )
                 cycle = asyncio.create_task(reconciler.cycle())
                 await asyncio.sleep(1.0)  # the cycle is now waiting for the second row
-                await append_event(request, "deployment_requested", deployment_id=ids[1])
+                await append_event(
+                    request,
+                    EventType.DEPLOYMENT_REQUESTED,
+                    deployment_id=ids[1],
+                    data={"action": "stop", "source": "user", "reason": None},
+                )
             report = await asyncio.wait_for(cycle, 10)
             assert report.state_changes >= 1
             assert (await service.get(ids[0])).state == "stopped"

@@ -101,7 +101,11 @@ async def test_stalled_create_is_an_unknown_outcome(handle: EmulatorHandle) -> N
     handle.emu.faults.lost_create_modes = ("stall",)
     handle.emu.faults.stall_s = 0.8
     async with RunPodClient(
-        handle.api_key, handle.base_url, retry=fast_policy(), timeout=0.3
+        # Connecting may take its time (a loaded machine); the answer must come within 0.3 s.
+        handle.api_key,
+        handle.base_url,
+        retry=fast_policy(),
+        timeout=httpx.Timeout(10.0, read=0.3),
     ) as runpod:
         with pytest.raises(RunPodUnavailableError) as info:
             await runpod.create_pod(comfy_request())

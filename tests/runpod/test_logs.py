@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from comfyhangar.core.sse import SSEDecoder
 from comfyhangar.runpod import NotFoundError, RunPodUnavailableError, UnauthorizedError
-from comfyhangar.runpod.sse import SSEDecoder
 from tests.runpod.helpers import mock_client, problem
 
 

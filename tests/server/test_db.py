@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -28,6 +29,8 @@ from comfyhangar.server.db import (
     migrate,
 )
 from comfyhangar.server.db.migrate import alembic_config, current_revision, head_revision
+from comfyhangar.server.db.types import UTCDateTime
+from comfyhangar.server.schemas.events import EventType
 
 pytestmark = pytest.mark.asyncio
 LIVE = {"desired_state": "running", "state": "pending"}
@@ -100,7 +103,7 @@ async def test_event_ids_follow_commit_order_under_concurrent_writers(database_u
 
     async def writer(n: int) -> None:
         async with sessions() as session, session.begin():
-            await append_event(session, "test", data={"n": n})
+            await append_event(session, EventType.ERROR, data={"message": str(n)})
             await asyncio.sleep(rng.uniform(0, 0.02))  # commit at a random later moment
 
     async def reader() -> None:
@@ -135,7 +138,12 @@ async def test_events_filter_by_deployment_and_limit(database_url: str) -> None:
     try:
         async with sessions() as session, session.begin():
             for i in range(5):
-                await append_event(session, "pod_status", deployment_id="a" if i % 2 else "b")
+                await append_event(
+                    session,
+                    EventType.ERROR,
+                    deployment_id="a" if i % 2 else "b",
+                    data={"message": str(i)},
+                )
         async with sessions() as session:
             only_a = await events_after(session, 0, deployment_id="a")
             first_two = await events_after(session, 0, limit=2)
@@ -229,16 +237,32 @@ async def test_upgrading_a_database_with_duplicate_live_names_renames_the_later_
         ("0" * 32, "x" * 40, "pending", 6),  # a long name is cut to fit its suffix
     ]
     try:
+        # The table as it was at 0006 (the model has columns of later revisions).
+        old_deployments = sa.table(
+            "deployments",
+            *(sa.column(n) for n in ("id", "name", "desired_state", "state", "version")),
+            sa.column("spec", sa.JSON),
+            sa.column("restart_requested", sa.Boolean),
+            sa.column("setup_ready", sa.Boolean),
+            sa.column("setup", sa.JSON),
+            *(sa.column(n, UTCDateTime()) for n in ("created_at", "updated_at")),
+        )
         async with sessions() as session, session.begin():
             for dep_id, name, state, minutes in rows:
-                session.add(
-                    Deployment(
+                at = start + timedelta(minutes=minutes)
+                await session.execute(
+                    old_deployments.insert().values(
                         id=dep_id,
                         name=name,
                         spec={"name": name},
                         desired_state="terminated" if state == "terminated" else "running",
                         state=state,
-                        created_at=start + timedelta(minutes=minutes),
+                        version=1,
+                        restart_requested=False,
+                        setup_ready=False,
+                        setup={},
+                        created_at=at,
+                        updated_at=at,
                     )
                 )
         await migrate(database_url)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from comfyhangar.server.db import append_event, make_engine, make_sessionmaker, migrate
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.event_hub import EventHub, LiveEvent, SubscriberTooSlowError
 
 
@@ -41,7 +42,9 @@ async def node(url: str, *, poll_interval: float) -> AsyncIterator[Node]:
 async def emit(n: Node, count: int, start: int = 0) -> None:
     for i in range(start, start + count):
         async with n.sessions() as session, session.begin():
-            await append_event(session, "pod_status", deployment_id="d1", data={"n": i})
+            await append_event(
+                session, EventType.ERROR, deployment_id="d1", data={"message": str(i)}
+            )
 
 
 async def take(stream: AsyncIterator[LiveEvent], count: int, timeout: float = 5) -> list[LiveEvent]:
@@ -61,7 +64,7 @@ async def test_subscriber_gets_history_then_live_in_order(database_url: str) -> 
         await emit(n, 3, start=3)
         second = await take(stream, 3, timeout=3)
         await stream.aclose()
-    got = [e.data["n"] for e in first + second]
+    got = [int(e.data["message"]) for e in first + second]
     assert got == [0, 1, 2, 3, 4, 5]
     ids = [e.id for e in first + second]
     assert ids == sorted(set(ids))
@@ -78,20 +81,21 @@ async def test_resume_from_last_event_id_gets_exactly_what_was_missed(database_u
         resumed = n.hub.subscribe(after_id=seen[-1].id)
         rest = await take(resumed, 5)
         await resumed.aclose()
-    assert [e.data["n"] for e in seen + rest] == list(range(7))
+    assert [int(e.data["message"]) for e in seen + rest] == list(range(7))
 
 
 async def test_filter_keeps_order_and_skips_others(database_url: str) -> None:
     await migrate(database_url)
     async with node(database_url, poll_interval=60) as n:
         async with n.sessions() as session, session.begin():
-            await append_event(session, "a", deployment_id="x")
-            await append_event(session, "b", deployment_id="y")
-            await append_event(session, "c", deployment_id="x")
+            for message, dep in (("a", "x"), ("b", "y"), ("c", "x")):
+                await append_event(
+                    session, EventType.ERROR, deployment_id=dep, data={"message": message}
+                )
         stream = n.hub.subscribe(0, accept=lambda e: e.deployment_id == "x")
         got = await take(stream, 2)
         await stream.aclose()
-    assert [e.type for e in got] == ["a", "c"]
+    assert [e.data["message"] for e in got] == ["a", "c"]
 
 
 async def test_slow_subscriber_is_dropped_not_silently_skipped(database_url: str) -> None:
@@ -107,7 +111,7 @@ async def test_slow_subscriber_is_dropped_not_silently_skipped(database_url: str
         await asyncio.sleep(0.3)
         with pytest.raises(SubscriberTooSlowError):
             await asyncio.wait_for(anext(stream), 3)
-    assert first.data["n"] == 0
+    assert first.data["message"] == "0"
 
 
 @pytest.mark.postgres
@@ -125,4 +129,4 @@ async def test_event_from_one_process_wakes_streams_of_another(postgres_url: str
         await emit(a, 3)
         got = await waiting
         await stream.aclose()
-    assert [e.data["n"] for e in got] == [0, 1, 2]
+    assert [int(e.data["message"]) for e in got] == [0, 1, 2]

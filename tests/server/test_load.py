@@ -18,6 +18,7 @@ from comfyhangar.server.db import Event, append_event, make_engine, make_session
 from comfyhangar.server.db import engine as db_engine
 from comfyhangar.server.db import migrate as migrate_db
 from comfyhangar.server.db.engine import bounded_write_wait, write_gate
+from comfyhangar.server.schemas.events import EventType
 from tests.server.conftest import FLUX_DEPLOY, Hangar, fast_settings, running_hangar
 from tests.support.databases import sqlite_url
 
@@ -42,7 +43,7 @@ async def test_sqlite_writers_queue_instead_of_failing(tmp_path: Path) -> None:
 
     async def writer(n: int) -> None:
         async with sessions() as session, session.begin():
-            await append_event(session, "test", data={"n": n})
+            await append_event(session, EventType.ERROR, data={"message": str(n)})
             await asyncio.sleep(0.01)  # longer in all than the busy timeout allows to wait
 
     try:
@@ -64,7 +65,7 @@ async def test_a_request_waits_for_its_turn_to_write_within_its_bound_background
     assert write_gate(db) is not None
     try:
         async with sessions() as holder, holder.begin():
-            await append_event(holder, "held")
+            await append_event(holder, EventType.ERROR, data={"message": "held"})
             with bounded_write_wait(0.1), pytest.raises(DatabaseBusy):
                 await asyncio.create_task(_one_write(sessions))  # a request: 503
             background = asyncio.create_task(_one_write(sessions))
@@ -77,15 +78,15 @@ async def test_a_request_waits_for_its_turn_to_write_within_its_bound_background
         await background  # queued, not failed: it commits once the gate is free
         await _one_write(sessions)
         async with sessions() as session:
-            types = list(await session.scalars(select(Event.type).order_by(Event.id)))
-        assert types == ["held", "queued", "queued"]
+            rows = list(await session.scalars(select(Event).order_by(Event.id)))
+        assert [r.data["message"] for r in rows] == ["held", "queued", "queued"]
     finally:
         await db.dispose()
 
 
 async def _one_write(sessions: Any) -> None:
     async with sessions() as session, session.begin():
-        await append_event(session, "queued")
+        await append_event(session, EventType.ERROR, data={"message": "queued"})
 
 
 async def test_an_exhausted_pool_is_a_503_with_retry_after_and_health_still_answers(

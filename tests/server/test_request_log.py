@@ -5,6 +5,7 @@ the process's logging alone."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 
@@ -143,3 +144,31 @@ def test_the_line_format_names_the_level_first_then_time_and_component() -> None
         "comfyhangar.server.background.reconciler", logging.WARNING, __file__, 1, "m", None, None
     )
     assert LineFormatter().format(background).split()[3] == "reconciler"
+
+
+def test_the_json_format_writes_only_its_own_fields_and_the_traceback() -> None:
+    from comfyhangar.server.log_format import JsonFormatter
+
+    try:
+        raise RuntimeError("cycle failed")
+    except RuntimeError:
+        import sys
+
+        failure = sys.exc_info()
+    record = logging.LogRecord(
+        "comfyhangar.server.background.reconciler",
+        logging.ERROR,
+        __file__,
+        1,
+        "a %s",
+        ("b",),
+        failure,
+    )
+    record.token = SECRET  # whatever else a record carries stays out
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    body = json.loads(line)
+    assert set(body) == {"time", "level", "logger", "component", "message", "exception"}
+    assert (body["level"], body["component"], body["message"]) == ("ERROR", "reconciler", "a b")
+    assert "RuntimeError: cycle failed" in body["exception"]
+    assert SECRET not in line

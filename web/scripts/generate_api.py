@@ -3,7 +3,8 @@
     uv run python web/scripts/generate_api.py          # rewrite web/src/api/generated.ts
     uv run python web/scripts/generate_api.py --check  # exit 1 if it is stale
 
-The output has one TypeScript type per schema in `components.schemas` and one function per
+The output has one TypeScript type per schema in `components.schemas` (and, for a string enum
+such as `EventType`, its members as a `...Values` array) and one function per
 operation (named after its `operationId`, in camelCase), each calling `request()` from
 `./http.ts` with typed path parameters, query, body and result. A test runs `--check`, so an
 API change that is not regenerated fails the suite.
@@ -106,10 +107,17 @@ def schema_declarations(schemas: dict[str, Schema]) -> list[str]:
         if doc:
             out.append(f"/** {' '.join(str(doc).split())} */")
         body = ts_type(schema)
-        if body.startswith("{"):
+        if body.startswith("{") and not any(k in schema for k in ("oneOf", "anyOf", "allOf")):
             out.append(f"export interface {name} {body}\n")
         else:
             out.append(f"export type {name} = {body};\n")
+        values = schema.get("enum")
+        if schema.get("type") == "string" and values:
+            # The members as a value too, in the server's order (what the dashboard listens to).
+            listed = ", ".join(json.dumps(v) for v in values)
+            out.append(
+                f"export const {name}Values = [{listed}] as const satisfies readonly {name}[];\n"
+            )
     return out
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from .download import DownloadOptions
+from .idle_switch import DEFAULT_API_URL, SwitchOptions
 from .manifest import MANIFEST_SCHEMA, ManifestError, Policy, check_url, load_manifest
 from .protocol import Reporter
 from .proxy import valid_token
@@ -46,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hf-endpoint", default="https://huggingface.co")
     p.add_argument("--civitai-endpoint", default="https://civitai.com")
     p.add_argument("--token", help="pod token (prefer env HANGAR_POD_TOKEN)")
+    p.add_argument(
+        "--idle-check-s", type=float, default=30.0,
+        help="seconds between the idle switch's looks (it acts only without word from the server)",
+    )  # fmt: skip
     p.add_argument("--proxy-host", default="0.0.0.0")  # noqa: S104 - token-checked proxy
     p.add_argument("--proxy-port", type=int, default=8188)
     p.add_argument("--comfyui-port", type=int, default=18188)
@@ -83,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     hf_token = os.environ.get("HF_TOKEN") or None
     civitai_token = os.environ.get("CIVITAI_TOKEN") or None
     pod_token = args.token or os.environ.get("HANGAR_POD_TOKEN") or ""
-    rep = Reporter(secrets=[t for t in (hf_token, civitai_token, pod_token) if t])
+    pod_key = os.environ.get("RUNPOD_API_KEY") or ""  # pod-scoped, given by RunPod
+    rep = Reporter(secrets=[t for t in (hf_token, civitai_token, pod_token, pod_key) if t])
     skip = set(args.skip) | ({"start"} if args.skip_start else set())
     policy = Policy(allow_insecure=args.insecure_allow_http).with_hosts(args.allow_host)
     try:
@@ -111,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             token=pod_token, proxy_host=args.proxy_host, proxy_port=args.proxy_port,
             comfyui_port=args.comfyui_port, ready_timeout_s=args.ready_timeout,
             comfyui_args=list(args.comfyui_arg), exit_when_ready=args.exit_when_ready,
+            idle_switch=_idle_switch(args, pod_key),
         ),
         pip_args=list(args.pip_arg),
         skip=skip,
@@ -122,6 +129,23 @@ def main(argv: list[str] | None = None) -> int:
     if code != 0 and args.stay_on_failure:
         _wait_for_stop(rep)
     return code
+
+
+def _idle_switch(args: argparse.Namespace, pod_key: str) -> SwitchOptions | None:
+    """The dead man's switch, when RunPod gave this pod its id and pod-scoped key. Off (limit
+    0) until the server's guard says its policy, or what it said last (kept on the volume)."""
+    pod_id = os.environ.get("RUNPOD_POD_ID") or ""
+    if not pod_id or not pod_key:
+        return None
+    return SwitchOptions(
+        limit_s=0.0,
+        pod_id=pod_id,
+        api_key=pod_key,
+        api_url=os.environ.get("HANGAR_RUNPOD_API_URL") or DEFAULT_API_URL,
+        comfyui_port=args.comfyui_port,
+        state_file=args.root.resolve() / ".hangar" / "idle-limit.json",
+        check_every_s=max(0.1, args.idle_check_s),
+    )
 
 
 def _wait_for_stop(rep: Reporter) -> None:

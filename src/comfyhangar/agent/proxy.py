@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hmac
 import re
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
 COOKIE = "hangar_token"
@@ -34,11 +35,19 @@ def valid_token(token: str) -> bool:
 class TokenProxy:
     """Checks the token on each request and forwards it to `upstream_host:upstream_port`."""
 
-    def __init__(self, token: str, upstream_port: int, upstream_host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        token: str,
+        upstream_port: int,
+        upstream_host: str = "127.0.0.1",
+        on_request: Callable[[list[tuple[str, str]]], None] | None = None,
+    ) -> None:
         if not valid_token(token):
             raise ValueError("the pod token must be 16-256 characters of [A-Za-z0-9._~-]")
         self._token = token.encode()
         self.upstream = (upstream_host, upstream_port)
+        # Told the headers of every request that passed the token check (the idle switch).
+        self.on_request = on_request
 
     async def start(self, host: str, port: int) -> asyncio.Server:
         """Listen on `host:port`; returns the running server."""
@@ -95,6 +104,8 @@ class TokenProxy:
                 writer, 401, "Unauthorized", "missing or wrong token",
                 [("WWW-Authenticate", 'Bearer realm="comfyhangar"')],
             )  # fmt: skip
+        if self.on_request is not None:
+            self.on_request(headers)
 
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
@@ -116,7 +127,7 @@ class TokenProxy:
         out: list[tuple[str, str]] = []
         for name, value in headers:
             low = name.lower()
-            if low == "x-hangar-token" or (low == "authorization" and self.accepts(_bearer(value))):
+            if low in _OURS or (low == "authorization" and self.accepts(_bearer(value))):
                 continue
             if low == "cookie":
                 kept = [c for c in value.split(";") if c.strip().split("=", 1)[0] != COOKIE]
@@ -129,6 +140,10 @@ class TokenProxy:
         if not upgrade:
             out.append(("Connection", "close"))
         return out
+
+
+# Headers for the agent, never forwarded to ComfyUI: the token, the server's idle limit.
+_OURS = frozenset({"x-hangar-token", "x-hangar-idle-limit-s"})
 
 
 def _presented(headers: list[tuple[str, str]]) -> list[str]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from .idle_switch import IdleSwitch, SwitchOptions
 from .protocol import Reporter
 from .proxy import TokenProxy
 
@@ -40,6 +41,8 @@ class ServiceOptions:
     ready_timeout_s: float = 900.0
     comfyui_args: list[str] = field(default_factory=list)
     exit_when_ready: bool = False
+    # The dead man's switch (idle_switch.py); None without a pod-scoped key.
+    idle_switch: SwitchOptions | None = None
 
 
 def serve(comfyui_dir: Path, python: str, opts: ServiceOptions, rep: Reporter) -> int:
@@ -49,8 +52,11 @@ def serve(comfyui_dir: Path, python: str, opts: ServiceOptions, rep: Reporter) -
 
 async def _serve(comfyui_dir: Path, python: str, opts: ServiceOptions, rep: Reporter) -> int:
     rep.progress("start", "started", message=f"starting ComfyUI on 127.0.0.1:{opts.comfyui_port}")
+    switch = IdleSwitch(opts.idle_switch, rep) if opts.idle_switch is not None else None
     try:
-        proxy = TokenProxy(opts.token, opts.comfyui_port)
+        proxy = TokenProxy(
+            opts.token, opts.comfyui_port, on_request=switch.heard if switch is not None else None
+        )
         server = await proxy.start(opts.proxy_host, opts.proxy_port)
     except (OSError, ValueError) as exc:
         rep.progress("start", "failed", error=f"token proxy: {exc}")
@@ -63,15 +69,19 @@ async def _serve(comfyui_dir: Path, python: str, opts: ServiceOptions, rep: Repo
         return 1
     pid_file.write_text(str(proc.pid))
     stop = asyncio.Event()
+    switch_stop = threading.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
         code = await _wait_ready(proc, opts, rep, stop)
         if code is None and not opts.exit_when_ready:
+            if switch is not None:
+                threading.Thread(target=switch.run, args=(switch_stop,), daemon=True).start()
             code = await _supervise(proc, rep, stop)
         return code or 0
     finally:
+        switch_stop.set()
         server.close()
         _stop_process(proc)
         pid_file.unlink(missing_ok=True)

@@ -11,6 +11,7 @@ from comfyhangar.cli.database import db
 from comfyhangar.cli.deploy import deploy
 from comfyhangar.cli.deployments import ls, restart, rm, show, start, stop
 from comfyhangar.cli.gpus import gpus
+from comfyhangar.cli.idle import idle, keep_awake
 from comfyhangar.cli.logs import logs
 from comfyhangar.cli.outputs import outputs
 from comfyhangar.cli.presets import presets
@@ -124,6 +125,8 @@ def emulator(
 
 for command in (gpus, presets, deploy, ls, show, logs, stop, start, restart, rm, run):
     app.command()(command)
+app.command("keep-awake")(keep_awake)
+app.command()(idle)
 app.add_typer(db)
 app.add_typer(workflows)
 app.add_typer(runs)

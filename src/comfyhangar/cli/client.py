@@ -7,16 +7,18 @@ streams (`/events`, `/logs?follow=1`) reconnect on their own, resuming with `Las
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+
+from comfyhangar.core.backoff import Backoff
+from comfyhangar.core.sse import ServerSentEvent, decode_lines
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 API = "/api/v1"
@@ -25,7 +27,8 @@ REQUEST_TIMEOUT_S = 30.0
 STREAM_READ_TIMEOUT_S = 45.0
 # How long a stream keeps trying to reconnect before it gives up.
 RECONNECT_FOR_S = 60.0
-BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+# Waits between reconnects: from 0.2 s doubling to 5 s, each between half and all of that.
+RECONNECT_BACKOFF = Backoff(0.2, 5.0, jitter=0.5)
 
 
 class CliError(Exception):
@@ -106,44 +109,10 @@ def resolve_base_url(url: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class SseEvent:
-    """One Server-Sent Event."""
-
-    id: str | None
-    event: str
-    data: str
-
-    def json(self) -> Any:
-        return json.loads(self.data)
-
-
-@dataclass(frozen=True)
 class StreamOpened:
     """The stream is (re)connected; `resumed` when it continues from a Last-Event-ID."""
 
     resumed: bool
-
-
-def parse_sse(lines: Iterator[str]) -> Iterator[SseEvent]:
-    """Events from the lines of an SSE body (comments and keepalives are skipped)."""
-    event, event_id = "message", None
-    data: list[str] = []
-    for line in lines:
-        if line == "":
-            if data:
-                yield SseEvent(event_id, event, "\n".join(data))
-            event, data, event_id = "message", [], None
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "data":
-            data.append(value)
-        elif name == "event":
-            event = value
-        elif name == "id":
-            event_id = value
 
 
 class HangarClient:
@@ -265,7 +234,7 @@ class HangarClient:
         last_event_id: int | None = None,
         on_reconnect: Callable[[str], None] | None = None,
         resume_params: Mapping[str, Any] | None = None,
-    ) -> Generator[SseEvent | StreamOpened, None, None]:
+    ) -> Generator[ServerSentEvent | StreamOpened, None, None]:
         """An SSE stream that reconnects when it drops or ends, resuming with `Last-Event-ID`.
 
         Yields `StreamOpened` at each (re)connection, then the events. Events whose numeric id
@@ -294,8 +263,9 @@ class HangarClient:
                         self._raise_for_problem(response)
                     failures, down_since, opened = 0, None, True
                     yield StreamOpened(resumed=last is not None)
-                    for event in parse_sse(response.iter_lines()):
-                        if event.id is not None and event.id.isdigit():
+                    for event in decode_lines(response.iter_lines()):
+                        # Only an event's own id moves the cursor (others carry the last one).
+                        if event.own_id and event.id is not None and event.id.isdigit():
                             if last is not None and int(event.id) <= last:
                                 continue
                             last = int(event.id)
@@ -311,4 +281,4 @@ class HangarClient:
             failures += 1
             if on_reconnect is not None:
                 on_reconnect(reason)
-            self._sleep(BACKOFF_S[min(failures, len(BACKOFF_S)) - 1])
+            self._sleep(RECONNECT_BACKOFF.delay(failures - 1))

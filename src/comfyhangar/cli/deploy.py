@@ -80,6 +80,17 @@ def deploy(
             show_default=False,
         ),
     ] = None,
+    idle_minutes: Annotated[
+        int | None,
+        typer.Option(
+            "--idle-minutes",
+            help="Stop (or terminate) after this many idle minutes [server default]",
+        ),
+    ] = None,
+    idle_action: Annotated[
+        str | None,
+        typer.Option("--idle-action", help="stop, terminate or off when idle [server default]"),
+    ] = None,
     detach: Annotated[
         bool, typer.Option("--detach", "-d", help="Return once accepted; do not follow")
     ] = False,
@@ -105,6 +116,9 @@ def deploy(
         "env": _parse_env(env) if env else None,
     }
     body.update({k: v for k, v in optional.items() if v is not None})
+    idle = {"idle_minutes": idle_minutes, "mode": idle_action}
+    if any(v is not None for v in idle.values()):
+        body["idle"] = {k: v for k, v in idle.items() if v is not None}
     tokens = [
         t
         for t in (find_token(HF, hf_token_file), find_token(CIVITAI, civitai_token_file))

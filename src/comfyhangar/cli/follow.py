@@ -21,7 +21,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from comfyhangar.cli.client import HangarClient, SseEvent, StreamOpened
+from comfyhangar.cli.client import HangarClient, StreamOpened
 from comfyhangar.cli.output import (
     duration,
     err,
@@ -32,8 +32,9 @@ from comfyhangar.cli.output import (
     speed,
     state_text,
 )
+from comfyhangar.core.setup_progress import SETUP_ORDER
+from comfyhangar.core.sse import ServerSentEvent
 
-SETUP_ORDER = ("preflight", "comfyui", "custom_nodes", "models", "start", "ready")
 RESET_SETUP_ON = {"creating", "starting", "restarting", "pending"}
 STEP_ICONS = {
     "started": ("●", "yellow"),
@@ -303,7 +304,7 @@ class Follower:
                     if self.tracker.state in self.until:
                         break
                     continue
-                if not isinstance(item, SseEvent) or not item.data:
+                if not isinstance(item, ServerSentEvent) or not item.data:
                     continue
                 line = self.tracker.apply(item.json())
                 if line is not None:

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from comfyhangar.cli.client import SseEvent, StreamOpened
+from comfyhangar.cli.client import StreamOpened
 from comfyhangar.cli.options import JsonOpt, RefArg, UrlOpt
 from comfyhangar.cli.output import err, friendly, out, print_json
 from comfyhangar.cli.render import log_line
 from comfyhangar.cli.session import resolve, session
+from comfyhangar.core.sse import ServerSentEvent
 
 
 @friendly
@@ -42,7 +43,7 @@ def logs(
         )
         try:
             for item in stream:
-                if isinstance(item, StreamOpened) or not isinstance(item, SseEvent):
+                if isinstance(item, StreamOpened) or not isinstance(item, ServerSentEvent):
                     continue
                 if item.event != "log":
                     continue

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from comfyhangar.agent.protocol import parse_progress_line
+from comfyhangar.cli.idle import idle_text
 from comfyhangar.cli.output import (
     duration,
     gpu_label,
@@ -255,6 +256,9 @@ def render_detail(d: dict[str, Any], *, base_url: str = "") -> Group:
             fields.append(("GPU util", ", ".join(f"{u}%" for u in pod["gpu_util"])))
     else:
         fields.append(("pod", Text("none", style="dim")))
+    idle = idle_text(d.get("idle"), d["state"])
+    if idle is not None:
+        fields.append(("idle", idle))
     links = d.get("links") or {}
     if links.get("comfyui"):
         fields.append(("ComfyUI", Text(absolute(links["comfyui"], base_url), style="bold")))

@@ -15,13 +15,14 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
-from comfyhangar.cli.client import CliError, HangarClient, SseEvent
+from comfyhangar.cli.client import CliError, HangarClient
 from comfyhangar.cli.options import JsonOpt, UrlOpt
 from comfyhangar.cli.output import err, friendly, out, print_json, short_id, size, state_text
 from comfyhangar.cli.outputs import save_output
 from comfyhangar.cli.render import Column, listing
 from comfyhangar.cli.session import resolve, resolve_run, session
 from comfyhangar.cli.workflows import resolve_workflow
+from comfyhangar.core.sse import ServerSentEvent
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 RAW_TYPES = frozenset({"STRING", "COMBO"})
@@ -203,7 +204,7 @@ def _follow(
     }
     with progress:
         for item in events:
-            if not isinstance(item, SseEvent) or not item.event.startswith("run_"):
+            if not isinstance(item, ServerSentEvent) or not item.event.startswith("run_"):
                 continue
             data = item.json().get("data", {})
             run_id = data.get("run_id")

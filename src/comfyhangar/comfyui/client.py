@@ -212,6 +212,21 @@ class ComfyUIClient:
         entry = body.get(prompt_id) if isinstance(body, dict) else None
         return PromptResult.from_history(prompt_id, entry) if isinstance(entry, dict) else None
 
+    async def queue_remaining(self) -> int:
+        """How many prompts run or wait (`GET /prompt`: a few bytes, unlike `/queue`)."""
+        body = await self._json("GET", "/prompt")
+        try:
+            return int(body["exec_info"]["queue_remaining"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ComfyUIHTTPError(f"unexpected /prompt body: {error}", status=200) from None
+
+    async def newest_history_id(self) -> str | None:
+        """The prompt id of the newest history entry (`/history?max_items=1`), None if empty."""
+        body = await self._json("GET", "/history", params={"max_items": 1})
+        if not isinstance(body, dict):
+            raise ComfyUIHTTPError("unexpected /history body: not an object", status=200)
+        return str(next(reversed(body))) if body else None
+
     async def locate(self, prompt_id: str) -> PromptLocation:
         """Where `prompt_id` is. The queue is read first: a prompt leaves it only for the history,
         so one absent from both (read in that order) is unknown to the server."""

@@ -19,8 +19,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
+
+class SetupStepName(StrEnum):
+    """The agent's setup steps, in the order it runs them (the agent, which imports nothing of
+    the package, keeps the same list in `agent/protocol.py`; a test holds them equal)."""
+
+    PREFLIGHT = "preflight"
+    COMFYUI = "comfyui"
+    CUSTOM_NODES = "custom_nodes"
+    MODELS = "models"
+    START = "start"
+    READY = "ready"
+
+
+#: The step names in order.
+SETUP_ORDER: tuple[str, ...] = tuple(SetupStepName)
 ENDED = frozenset({"done", "failed", "skipped"})
 _RANK = {"started": 0, "running": 1, "done": 2, "failed": 2, "skipped": 2}
 #: What the stored entry of a step keeps of its latest line.

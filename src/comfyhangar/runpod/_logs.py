@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from comfyhangar.core.sse import ServerSentEvent, SSEDecoder
 from comfyhangar.runpod._transport import Transport, clean_params, logger
 from comfyhangar.runpod.errors import (
     NotFoundError,
@@ -29,7 +30,6 @@ from comfyhangar.runpod.errors import (
 )
 from comfyhangar.runpod.models import LogEvent
 from comfyhangar.runpod.retry import RetryPolicy, is_retryable
-from comfyhangar.runpod.sse import ServerSentEvent, SSEDecoder
 
 _RECENT_IDS = 4096
 

@@ -8,7 +8,7 @@ What is retried: 5xx, transport failures (connect, timeout, reset, protocol erro
 What is not: every other 4xx (the same request would fail the same way).
 
 Delays are exponential with full jitter (`uniform(0, min(max_delay, base * 2**n))`, AWS
-architecture blog "Exponential Backoff And Jitter"); a 429 waits what `Retry-After` says
+architecture blog "Exponential Backoff And Jitter": the package's one formula, `core.backoff`); a 429 waits what `Retry-After` says
 (plus a little jitter so a crowd of callers does not return in one instant). Two budgets bound a
 call: `max_attempts` and `max_elapsed` seconds (waits included); a `Retry-After` longer than the
 remaining budget ends the call at once with the `RateLimitedError`.
@@ -21,6 +21,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from comfyhangar.core.backoff import Backoff
 from comfyhangar.runpod.errors import (
     RateLimitedError,
     RunPodError,
@@ -60,8 +61,8 @@ class RetryPolicy:
 
     def backoff(self, retry_number: int) -> float:
         """Full-jitter delay before retry `retry_number` (0 for the first retry)."""
-        cap = min(self.max_delay, self.base_delay * (2 ** min(retry_number, 30)))
-        return self.rng.uniform(0.0, cap)
+        shape = Backoff(self.base_delay, self.max_delay, jitter=1.0, random=self.rng.random)
+        return shape.delay(retry_number)
 
     def delay_for(self, error: RunPodError, retry_number: int) -> float:
         """Seconds to wait before retrying after `error` (which must be retryable)."""

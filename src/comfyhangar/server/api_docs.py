@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from comfyhangar.server.errors import PROBLEM_JSON
+from comfyhangar.server.schemas.events import openapi_schemas as event_schemas
 
 SWAGGER_UI_PACKAGE = "fastapi_swagger.resources"
 ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
@@ -84,7 +85,8 @@ def _problem_response(description: str) -> dict[str, Any]:
 
 
 def document_problems(app: FastAPI) -> None:
-    """Describe the real error responses in the OpenAPI document.
+    """Describe the real error responses in the OpenAPI document, and the event vocabulary
+    (`schemas/events.py`) that the `/events` stream documents.
 
     FastAPI documents a 422 with its own `HTTPValidationError` JSON body, but this server answers
     every error with problem+json (see `errors.py`). Each operation gets `4XX` and `5XX`
@@ -100,6 +102,8 @@ def document_problems(app: FastAPI) -> None:
         problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(problem_schema.pop("$defs", {}))
         schemas["Problem"] = problem_schema
+        for name, event_schema in event_schemas().items():
+            schemas.setdefault(name, event_schema)  # shared models as FastAPI wrote them
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
                 responses = operation.setdefault("responses", {})

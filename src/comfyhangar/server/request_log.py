@@ -8,6 +8,8 @@ closes (never one per keepalive).
 Query values that may carry a secret (`?token=`, `?api_key=`, ...) are logged as `***`. Paths
 carry ids only, never secrets; request and response bodies are never logged. A health check that
 passes is logged at DEBUG: container and load-balancer probes would fill the log otherwise.
+Each record also carries these as fields (`extra={"request": ...}`: method, redacted path,
+status, duration, stream), which the JSON log format writes out (`log_format.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import time
 from urllib.parse import parse_qsl, quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from comfyhangar.server.log_format import REQUEST
 
 log = logging.getLogger("comfyhangar.requests")
 
@@ -56,7 +60,9 @@ class RequestLog:
             return
         started = time.perf_counter()
         query = scope.get("query_string", b"").decode("latin-1")
-        line = f"{scope['method']} {redacted_target(scope['path'], query)}"
+        target = redacted_target(scope["path"], query)
+        line = f"{scope['method']} {target}"
+        fields: dict[str, object] = {"method": scope["method"], "path": target}
         status: int | None = None
         stream = False
 
@@ -66,7 +72,8 @@ class RequestLog:
                 status = int(message["status"])
                 stream = _content_type(message).startswith("text/event-stream")
                 if stream:
-                    log.info("%s stream opened (%d)", line, status)
+                    opened = {**fields, "status": status, "stream": "opened"}
+                    log.info("%s stream opened (%d)", line, status, extra={REQUEST: opened})
             await send(message)
 
         try:
@@ -77,8 +84,10 @@ class RequestLog:
             raise
         finally:
             elapsed = time.perf_counter() - started
+            done = {**fields, "status": status, "duration_ms": round(elapsed * 1000, 1)}
             if stream:
-                log.info("%s stream closed after %.1f s", line, elapsed)
+                closed = {**done, "stream": "closed"}
+                log.info("%s stream closed after %.1f s", line, elapsed, extra={REQUEST: closed})
             else:
                 probe = scope["path"] == HEALTH_PATH and status is not None and status < 400
                 log.log(
@@ -87,6 +96,7 @@ class RequestLog:
                     line,
                     status if status is not None else "-",
                     elapsed * 1000,
+                    extra={REQUEST: done},
                 )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from comfyhangar.runpod import RunPodError
 from comfyhangar.runpod.models import Cloud as CloudName
 from comfyhangar.server.background.dispatcher import Dispatcher
+from comfyhangar.server.background.idle_guard import IdleGuard
 from comfyhangar.server.background.log_follower import LogFollower
 from comfyhangar.server.background.meter import Meter
 from comfyhangar.server.background.pod_actions import ActionSettings
@@ -39,6 +40,7 @@ from comfyhangar.server.services.comfyui_servers import ServerService
 from comfyhangar.server.services.costs import CostService, shape_from_spec
 from comfyhangar.server.services.deployments import DeploymentService
 from comfyhangar.server.services.event_hub import EventHub
+from comfyhangar.server.services.idle import IdleService, default_policy
 from comfyhangar.server.services.manifests import (
     ModelHosts,
     agent_args,
@@ -116,6 +118,8 @@ class Runtime:
     budgets: BudgetService
     model_hosts: ModelHosts
     comfyui: ComfyUIAccess
+    idle: IdleService
+    idle_guard: IdleGuard
     workflows: WorkflowService
     servers: ServerService
     runs: RunService
@@ -187,6 +191,7 @@ class Runtime:
                     interval_s=settings.volume_meter_interval_s,
                 )
                 reconciler.observers.extend([meter.observe, volume_meter.observe])
+                idle_default = default_policy(settings)
                 service = DeploymentService(
                     sessions,
                     cloud.client,
@@ -194,6 +199,20 @@ class Runtime:
                     reconciler.wake,
                     policy=manifest_policy(settings),
                     preflight=preflight_for(settings, hosts),
+                    idle_default=idle_default,
+                )
+                idle = IdleService(sessions, idle_default, clock or cloud.now)
+
+                comfyui = ComfyUIAccess(service.pod_token, cloud.simulated_pods_url)
+                # Activity sources beyond the defaults (runs of ours) go in `sources`.
+                idle_guard = IdleGuard(
+                    sessions,
+                    service,
+                    comfyui.comfyui_endpoint,
+                    idle_default,
+                    clock or cloud.now,
+                    interval_s=settings.idle_check_interval_s,
+                    lease_s=settings.lease_s,
                 )
                 follower = LogFollower(
                     sessions, cloud.client, interval_s=settings.reconcile_interval_s
@@ -215,14 +234,13 @@ class Runtime:
                     interval_s=settings.billing_check_interval_s,
                     balance=balance_reader_for(settings, cloud),
                 )
-                access = ComfyUIAccess(service.pod_token, cloud.simulated_pods_url)
                 clients = ComfyUIClients()
                 store = store_for(settings)
                 dispatcher = Dispatcher(
-                    sessions, clients, store, access, DispatchSettings(lease_s=settings.lease_s)
+                    sessions, clients, store, comfyui, DispatchSettings(lease_s=settings.lease_s)
                 )
                 workflows = WorkflowService(sessions)
-                servers = ServerService(sessions, access)
+                servers = ServerService(sessions, comfyui)
                 runs = RunService(sessions, workflows, servers, clients, dispatcher.wake)
                 runtime = cls(
                     settings,
@@ -236,7 +254,9 @@ class Runtime:
                     costs,
                     budgets,
                     hosts,
-                    access,
+                    comfyui,
+                    idle,
+                    idle_guard,
                     workflows=workflows,
                     servers=servers,
                     runs=runs,
@@ -249,12 +269,14 @@ class Runtime:
                     reconciler.start()
                     follower.start()
                     check.start()
+                    idle_guard.start()
                     dispatcher.start()
                 try:
                     yield runtime
                 finally:
                     await dispatcher.stop()
                     await clients.aclose()
+                    await idle_guard.stop()
                     await check.stop()
                     await follower.stop()
                     await reconciler.stop()

@@ -1,6 +1,7 @@
 """`comfyhangar serve`: the app on uvicorn, with the server's own log.
 
-One line format for everything the process logs, at `HANGAR_LOG_LEVEL`:
+One format for everything the process logs, at `HANGAR_LOG_LEVEL`: lines by default, or one
+JSON object per line with `HANGAR_LOG_FORMAT=json` (`log_format.py`):
 
     INFO    2026-12-03 12:00:04 hangar   ComfyHangar 0.1.0 is ready
     INFO    2026-12-03 12:00:04 hangar     dashboard  http://127.0.0.1:8000/
@@ -23,43 +24,23 @@ from sqlalchemy.engine import make_url
 
 from comfyhangar import __version__
 from comfyhangar.server.app import API_PREFIX, create_app
+from comfyhangar.server.log_format import LineFormatter, LogFormat, formatter_class
 from comfyhangar.server.settings import Settings
 
 log = logging.getLogger("comfyhangar.serve")
+__all__ = ["LineFormatter", "log_config", "serve", "startup_lines"]
 
-# The short name each logger shows as.
-COMPONENTS = {"comfyhangar.requests": "http", "comfyhangar.serve": "hangar", "uvicorn": "server"}
 QUIET_LIBRARIES = ("httpx", "httpcore", "hpack", "websockets", "aiosqlite", "asyncio")
 
 
-class LineFormatter(logging.Formatter):
-    """`LEVEL   date time component message`, the component being a short logger name."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "%(levelname)-7s %(asctime)s %(component)-8s %(message)s", "%Y-%m-%d %H:%M:%S"
-        )
-
-    def format(self, record: logging.LogRecord) -> str:
-        record.component = component(record.name)
-        return super().format(record)
-
-
-def component(logger: str) -> str:
-    """`reconciler` for comfyhangar.server.background.reconciler, `server` for uvicorn.error."""
-    for prefix, short in COMPONENTS.items():
-        if logger == prefix or logger.startswith(prefix + "."):
-            return short
-    return logger.rsplit(".", 1)[-1]
-
-
-def log_config(level: str) -> dict[str, Any]:
-    """The `logging.config.dictConfig` of the server: one stderr handler, one line format."""
+def log_config(level: str, log_format: LogFormat = "text") -> dict[str, Any]:
+    """The `logging.config.dictConfig` of the server: one stderr handler, in one format
+    (`HANGAR_LOG_FORMAT`: lines, or one JSON object per line)."""
     level = level.upper()
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"line": {"()": LineFormatter}},
+        "formatters": {"line": {"()": formatter_class(log_format)}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
@@ -131,7 +112,7 @@ class HangarServer(uvicorn.Server):
 
 def serve(settings: Settings) -> None:
     """Run the server in the foreground until Ctrl-C or SIGTERM."""
-    logging.config.dictConfig(log_config(settings.log_level))
+    logging.config.dictConfig(log_config(settings.log_level, settings.log_format))
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         "separated: name, name:port, *.domain, or * for any)",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`text`: one line per record for people; `json`: one JSON object per line",
+    )
     reconcile_interval_s: float = Field(
         default=5.0, gt=0, description="Seconds between reconcile cycles"
     )
@@ -127,6 +131,31 @@ class Settings(BaseSettings):
     hf_endpoint: str = Field(default="https://huggingface.co", description="Hugging Face hub")
     civitai_endpoint: str = Field(default="https://civitai.com", description="Civitai")
 
+    idle_action: Literal["stop", "terminate", "off"] = Field(
+        default="stop",
+        description="Default idle policy: what is done to a pod nobody used for "
+        "HANGAR_IDLE_MINUTES (off: nothing)",
+    )
+    idle_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        le=7 * 24 * 60,
+        description="Default idle policy: minutes without activity before the idle action",
+    )
+    idle_warn_minutes: float = Field(
+        default=5.0, ge=0, description="Default idle policy: minutes of warning before it"
+    )
+    idle_terminate_after_stopped_days: float | None = Field(
+        default=None,
+        gt=0,
+        le=90,
+        description="Default idle policy: terminate a deployment stopped this many days "
+        "(unset: never)",
+    )
+    idle_check_interval_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Seconds between the idle guard's looks"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str | None) -> str | None:
@@ -176,6 +205,15 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{name}: must be https (http only with HANGAR_INSECURE_ALLOW_HTTP=1)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _idle_warning_before_action(self) -> Settings:
+        if self.idle_warn_minutes >= self.idle_minutes:
+            raise ValueError(
+                "idle_warn_minutes: must be less than HANGAR_IDLE_MINUTES (the warning comes "
+                "before the action)"
+            )
         return self
 
     @property

@@ -12,7 +12,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from comfyhangar.core.idle import IdlePolicy
 from comfyhangar.core.lifecycle import DeploymentState, Desired
+from comfyhangar.core.setup_progress import SETUP_ORDER
 from comfyhangar.runpod.models import Pod
 from comfyhangar.server.db.models import Deployment, Event
 from comfyhangar.server.db.models import Pod as PodRow
@@ -26,9 +28,10 @@ from comfyhangar.server.schemas.deployments import (
     StateChange,
 )
 from comfyhangar.server.services.costs import NO_COST, DeploymentCost
+from comfyhangar.server.services.idle import idle_view
 
+DEFAULT_IDLE = IdlePolicy()
 API = "/api/v1"
-SETUP_ORDER = ("preflight", "comfyui", "custom_nodes", "models", "start", "ready")
 
 
 def pod_view(row: PodRow | None, live: Pod | None) -> PodView | None:
@@ -61,6 +64,7 @@ def deployment_view(
     *,
     simulated: bool,
     cost: DeploymentCost | None = None,
+    idle_default: IdlePolicy = DEFAULT_IDLE,
 ) -> DeploymentView:
     spec = dep.spec
     link = f"{API}/deployments/{dep.id}"
@@ -88,6 +92,7 @@ def deployment_view(
         pod=pod,
         setup=setup_steps(dep),
         cost=(cost or NO_COST).view(),
+        idle=idle_view(dep, idle_default),
         links=DeploymentLinks(
             self=link,
             logs=f"{link}/logs",
@@ -105,8 +110,11 @@ def deployment_detail(
     *,
     simulated: bool,
     cost: DeploymentCost | None = None,
+    idle_default: IdlePolicy = DEFAULT_IDLE,
 ) -> DeploymentDetail:
-    view = deployment_view(dep, row, live, simulated=simulated, cost=cost)
+    view = deployment_view(
+        dep, row, live, simulated=simulated, cost=cost, idle_default=idle_default
+    )
     changes = [
         StateChange(
             state=DeploymentState(e.data["state"]), at=e.created_at, reason=e.data.get("reason")
@@ -130,6 +138,7 @@ def render_list(
     costs: Mapping[str, DeploymentCost],
     *,
     simulated: bool,
+    idle_default: IdlePolicy = DEFAULT_IDLE,
 ) -> tuple[bytes, dict[str, Pod | None]]:
     """The list's JSON (as `DeploymentList` serialises it), and the live pods it shows."""
     items: list[bytes] = []
@@ -138,7 +147,9 @@ def render_list(
         pod = live.get(dep.pod_id) if dep.pod_id else None
         if dep.pod_id:
             used[dep.pod_id] = pod
-        view = deployment_view(dep, row, pod, simulated=simulated, cost=costs.get(dep.id))
+        view = deployment_view(
+            dep, row, pod, simulated=simulated, cost=costs.get(dep.id), idle_default=idle_default
+        )
         items.append(_VIEW.to_json(view))
     return _LIST_HEAD + b",".join(items) + _LIST_TAIL, used
 

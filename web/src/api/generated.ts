@@ -22,6 +22,27 @@ export interface AccountPods {
   pods: AccountPod[];
 }
 
+/** What one activity source said at the guard's last look. */
+export interface ActivityView {
+  source: string;
+  active: boolean;
+  reason: string;
+  /** The source could not be read (counted as active) */
+  unreadable: boolean;
+}
+
+/** RunPod billed a bucket differently from the meter (beyond the tolerance). */
+export interface BillingMismatchData {
+  kind: "pod" | "network_volume";
+  network_volume_id: string | null;
+  bucket_start: string;
+  bucket_end: string;
+  metered_usd: string;
+  billed_usd: string;
+  difference_usd: string;
+  difference_pct: string | null;
+}
+
 export interface Body_add_workflow_version {
   /** A workflow file: JSON in the UI format (what the editor saves) or the API format (Export (API)), or a PNG/WebP that ComfyUI wrote (it carries both); at most 32 MB */
   file: string;
@@ -63,6 +84,17 @@ export interface BudgetCreate {
   on_exceed?: "warn" | "stop" | "terminate";
 }
 
+/** Spending reached a budget's limit; `action` is what the budget does about it. */
+export interface BudgetExceededData {
+  budget_id: string;
+  name: string;
+  /** The budget period (`2026-12` or `2026-12-04`) */
+  period: string;
+  limit_usd: string;
+  spent_usd: string;
+  action: "warn" | "stop" | "terminate";
+}
+
 export interface BudgetList {
   budgets: BudgetView[];
 }
@@ -87,6 +119,17 @@ export interface BudgetView {
   spent_usd: string;
   remaining_usd: string;
   state: "ok" | "warning" | "exceeded";
+}
+
+/** Spending crossed one of a budget's warning thresholds (once per threshold and period). */
+export interface BudgetWarningData {
+  budget_id: string;
+  name: string;
+  /** The budget period (`2026-12` or `2026-12-04`) */
+  period: string;
+  limit_usd: string;
+  spent_usd: string;
+  threshold: number;
 }
 
 export interface ComponentHealth {
@@ -149,6 +192,18 @@ export interface CostSummary {
   balance_detail?: string | null;
 }
 
+/** The meter recorded more cost for the deployment. */
+export interface CostUpdateData {
+  /** What the meter billed up to `metered_until` (one reconcile cycle ago at most); never goes down */
+  so_far_usd: string;
+  /** What it costs per hour in its state now: GPU while the pod runs, storage by the pod's status (the volume while stopped), 0 once terminated */
+  per_hour_usd: string;
+  metered_until: string | null;
+  projections: CostProjections;
+  /** The pod's RunPod status, None without a pod */
+  status: string | null;
+}
+
 export interface CostsByDeployment {
   start: string;
   end: string;
@@ -163,6 +218,13 @@ export interface CostsByGpu {
   totals: SpendTotals;
   /** Most expensive first */
   gpu_types: GpuSpend[];
+}
+
+export interface CreateAttemptData {
+  /** The GPU type and cloud tried */
+  candidate: string;
+  result: string;
+  detail: string;
 }
 
 export interface DataCenterStock {
@@ -208,6 +270,16 @@ export interface DeploymentCreate {
   hf_token?: string | null;
   /** Write-only: Civitai API token (never shown again) */
   civitai_token?: string | null;
+  /** Idle policy: what is left out follows the server default (HANGAR_IDLE_*) */
+  idle?: IdlePolicyInput | null;
+}
+
+/** A deployment was accepted; its pod is created next. */
+export interface DeploymentCreatedData {
+  name: string;
+  /** The first-choice GPU type id */
+  gpu: string;
+  gpu_count: number;
 }
 
 export interface DeploymentDetail {
@@ -229,6 +301,7 @@ export interface DeploymentDetail {
   pod: PodView | null;
   setup: SetupStep[];
   cost: DeploymentCostView;
+  idle: IdleView;
   links: DeploymentLinks;
   history: StateChange[];
 }
@@ -242,6 +315,15 @@ export interface DeploymentLinks {
 
 export interface DeploymentList {
   deployments: DeploymentView[];
+}
+
+/** Someone asked a deployment to start, stop, restart or terminate. */
+export interface DeploymentRequestedData {
+  action: "start" | "stop" | "restart" | "terminate";
+  source: "user" | "budget" | "idle";
+  reason: string | null;
+  /** The state the request put the deployment in, if it changed it */
+  state?: DeploymentState | null;
 }
 
 export interface DeploymentSpend {
@@ -258,6 +340,17 @@ export interface DeploymentSpend {
 }
 
 export type DeploymentState = "pending" | "creating" | "provisioning" | "starting" | "installing" | "ready" | "stopping" | "stopped" | "restarting" | "terminating" | "terminated" | "failed";
+
+export const DeploymentStateValues = ["pending", "creating", "provisioning", "starting", "installing", "ready", "stopping", "stopped", "restarting", "terminating", "terminated", "failed"] as const satisfies readonly DeploymentState[];
+
+/** A deployment's state changed (committed with the change itself). */
+export interface DeploymentStateData {
+  state: DeploymentState;
+  previous: DeploymentState | null;
+  reason: string | null;
+  /** The deployment's cost in the new state (the rate changes with it) */
+  cost: DeploymentCostView | null;
+}
 
 /** A deployment as the API shows it. */
 export interface DeploymentView {
@@ -279,11 +372,19 @@ export interface DeploymentView {
   pod: PodView | null;
   setup: SetupStep[];
   cost: DeploymentCostView;
+  idle: IdleView;
   links: DeploymentLinks;
 }
 
 /** What the user wants the pod to be. */
 export type Desired = "running" | "stopped" | "terminated";
+
+export const DesiredValues = ["running", "stopped", "terminated"] as const satisfies readonly Desired[];
+
+/** Something failed for the deployment (reported once while it lasts). */
+export interface ErrorData {
+  message: string;
+}
 
 export interface Estimate {
   /** One GPU, list price in the chosen cloud */
@@ -308,6 +409,11 @@ export interface EstimateRequest {
   network_volume_gb?: number;
   hours?: number | string;
 }
+
+/** The type of an event: the `event:` line of its SSE message and its `type` field. */
+export type EventType = "deployment_created" | "deployment_requested" | "deployment_state" | "pod_created" | "pod_adopted" | "pod_status" | "pod_action" | "pod_terminated" | "setup_progress" | "cost_update" | "budget_warning" | "budget_exceeded" | "billing_mismatch" | "idle_warning" | "idle_warning_withdrawn" | "idle_action" | "idle_keep_awake" | "idle_policy_changed" | "run_queued" | "run_progress" | "run_output" | "run_finished" | "error";
+
+export const EventTypeValues = ["deployment_created", "deployment_requested", "deployment_state", "pod_created", "pod_adopted", "pod_status", "pod_action", "pod_terminated", "setup_progress", "cost_update", "budget_warning", "budget_exceeded", "billing_mismatch", "idle_warning", "idle_warning_withdrawn", "idle_action", "idle_keep_awake", "idle_policy_changed", "run_queued", "run_progress", "run_output", "run_finished", "error"] as const satisfies readonly EventType[];
 
 export interface FieldProblem {
   /** Dotted path of the bad field, e.g. `gpu.count`, or `body` */
@@ -372,6 +478,193 @@ export interface GpuView {
   count: number;
 }
 
+/** One event of the live stream (`GET /events`): its type and its data */
+export type HangarEvent = {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "deployment_created";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: DeploymentCreatedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "deployment_requested";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: DeploymentRequestedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "deployment_state";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: DeploymentStateData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "pod_created";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: PodCreatedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "pod_adopted";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: PodAdoptedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "pod_status";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: PodStatusData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "pod_action";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: PodActionData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "pod_terminated";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: PodTerminatedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "setup_progress";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: SetupProgressData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "cost_update";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: CostUpdateData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "budget_warning";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: BudgetWarningData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "budget_exceeded";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: BudgetExceededData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "billing_mismatch";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: BillingMismatchData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "idle_warning";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: IdleWarningData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "idle_warning_withdrawn";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: IdleWarningWithdrawnData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "idle_action";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: IdleActionData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "idle_keep_awake";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: IdleKeepAwakeData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "idle_policy_changed";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: IdlePolicyChangedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "run_queued";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: RunQueuedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "run_progress";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: RunProgressData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "run_output";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: RunOutputData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "run_finished";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: RunFinishedData;
+} | {
+  /** Increasing; resume with `Last-Event-ID` or `?after=` */
+  id: number;
+  type: "error";
+  time: string;
+  deployment_id: string | null;
+  pod_id: string | null;
+  data: ErrorData;
+};
+
 export interface Health {
   status: "ok" | "degraded";
   version: string;
@@ -400,6 +693,96 @@ export interface HistoryBucket {
   by_gpu: GpuAmount[];
 }
 
+/** The idle guard stopped or terminated the pod (the stop itself follows as a request). */
+export interface IdleActionData {
+  action: "stop" | "terminate";
+  reason: string;
+  /** Hours since the last activity */
+  idle_hours: number;
+  last_activity_at: string;
+  /** The rate the action saves, per hour */
+  saved_per_hour_usd: string;
+}
+
+/** A user asked that the pod be kept awake until `until`. */
+export interface IdleKeepAwakeData {
+  until: string;
+  minutes: number;
+}
+
+/** What the guard does to a pod idle for `idle_minutes`. */
+export type IdleMode = "stop" | "terminate" | "off";
+
+export const IdleModeValues = ["stop", "terminate", "off"] as const satisfies readonly IdleMode[];
+
+/** The deployment's idle policy is now this. */
+export interface IdlePolicyChangedData {
+  mode: "stop" | "terminate" | "off";
+  idle_minutes: number;
+  warn_minutes: number;
+  terminate_after_stopped_days: number | null;
+}
+
+/** An idle policy, or the fields of one to change: what is left out stays as it is (at deploy: the server default). The whole policy is checked (`warn_minutes` below `idle_minutes`) and a bad value is a 422 naming the field. */
+export interface IdlePolicyInput {
+  /** stop or terminate a pod idle for idle_minutes; off: never */
+  mode?: IdleMode | null;
+  /** Minutes without activity before the idle action (1 to a week) */
+  idle_minutes?: number | null;
+  /** Minutes of warning before it (less than idle_minutes) */
+  warn_minutes?: number | null;
+  /** Terminate the deployment once it has been stopped this many days */
+  terminate_after_stopped_days?: number | null;
+  /** Clear terminate_after_stopped_days (a stopped deployment stays) */
+  never_terminate_when_stopped?: boolean;
+}
+
+export interface IdlePolicyView {
+  mode: IdleMode;
+  idle_minutes: number;
+  warn_minutes: number;
+  terminate_after_stopped_days: number | null;
+  /** deployment: set for it; default: the server's (HANGAR_IDLE_*) */
+  source: "deployment" | "default";
+}
+
+/** The idle clock. Every figure is a moment: a countdown is computed from them (the dashboard does it locally, without asking again). */
+export interface IdleView {
+  policy: IdlePolicyView;
+  /** The guard counts idle time now (the deployment is ready, policy not off) */
+  watching: boolean;
+  /** The last moment anything used the pod (setup counts); idle since then */
+  last_activity_at: string | null;
+  /** The guard's last look */
+  checked_at: string | null;
+  keep_awake_until: string | null;
+  /** The idle warning given, if any */
+  warned_at: string | null;
+  /** When the warning comes, if nothing happens */
+  warn_at: string | null;
+  /** When the guard stops or terminates the pod, if nothing happens */
+  acts_at: string | null;
+  /** What happens at acts_at (terminate for a deployment stopped too long) */
+  action: "stop" | "terminate" | null;
+  stopped_since: string | null;
+  /** Each source at the last look; an active one keeps the pod awake */
+  activity: ActivityView[];
+}
+
+/** Nobody used the pod: the idle action comes at `acts_at` unless something happens. */
+export interface IdleWarningData {
+  action: "stop" | "terminate";
+  acts_at: string;
+  seconds_left: number;
+  idle_since: string;
+  reason: string;
+}
+
+/** Activity came after a warning: the idle action is off until the pod is idle again. */
+export interface IdleWarningWithdrawnData {
+  reason: string;
+}
+
 export interface InputFileView {
   /** The name ComfyUI gave it (it renames on a clash) */
   name: string;
@@ -407,6 +790,11 @@ export interface InputFileView {
   type: string;
   /** What to set a LoadImage-style input to (`overrides`: `{"10.image": ...}`) */
   reference: string;
+}
+
+export interface KeepAwakeRequest {
+  /** Keep the pod from idle actions this long (1 to 1440) */
+  minutes: number;
 }
 
 export interface LogLineView {
@@ -460,6 +848,45 @@ export interface OutputView {
   /** Where its bytes are: GET it */
   url: string;
 }
+
+/** A call the reconciler makes to RunPod on a deployment's behalf. */
+export type PodAction = "create" | "start" | "stop" | "restart" | "terminate";
+
+export const PodActionValues = ["create", "start", "stop", "restart", "terminate"] as const satisfies readonly PodAction[];
+
+/** A RunPod action on the deployment's pod completed. */
+export interface PodActionData {
+  action: PodAction;
+  /** The pod's RunPod status after it */
+  status: string;
+}
+
+/** A pod tagged for this deployment id existed without a deployment here; one was made. */
+export interface PodAdoptedData {
+  status: string;
+  name: string;
+}
+
+/** The deployment's pod exists (a create answered, or a lost create's pod was found). */
+export interface PodCreatedData {
+  gpu: string | null;
+  gpu_count: number;
+  data_center_id: string | null;
+  cost_per_hour: string;
+  /** The pod of an earlier create whose answer was lost */
+  adopted: boolean;
+  attempts: CreateAttemptData[];
+}
+
+/** The pod's RunPod status changed. */
+export interface PodStatusData {
+  status: string;
+  previous: string | null;
+  cost_per_hour: string;
+}
+
+/** The deployment's pod is gone from the account. */
+export type PodTerminatedData = Record<string, unknown>;
 
 /** RunPod's view of the deployment's pod. */
 export interface PodView {
@@ -640,9 +1067,38 @@ export interface RunError {
   nodes?: NodeError[];
 }
 
+/** A run ended: succeeded, failed (`error`, node by node) or cancelled. */
+export interface RunFinishedData {
+  run_id: string;
+  batch_id: string;
+  server_id: string | null;
+  workflow_id: string | null;
+  state: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled";
+  error?: RunError | null;
+  /** How many outputs it brought home */
+  outputs?: number;
+  reason?: string | null;
+}
+
 export interface RunList {
   items: RunView[];
   total: number;
+}
+
+/** An output of the run was copied home (committed with its record). */
+export interface RunOutputData {
+  run_id: string;
+  batch_id: string;
+  server_id: string | null;
+  workflow_id: string | null;
+  state: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled";
+  output_id: string;
+  node_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  width: number | null;
+  height: number | null;
 }
 
 export interface RunProgress {
@@ -654,6 +1110,28 @@ export interface RunProgress {
   percent?: number;
   nodes_done?: number;
   nodes_total?: number;
+}
+
+/** A run started, or moved on (at most every 0.5 s per run). */
+export interface RunProgressData {
+  run_id: string;
+  batch_id: string;
+  server_id: string | null;
+  workflow_id: string | null;
+  state: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled";
+  progress: RunProgress;
+  /** Set when a new preview image is at this address */
+  preview_url?: string | null;
+}
+
+/** A run was queued (committed with it; the batch's runs come together). */
+export interface RunQueuedData {
+  run_id: string;
+  batch_id: string;
+  server_id: string | null;
+  workflow_id: string | null;
+  state: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled";
+  batch_index: number;
 }
 
 export interface RunView {
@@ -700,8 +1178,26 @@ export interface ServerView {
   created_at: string;
 }
 
+/** One progress line of the pod agent (docs/agent-progress-protocol.md), without `v`. The protocol keeps fields it does not know (forward compatibility), and so does this event. */
+export interface SetupProgressData {
+  step: SetupStepName;
+  status: "started" | "running" | "done" | "failed" | "skipped";
+  time?: string | null;
+  run?: string | null;
+  item?: string | null;
+  message?: string | null;
+  error?: string | null;
+  bytes_done?: number | null;
+  bytes_total?: number | null;
+  items_done?: number | null;
+  items_total?: number | null;
+  speed_bps?: number | null;
+  eta_s?: number | null;
+  [key: string]: unknown;
+}
+
 export interface SetupStep {
-  step: string;
+  step: SetupStepName;
   status: string;
   /** The file or node in flight (while `running`) */
   item?: string | null;
@@ -712,6 +1208,11 @@ export interface SetupStep {
   eta_s?: number | null;
   updated_at?: string | null;
 }
+
+/** The agent's setup steps, in the order it runs them (the agent, which imports nothing of the package, keeps the same list in `agent/protocol.py`; a test holds them equal). */
+export type SetupStepName = "preflight" | "comfyui" | "custom_nodes" | "models" | "start" | "ready";
+
+export const SetupStepNameValues = ["preflight", "comfyui", "custom_nodes", "models", "start", "ready"] as const satisfies readonly SetupStepName[];
 
 export interface SpendTotals {
   /** gpu_usd + storage_usd */
@@ -732,6 +1233,8 @@ export interface StateChange {
 
 /** Price bands per GPU-hour (secure price, else community): the seed's four. */
 export type Tier = "budget" | "mid" | "high" | "premium";
+
+export const TierValues = ["budget", "mid", "high", "premium"] as const satisfies readonly Tier[];
 
 export interface WorkflowDetail {
   id: string;
@@ -847,14 +1350,24 @@ export function restartDeployment(deploymentId: string, options?: RequestOptions
   return request<DeploymentView>({ method: "POST", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/restart`, expect: "json", ...options });
 }
 
+/** Set Idle Policy: Change the idle policy: the fields given change, the rest stay (a 422 names a bad one). */
+export function setIdlePolicy(deploymentId: string, body: IdlePolicyInput, options?: RequestOptions): Promise<DeploymentView> {
+  return request<DeploymentView>({ method: "PATCH", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/idle`, expect: "json", body, ...options });
+}
+
+/** Keep Awake: No idle stop or terminate for `minutes` from now (a new call replaces the old end); the idle clock counts again from then. */
+export function keepAwake(deploymentId: string, body: KeepAwakeRequest, options?: RequestOptions): Promise<DeploymentView> {
+  return request<DeploymentView>({ method: "POST", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/keep-awake`, expect: "json", body, ...options });
+}
+
 /** Deployment Logs: The last `lines` lines of the pod log; `follow=1` streams them, then new ones, as SSE. A client that has seen lines resumes with `after=<line id>` (or, following, the `Last-Event-ID` header its EventSource sends): it gets the lines after that one (the first `lines` of them without `follow`), so a reconnect neither repeats nor skips any. */
 export function deploymentLogs(deploymentId: string, query?: { lines?: number; follow?: boolean; after?: number | null }, options?: RequestOptions): Promise<LogTail> {
   return request<LogTail>({ method: "GET", path: `/api/v1/deployments/${encodeURIComponent(deploymentId)}/logs`, expect: "json", query, ...options });
 }
 
 /** Stream Events: Every event after `Last-Event-ID` (or `after`), then live ones. Without either, only new events. Each has an `id`; `event` is its type; `data` is JSON. Comments keep the line alive. */
-export function streamEvents(query?: { after?: number | null; deployment_id?: string | null }, options?: RequestOptions): Promise<void> {
-  return request<void>({ method: "GET", path: `/api/v1/events`, expect: "none", query, ...options });
+export function streamEvents(query?: { after?: number | null; deployment_id?: string | null }, options?: RequestOptions): Promise<string> {
+  return request<string>({ method: "GET", path: `/api/v1/events`, expect: "text", query, ...options });
 }
 
 /** List Pods: Live pods of the account as last seen; `managed` is false for pods ComfyHangar did not make. */

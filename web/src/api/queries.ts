@@ -66,6 +66,20 @@ export function useDeploymentAction() {
   });
 }
 
+/** Keep a pod from idle actions for `minutes`; the answer (with its idle clock) goes into the cache. */
+export function useKeepAwake() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, minutes }: { id: string; minutes: number }) => api.keepAwake(id, { minutes }),
+    onSuccess: (view) => {
+      client.setQueryData<api.DeploymentList>(keys.deployments, (list) =>
+        list && { ...list, deployments: list.deployments.map((d) => (d.id === view.id ? withLaterCost(d, view) : d)) },
+      );
+      client.setQueryData<api.DeploymentDetail>(keys.deployment(view.id), (detail) => detail && withLaterCost(detail, { ...detail, ...view }));
+    },
+  });
+}
+
 // --- workflows, runs, outputs -----------------------------------------------------------------
 // Runs and outputs change through run events (live/applyEvent.ts): nothing here polls.
 

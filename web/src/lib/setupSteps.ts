@@ -1,17 +1,19 @@
-import type { DeploymentState } from "../api/generated";
+import { type DeploymentState, type SetupStepName, SetupStepNameValues } from "../api/generated";
 
-/**
- * The pod agent's six setup steps, in order: `label` names a step (the detail page's list),
- * `doing` says what the pod does during it (the dashboard card's progress line).
- */
-export const SETUP_STEPS = [
-  { step: "preflight", label: "Preflight checks", doing: "Checking" },
-  { step: "comfyui", label: "Install ComfyUI", doing: "Installing ComfyUI" },
-  { step: "custom_nodes", label: "Custom nodes", doing: "Installing custom nodes" },
-  { step: "models", label: "Download models", doing: "Downloading models" },
-  { step: "start", label: "Start ComfyUI", doing: "Starting ComfyUI" },
-  { step: "ready", label: "Ready", doing: "Ready" },
-] as const;
+/** How the dashboard words each step: `label` names it (the detail page's list), `doing` says
+ * what the pod does during it (the dashboard card's progress line). A step the server adds
+ * fails the type check here until it has words. */
+const WORDS: Record<SetupStepName, { label: string; doing: string }> = {
+  preflight: { label: "Preflight checks", doing: "Checking" },
+  comfyui: { label: "Install ComfyUI", doing: "Installing ComfyUI" },
+  custom_nodes: { label: "Custom nodes", doing: "Installing custom nodes" },
+  models: { label: "Download models", doing: "Downloading models" },
+  start: { label: "Start ComfyUI", doing: "Starting ComfyUI" },
+  ready: { label: "Ready", doing: "Ready" },
+};
+
+/** The pod agent's setup steps in the order the server lists them (generated from its OpenAPI). */
+export const SETUP_STEPS = SetupStepNameValues.map((step) => ({ step, ...WORDS[step] }));
 
 /** States in which the pod is not up (and will not be, unless someone starts it again). */
 const DOWN: ReadonlySet<DeploymentState> = new Set(["stopping", "stopped", "terminating", "terminated", "failed"]);

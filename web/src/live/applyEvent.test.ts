@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DeploymentView } from "../api/generated";
-import { patchDeployment } from "./applyEvent";
+import { keys, patchDeployment, staleKeys } from "./applyEvent";
 import type { HangarEvent } from "./eventStream";
 
 const base = {
@@ -12,8 +12,8 @@ const base = {
   pod: null,
 } as unknown as DeploymentView;
 
-function event(type: string, data: Record<string, unknown>): HangarEvent {
-  return { id: 1, type, time: "", deployment_id: "d1", pod_id: null, data };
+function event(type: HangarEvent["type"], data: Record<string, unknown>): HangarEvent {
+  return { id: 1, type, time: "", deployment_id: "d1", pod_id: null, data } as HangarEvent;
 }
 
 describe("patchDeployment", () => {
@@ -32,5 +32,14 @@ describe("patchDeployment", () => {
     expect(state.state).toBe("ready");
     const cost = patchDeployment(base, event("cost_update", { so_far_usd: "0.020000", per_hour_usd: "0.69" }));
     expect(cost.cost.so_far_usd).toBe("0.020000");
+  });
+});
+
+describe("staleKeys", () => {
+  it("refetches the deployments and pods when a pod is adopted (a new deployment appears)", () => {
+    const keysOf = staleKeys(event("pod_adopted", { status: "RUNNING", name: "made-elsewhere" }));
+    expect(keysOf).toContainEqual(keys.deployments);
+    expect(keysOf).toContainEqual(keys.pods);
+    expect(keysOf).toContainEqual(keys.deployment("d1"));
   });
 });

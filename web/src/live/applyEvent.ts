@@ -4,17 +4,7 @@
  * touches are then refetched (throttled by the caller) so every other field catches up.
  */
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import type {
-  DeploymentCostView,
-  DeploymentDetail,
-  DeploymentList,
-  DeploymentState,
-  DeploymentView,
-  RunList,
-  RunProgress,
-  RunView,
-  SetupStep,
-} from "../api/generated";
+import type { DeploymentCostView, DeploymentDetail, DeploymentList, DeploymentView, RunList, RunView, SetupStep } from "../api/generated";
 import { laterCost } from "../lib/cost";
 import type { HangarEvent } from "./eventStream";
 
@@ -37,35 +27,41 @@ export const keys = {
   outputs: ["outputs"] as const,
 };
 
-const RUN_EVENTS: ReadonlySet<string> = new Set(["run_queued", "run_progress", "run_output", "run_finished"]);
+type RunEvent = Extract<HangarEvent, { type: "run_queued" | "run_progress" | "run_output" | "run_finished" }>;
+
+function isRunEvent(event: HangarEvent): event is RunEvent {
+  return event.type === "run_queued" || event.type === "run_progress" || event.type === "run_output" || event.type === "run_finished";
+}
 
 /** A run with the event's visible effect applied: its state, progress, error, outputs. */
 export function patchRun(run: RunView, event: HangarEvent): RunView {
-  const data = event.data;
-  if (!RUN_EVENTS.has(event.type) || data.run_id !== run.id) return run;
-  const patched: RunView = { ...run };
-  if (typeof data.state === "string") patched.state = data.state as RunView["state"];
-  if (event.type === "run_progress" && typeof data.progress === "object" && data.progress !== null) {
-    patched.progress = data.progress as RunProgress;
-  }
-  if (event.type === "run_output") patched.output_count = run.output_count + 1;
-  if (event.type === "run_finished") {
-    patched.error = (data.error as RunView["error"] | undefined) ?? null;
-    patched.finished_at = patched.finished_at ?? event.time;
-    if (typeof data.outputs === "number") patched.output_count = Math.max(run.output_count, data.outputs);
+  if (!isRunEvent(event) || event.data.run_id !== run.id) return run;
+  const patched: RunView = { ...run, state: event.data.state };
+  switch (event.type) {
+    case "run_progress":
+      patched.progress = event.data.progress;
+      break;
+    case "run_output":
+      patched.output_count = run.output_count + 1;
+      break;
+    case "run_finished":
+      patched.error = event.data.error ?? null;
+      patched.finished_at = run.finished_at ?? event.time;
+      if (event.data.outputs !== undefined) patched.output_count = Math.max(run.output_count, event.data.outputs);
+      break;
   }
   return patched;
 }
 
 /** Patch the run of a run event wherever it is cached: its own page and every list of runs. */
 export function applyRunEvent(client: QueryClient, event: HangarEvent): void {
+  if (!isRunEvent(event)) return;
   const runId = event.data.run_id;
-  if (!RUN_EVENTS.has(event.type) || typeof runId !== "string") return;
   client.setQueryData<RunView>(keys.run(runId), (run) => run && patchRun(run, event));
   client.setQueriesData<RunList>({ queryKey: keys.runs }, (list) =>
     list && { ...list, items: list.items.map((r) => patchRun(r, event)) },
   );
-  if (event.type === "run_progress" && typeof event.data.preview_url === "string") {
+  if (event.type === "run_progress" && event.data.preview_url) {
     // The event's id makes each preview a new address, so the browser fetches the new image.
     client.setQueryData(keys.runPreview(runId), `${event.data.preview_url}?v=${event.id}`);
   }
@@ -86,20 +82,20 @@ function eventCost(shown: DeploymentCostView, carried: unknown): DeploymentCostV
 
 /** A deployment with the event's visible effect applied (the same object when it has none). */
 export function patchDeployment<T extends DeploymentView>(dep: T, event: HangarEvent): T {
-  const data = event.data;
   switch (event.type) {
     case "deployment_state":
       // The state, why, and its rate change together: the event carries all three.
       return {
         ...dep,
-        state: data.state as DeploymentState,
-        reason: (data.reason as string | null | undefined) ?? null,
-        cost: eventCost(dep.cost, data.cost),
+        state: event.data.state,
+        reason: event.data.reason ?? null,
+        cost: eventCost(dep.cost, event.data.cost),
       };
     case "cost_update":
-      return { ...dep, cost: eventCost(dep.cost, data) };
+      return { ...dep, cost: eventCost(dep.cost, event.data) };
     case "setup_progress": {
-      const step = data.step as string | undefined;
+      const data = event.data;
+      const step = data.step;
       // Lines about one file or node (an `item`, status other than the aggregated `running`)
       // do not change the step: a file's `done` is not the step's.
       if (!step || (data.item != null && data.status !== "running")) return dep;
@@ -112,7 +108,7 @@ export function patchDeployment<T extends DeploymentView>(dep: T, event: HangarE
       return { ...dep, setup };
     }
     case "pod_status":
-      return dep.pod ? { ...dep, pod: { ...dep.pod, status: String(data.status ?? dep.pod.status) } } : dep;
+      return dep.pod ? { ...dep, pod: { ...dep.pod, status: String(event.data.status ?? dep.pod.status) } } : dep;
     default:
       return dep;
   }
@@ -121,7 +117,6 @@ export function patchDeployment<T extends DeploymentView>(dep: T, event: HangarE
 /** The queries to refetch after this event. */
 export function staleKeys(event: HangarEvent): QueryKey[] {
   const id = event.deployment_id;
-  const runId = typeof event.data.run_id === "string" ? event.data.run_id : undefined;
   switch (event.type) {
     case "run_queued":
       return [keys.runs];
@@ -131,7 +126,7 @@ export function staleKeys(event: HangarEvent): QueryKey[] {
     case "run_output":
       return [keys.outputs];
     case "run_finished":
-      return [keys.runs, keys.outputs, ...(runId ? [keys.run(runId)] : [])];
+      return [keys.runs, keys.outputs, keys.run(event.data.run_id)];
     case "cost_update":
       return [keys.costs, ...(id ? [keys.deployment(id)] : [])];
     case "budget_warning":
@@ -151,7 +146,7 @@ export function staleKeys(event: HangarEvent): QueryKey[] {
 export function applyToCache(client: QueryClient, event: HangarEvent): void {
   applyRunEvent(client, event);
   const id = event.deployment_id;
-  if (!id || RUN_EVENTS.has(event.type)) return;
+  if (!id || isRunEvent(event)) return;
   client.setQueryData<DeploymentList>(keys.deployments, (list) =>
     list && { ...list, deployments: list.deployments.map((d) => (d.id === id ? patchDeployment(d, event) : d)) },
   );

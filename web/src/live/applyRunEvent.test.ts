@@ -5,14 +5,15 @@ import { run } from "../test/fixtures";
 import { applyToCache, keys, patchRun, staleKeys } from "./applyEvent";
 import type { HangarEvent } from "./eventStream";
 
-const event = (type: string, data: Record<string, unknown>, id = 10): HangarEvent => ({
-  id,
-  type,
-  time: "2026-11-26T10:02:00Z",
-  deployment_id: "dep1",
-  pod_id: null,
-  data: { run_id: "run1", batch_id: "batch1", ...data },
-});
+const event = (type: HangarEvent["type"], data: Record<string, unknown>, id = 10): HangarEvent =>
+  ({
+    id,
+    type,
+    time: "2026-11-26T10:02:00Z",
+    deployment_id: "dep1",
+    pod_id: null,
+    data: { run_id: "run1", batch_id: "batch1", server_id: null, workflow_id: null, ...data },
+  }) as HangarEvent;
 
 describe("run events", () => {
   it("a run_progress moves the run's node, step and percent in its page and in every list, without a refetch", () => {

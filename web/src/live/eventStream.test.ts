@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { EventTypeValues } from "../api/generated";
 import { backoffDelay, EventStream, type HangarEvent } from "./eventStream";
 
 class FakeSource {
@@ -22,8 +23,8 @@ class FakeSource {
   fail() {
     this.onerror?.(new Event("error"));
   }
-  emit(id: number, type = "deployment_state") {
-    const body: HangarEvent = { id, type, time: "", deployment_id: "d1", pod_id: null, data: {} };
+  emit(id: number, type: HangarEvent["type"] = "deployment_state") {
+    const body = { id, type, time: "", deployment_id: "d1", pod_id: null, data: {} } as HangarEvent;
     this.listeners.get(type)?.(new MessageEvent(type, { data: JSON.stringify(body) }));
   }
 }
@@ -56,6 +57,16 @@ describe("backoffDelay", () => {
 });
 
 describe("EventStream", () => {
+  it("hears every type the server documents, pod_adopted included", () => {
+    const { stream, seen } = harness();
+    stream.start();
+    const source = FakeSource.all[0]!;
+    source.open();
+    expect([...source.listeners.keys()].sort()).toEqual([...EventTypeValues].sort());
+    source.emit(1, "pod_adopted");
+    expect(seen).toEqual([1]);
+  });
+
   it("resumes after the last event it saw and never applies one twice", () => {
     const { stream, seen, fireNext } = harness();
     stream.start();

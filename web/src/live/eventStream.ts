@@ -7,37 +7,17 @@
  * what was missed; events are also de-duplicated by id, so nothing is applied twice.
  */
 
-export interface HangarEvent {
-  id: number;
-  type: string;
-  time: string;
-  deployment_id: string | null;
-  pod_id: string | null;
-  data: Record<string, unknown>;
-}
+import { EventTypeValues, type HangarEvent } from "../api/generated";
+
+/** One event as the server sends it: its `type` says which `data` it carries (generated from
+ * the server's vocabulary, `schemas/events.py`). */
+export type { HangarEvent };
 
 export type ConnectionState = "connecting" | "open" | "reconnecting";
 
-/** Every event type the server sends (the `event:` line of each SSE message). */
-export const EVENT_TYPES = [
-  "deployment_created",
-  "deployment_requested",
-  "deployment_state",
-  "pod_created",
-  "pod_status",
-  "pod_action",
-  "pod_terminated",
-  "setup_progress",
-  "cost_update",
-  "budget_warning",
-  "budget_exceeded",
-  "billing_mismatch",
-  "run_queued",
-  "run_progress",
-  "run_output",
-  "run_finished",
-  "error",
-] as const;
+/** Every event type the server sends (the `event:` line of each SSE message), as its OpenAPI
+ * document lists them: a type added to the server is heard here once the client is regenerated. */
+export const EVENT_TYPES = EventTypeValues;
 
 interface SourceLike {
   addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from comfyhangar.emulators.runpod.config import POD_KEY_PREFIX
 from comfyhangar.emulators.runpod.problems import ApiError, problem_response
 
 if TYPE_CHECKING:
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 Handler = Callable[["RunPodEmulator", Request, dict[str, str]], Awaitable[Response]]
 
 # Parts of RunPod REST v2 that exist but that the emulator does not serve: 501, not 404.
+# What a pod-scoped key may open: its own pod, and that pod's actions.
+_OWN_POD = re.compile(r"/v2/pods/(?P<id>[a-z0-9]+)(?P<action>/action)?\Z")
 NOT_EMULATED = re.compile(
     r"^/v2/(clusters|serverless|registries|account)(/.*)?$"
     r"|^/v2/billing(/(serverless|endpoints|clusters))?$"
@@ -78,15 +82,33 @@ class EmulatorApp:
         if scheme.lower() != "bearer" or not key.strip():
             return problem_response(401, "missing bearer token")
         key = key.strip()
-        read_only = key == self.emu.config.read_only_key
-        if self.emu.config.api_key is not None and key != self.emu.config.api_key and not read_only:
-            return problem_response(401, "invalid bearer token")
-        if read_only and request.method not in ("GET", "HEAD"):
-            return problem_response(403, "access denied")
+        if key.startswith(POD_KEY_PREFIX):
+            refused = self._pod_scoped(request, key)
+            if refused is not None:
+                return refused
+        else:
+            read_only = key == self.emu.config.read_only_key
+            if self.emu.config.api_key is not None and key != self.emu.config.api_key and not read_only:  # fmt: skip
+                return problem_response(401, "invalid bearer token")
+            if read_only and request.method not in ("GET", "HEAD"):
+                return problem_response(403, "access denied")
         self.emu.enforce_balance()
         response = await self._authorized(request)
         response.headers.update(self.emu.limiter.headers())
         return response
+
+    def _pod_scoped(self, request: Request, key: str) -> Response | None:
+        """A pod-scoped key (`RUNPOD_API_KEY` inside a pod) opens only its own pod: reading it
+        and its actions. None when allowed; else the refusal."""
+        match = _OWN_POD.search(request.url.path)
+        if match is None or not hmac.compare_digest(key, self.emu.pod_key(match["id"])):
+            if any(hmac.compare_digest(key, self.emu.pod_key(p)) for p in self.emu.pod_ids()):
+                return problem_response(403, "access denied: a pod-scoped key opens only its own pod")  # fmt: skip
+            return problem_response(401, "invalid bearer token")
+        allowed = ("GET", "HEAD") if match["action"] is None else ("POST",)
+        if request.method not in allowed:
+            return problem_response(403, "access denied: a pod-scoped key opens only its own pod")
+        return None
 
     async def _authorized(self, request: Request) -> Response:
         faults = self.emu.faults

@@ -17,6 +17,10 @@ SetupMode = Literal["simulated", "none", "agent"]
 SETUP_MODES: tuple[SetupMode, ...] = ("simulated", "none", "agent")
 
 
+# Pod-scoped API keys (`RUNPOD_API_KEY` inside a pod) start with this.
+POD_KEY_PREFIX = "rpa_pod_"
+
+
 @dataclass(frozen=True)
 class EmulatorConfig:
     """Settings of one `RunPodEmulator`.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
 import random
 import string
 import time
@@ -19,7 +20,7 @@ from comfyhangar.emulators.runpod.agent_runs import POD_ROOT, AgentRun, AgentRun
 from comfyhangar.emulators.runpod.billing import pod_amounts, volume_amount
 from comfyhangar.emulators.runpod.catalog import GPUS_BY_ID
 from comfyhangar.emulators.runpod.clock import SimClock
-from comfyhangar.emulators.runpod.config import EmulatorConfig
+from comfyhangar.emulators.runpod.config import POD_KEY_PREFIX, EmulatorConfig
 from comfyhangar.emulators.runpod.faults import Faults
 from comfyhangar.emulators.runpod.locations import DCS_BY_ID, default_stock
 from comfyhangar.emulators.runpod.model import NetworkVolume, Pod
@@ -623,11 +624,25 @@ class RunPodEmulator:
 
         self._agents.start(
             pod.id,
-            pod.env,
+            {**pod.env, **self.pod_env(pod.id)},
             pod.args,
             lambda: self.clock.real_seconds_until(running_at),
             still_wanted,
         )
+
+    def pod_ids(self) -> list[str]:
+        return list(self._pods)
+
+    def pod_key(self, pod_id: str) -> str:
+        """The pod-scoped API key RunPod puts in a pod's env as `RUNPOD_API_KEY`: it opens
+        that pod's own routes and nothing else (`asgi.py`). Derived from the account's
+        seed, so it stays the same across restarts without being stored."""
+        digest = hmac.new(f"pod-key:{self.seed_text}".encode(), pod_id.encode(), "sha256")
+        return POD_KEY_PREFIX + digest.hexdigest()[:40]
+
+    def pod_env(self, pod_id: str) -> dict[str, str]:
+        """What RunPod adds to every pod's container env (not shown in the pod's `env`)."""
+        return {"RUNPOD_POD_ID": pod_id, "RUNPOD_API_KEY": self.pod_key(pod_id)}
 
     def _stop_agent(self, pod: Pod, *, discard: bool = False) -> None:
         if self._agents is not None:

@@ -17,7 +17,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import Insert, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comfyhangar.server.db.models import Deployment, Run
@@ -127,6 +128,37 @@ async def acquire(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return Lease(sessions, deployment_id, token, model)
+
+
+async def claim_new(
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    values: dict[str, Any],
+    seconds: float,
+) -> Lease | None:
+    """Insert a deployment row (`values`, with its `id`) that holds its lease, in `session`'s
+    transaction; None, with nothing written, if a row with that id or live name exists.
+
+    Two processes claiming the same id never both get it: PostgreSQL makes the second insert
+    wait for the first's commit and then skip; SQLite has one writer at a time. The loser's
+    transaction goes on (no integrity error aborts it). Write under the returned lease in the
+    same transaction and `apply` it to release it at commit.
+    """
+    token = secrets.token_hex(16)
+    row = {
+        **values,
+        "lock_token": token,
+        "lock_expires_at": utcnow() + timedelta(seconds=seconds),
+    }
+    statement: Insert
+    if session.get_bind().dialect.name == "postgresql":
+        statement = postgresql.insert(Deployment).values(**row).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(Deployment).values(**row).on_conflict_do_nothing()
+    result = await session.execute(statement)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return Lease(sessions, str(values["id"]), token)
 
 
 @contextlib.asynccontextmanager

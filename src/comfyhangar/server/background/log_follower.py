@@ -22,6 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comfyhangar.agent.protocol import parse_progress_line
+from comfyhangar.core.backoff import Backoff
 from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.core.setup_progress import fold_progress
 from comfyhangar.runpod import RunPodClient, RunPodError
@@ -31,6 +32,7 @@ from comfyhangar.server.background.leases import utcnow
 from comfyhangar.server.db.events import append_event, append_state_event
 from comfyhangar.server.db.models import Deployment, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
+from comfyhangar.server.schemas.events import EventType
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,8 @@ def retry_delay(
     followers of many pods do not all come back in the same second after an outage."""
     if isinstance(error, RateLimitedError) and error.retry_after is not None:
         return max(float(error.retry_after), base_s)
-    ceiling = min(RETRY_MAX_S, base_s * 2.0 ** max(0, failures - 1))
-    return ceiling * (0.5 + (rand or _jitter.random)() / 2)
+    shape = Backoff(base_s, RETRY_MAX_S, jitter=0.5, random=rand or _jitter.random)
+    return shape.delay(failures - 1)
 
 
 class CursorMovedError(Exception):
@@ -237,7 +239,7 @@ class LogFollower:
         for p in fold.accepted:
             await append_event(
                 session,
-                "setup_progress",
+                EventType.SETUP_PROGRESS,
                 deployment_id=target.deployment_id,
                 pod_id=target.pod_id,
                 data={k: v for k, v in p.items() if k != "v"},

@@ -26,6 +26,7 @@ from comfyhangar.runpod import RunPodError
 from comfyhangar.runpod.models import Cloud, Pod
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import CostSegment, Deployment
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.costs import cost_in, current_rate, pod_shape, shape_from_spec
 
@@ -111,7 +112,7 @@ class Meter:
                 cost = await cost_in(session, dep, current_rate(dep.spec, status_now, pod.cost))
                 await append_event(
                     session,
-                    "cost_update",
+                    EventType.COST_UPDATE,
                     deployment_id=dep.id,
                     pod_id=dep.pod_id,
                     data={**cost.event_data(), "status": status_now},

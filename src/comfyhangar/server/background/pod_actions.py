@@ -38,6 +38,7 @@ from comfyhangar.server.background.leases import Lease, LeaseLostError, acquire,
 from comfyhangar.server.background.pod_rows import record_pod
 from comfyhangar.server.db.events import append_event, append_state_event
 from comfyhangar.server.db.models import Deployment
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.pod_spec import POD_LABEL, candidates_for, create_request
 from comfyhangar.server.services.secrets import load_secrets
@@ -230,7 +231,7 @@ class PodActions:
             await record_pod(session, pod, planned.deployment_id)
             await append_event(
                 session,
-                "pod_created",
+                EventType.POD_CREATED,
                 deployment_id=planned.deployment_id,
                 pod_id=pod.id,
                 data={
@@ -286,7 +287,7 @@ class PodActions:
                 await record_pod(session, pod, planned.deployment_id)
             await append_event(
                 session,
-                "pod_action",
+                EventType.POD_ACTION,
                 deployment_id=planned.deployment_id,
                 pod_id=pod_id,
                 data={"action": action.value, "status": pod.status.value if pod else "TERMINATED"},
@@ -303,7 +304,10 @@ class PodActions:
                 },
             )
             await append_event(
-                session, "error", deployment_id=lease.deployment_id, data={"message": reason}
+                session,
+                EventType.ERROR,
+                deployment_id=lease.deployment_id,
+                data={"message": reason},
             )
             await _state_event(session, lease.deployment_id, DeploymentState.FAILED, reason=reason)
 
@@ -315,7 +319,10 @@ class PodActions:
             await lease.apply(session, {})
             if not repeated:
                 await append_event(
-                    session, "error", deployment_id=lease.deployment_id, data={"message": message}
+                    session,
+                    EventType.ERROR,
+                    deployment_id=lease.deployment_id,
+                    data={"message": message},
                 )
 
 

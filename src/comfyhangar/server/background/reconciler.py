@@ -3,10 +3,12 @@
 Each cycle:
 1. lists every pod of the account (one paginated `GET /v2/pods`, whatever the number of pods);
 2. loads the deployments that are not terminated, and the pod rows;
-3. matches pods to deployments by tag (`HANGAR_DEPLOYMENT_ID`); adopts tagged pods the database
-   lacks; records untagged pods read-only (never touches them);
+3. matches pods to deployments by tag (`HANGAR_DEPLOYMENT_ID`); records untagged pods
+   read-only (never touches them);
 4. records each state change and its event in one transaction, guarded by the deployment's
-   version so a change made meanwhile (by a user or another process) wins;
+   version so a change made meanwhile (by a user or another process) wins; adopts each orphan
+   in a transaction of its own that creates its deployment holding the lease, so two
+   processes never both adopt one pod;
 5. starts the one RunPod action each deployment needs (`pod_actions`), under a lease.
 
 A pod a deployment had that is missing from the list is looked up directly once before it is
@@ -30,6 +32,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from comfyhangar.core.backoff import Backoff
 from comfyhangar.core.lifecycle import (
     DeploymentState,
     Desired,
@@ -42,12 +45,13 @@ from comfyhangar.core.setup_progress import setup_failure
 from comfyhangar.runpod import NotFoundError, RateLimitedError, RunPodClient, RunPodError
 from comfyhangar.runpod.models import Pod, PodStatus
 from comfyhangar.runpod.provisioning import DEPLOYMENT_ENV
-from comfyhangar.server.background.leases import utcnow
+from comfyhangar.server.background.leases import claim_new, utcnow
 from comfyhangar.server.background.pod_actions import ActionSettings, Planned, PodActions
 from comfyhangar.server.background.pod_rows import differs, record_pod
 from comfyhangar.server.db.events import STATE_EVENT, append_event, state_event_data
 from comfyhangar.server.db.models import Deployment, DeploymentSecret
 from comfyhangar.server.db.models import Pod as PodRow
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.catalog import Catalog
 from comfyhangar.server.services.costs import cost_in, current_rate
 
@@ -112,26 +116,38 @@ class Reconciler:
         await self.actions.stop()
 
     async def _loop(self) -> None:
+        # After n failed cycles in a row: between half and all of interval * 2**n, capped.
+        backoff = Backoff(self.settings.interval_s, self.settings.max_backoff_s, jitter=0.5)
         delay = self.settings.interval_s
+        failures = 0
+        retry_after = 0.0
         while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+            if retry_after > 0:
+                # RunPod said when: no wake (a user's request) makes the next call sooner.
+                await asyncio.sleep(retry_after)
+                retry_after = 0.0
+            else:
+                # A wake cuts the wait short, a backoff included: a user's stop is tried at once.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
             self._wake.clear()
             try:
                 await self.cycle()
                 self.last_error = None
-                delay = self.settings.interval_s
+                delay, failures = self.settings.interval_s, 0
             except RateLimitedError as exc:
                 self.last_error = f"RunPod rate limit: {exc}"
-                delay = max(exc.retry_after or 1.0, self.settings.interval_s)
+                retry_after = max(exc.retry_after or 1.0, self.settings.interval_s)
             except RunPodError as exc:
                 self.last_error = f"RunPod unreachable or failing: {exc}"
-                delay = min(max(delay * 2, self.settings.interval_s), self.settings.max_backoff_s)
+                failures += 1
+                delay = max(backoff.delay(failures), self.settings.interval_s)
             except Exception as exc:
                 log.exception("reconcile cycle failed")
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                delay = min(max(delay * 2, self.settings.interval_s), self.settings.max_backoff_s)
+                failures += 1
+                delay = max(backoff.delay(failures), self.settings.interval_s)
 
     async def cycle(self) -> CycleReport:
         """One full pass: list, match, record, act. Raises on RunPod errors (nothing recorded)."""
@@ -202,8 +218,6 @@ class Reconciler:
                     plans.append(planned)
             # Tagged pods of deployments terminated here: they should not exist. Terminate.
             strays.extend(p.id for dep_id in finished for p in tagged[dep_id])
-            for dep_id in unknown - finished:
-                await self._adopt(session, dep_id, tagged[dep_id], report)
             for other in untagged:
                 row = rows.get(other.id)
                 if row is None or differs(row, other):
@@ -225,6 +239,11 @@ class Reconciler:
         for planned in plans:
             report.actions.append((planned.deployment_id, planned.action.value))
             self.actions.start(planned)
+        # Orphans, each in its own transaction under a new deployment's lease (after the actions
+        # are under way): of two processes that list the same orphan, one adopts it and the
+        # other's cycle goes on unharmed.
+        for dep_id in sorted(unknown - finished):
+            await self._adopt(dep_id, tagged[dep_id], report)
         for observer in self.observers:
             try:
                 await observer(listing)
@@ -347,7 +366,7 @@ class Reconciler:
                 if previous is None or previous.status != pod.status.value:
                     _defer_event(
                         session,
-                        "pod_status",
+                        EventType.POD_STATUS,
                         deployment_id=dep.id,
                         pod_id=pod.id,
                         data={
@@ -358,61 +377,75 @@ class Reconciler:
                     )
         elif row is not None and row.gone_at is None:
             await _mark_gone(session, [row.id], now)
-            _defer_event(session, "pod_terminated", deployment_id=dep.id, pod_id=row.id, data={})
+            _defer_event(
+                session, EventType.POD_TERMINATED, deployment_id=dep.id, pod_id=row.id, data={}
+            )
 
-    async def _adopt(
-        self, session: AsyncSession, dep_id: str, pods: list[Pod], report: CycleReport
-    ) -> None:
-        """A tagged pod with no deployment here (created before a crash, or by another server)."""
+    async def _adopt(self, dep_id: str, pods: list[Pod], report: CycleReport) -> None:
+        """A tagged pod with no deployment here (created before a crash, or by another server):
+        make its deployment, holding the lease, with the pod row and the event, in one
+        transaction. Nothing happens if another process made it first."""
         pod = min(pods, key=lambda p: (p.created_at is None, p.created_at))
         running = pod.status in (PodStatus.PROVISIONING, PodStatus.STARTING, PodStatus.RUNNING)
         mounts = pod.mounts
-        # Not a name a live deployment has (the database would refuse it, and the cycle).
-        live_names = set(
-            await session.scalars(
-                select(Deployment.name).where(Deployment.state != DeploymentState.TERMINATED.value)
+        async with self._sessions() as session, session.begin():
+            # Not a name a live deployment has (the database would refuse it).
+            live_names = set(
+                await session.scalars(
+                    select(Deployment.name).where(
+                        Deployment.state != DeploymentState.TERMINATED.value
+                    )
+                )
             )
-        )
-        spec: dict[str, Any] = {
-            "name": unique_name(pod.name[:MAX_NAME_CHARS] or dep_id[:8], live_names),
-            "gpu": {"id": pod.gpu_type_id or "unknown", "count": pod.gpu.count if pod.gpu else 1},
-            "fallback_gpu_ids": [],
-            "cloud": pod.cloud.value,
-            "data_center_ids": [pod.data_center_id] if pod.data_center_id else [],
-            "container_disk_gb": pod.disk or 0,
-            "volume_gb": mounts.persistent.size if mounts.persistent else None,
-            "network_volume_id": mounts.network[0].volume_id if mounts.network else None,
-            "image": pod.image,
-            "manifest": {},
-            "env": {},
-            "adopted": True,
-        }
-        session.add(
-            Deployment(
-                id=dep_id,
-                name=spec["name"],
-                spec=spec,
-                desired_state=(Desired.RUNNING if running else Desired.STOPPED).value,
-                state=DeploymentState.PENDING.value,
+            spec: dict[str, Any] = {
+                "name": unique_name(pod.name[:MAX_NAME_CHARS] or dep_id[:8], live_names),
+                "gpu": {
+                    "id": pod.gpu_type_id or "unknown",
+                    "count": pod.gpu.count if pod.gpu else 1,
+                },
+                "fallback_gpu_ids": [],
+                "cloud": pod.cloud.value,
+                "data_center_ids": [pod.data_center_id] if pod.data_center_id else [],
+                "container_disk_gb": pod.disk or 0,
+                "volume_gb": mounts.persistent.size if mounts.persistent else None,
+                "network_volume_id": mounts.network[0].volume_id if mounts.network else None,
+                "image": pod.image,
+                "manifest": {},
+                "env": {},
+                "adopted": True,
+            }
+            lease = await claim_new(
+                session,
+                self._sessions,
+                {
+                    "id": dep_id,
+                    "name": spec["name"],
+                    "spec": spec,
+                    "desired_state": (Desired.RUNNING if running else Desired.STOPPED).value,
+                    "state": DeploymentState.PENDING.value,
+                    "pod_id": pod.id,
+                },
+                self.settings.actions.lease_s,
+            )
+            if lease is None:
+                return  # adopted by another process (or its name taken meanwhile: next cycle)
+            await record_pod(session, pod, dep_id)
+            await lease.apply(session, {})
+            await session.flush()  # row changes before the event lock, as in the cycle
+            await append_event(
+                session,
+                EventType.POD_ADOPTED,
+                deployment_id=dep_id,
                 pod_id=pod.id,
+                data={"status": pod.status.value, "name": pod.name},
             )
-        )
-        await session.flush()
-        await record_pod(session, pod, dep_id)
-        _defer_event(
-            session,
-            "pod_adopted",
-            deployment_id=dep_id,
-            pod_id=pod.id,
-            data={"status": pod.status.value, "name": pod.name},
-        )
         report.adopted.append(dep_id)
 
 
 _DEFERRED = "reconciler_deferred_events"
 
 
-def _defer_event(session: AsyncSession, type: str, **kwargs: Any) -> None:
+def _defer_event(session: AsyncSession, type: EventType, **kwargs: Any) -> None:
     """Queue an event of the cycle's transaction; `_append_deferred_events` appends them.
 
     Appending takes the event log's lock (PostgreSQL: an advisory lock held to commit). Other

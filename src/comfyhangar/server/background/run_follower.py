@@ -45,6 +45,7 @@ from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.server.background.leases import Lease, LeaseLostError
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import ComfyUIServer, Deployment, Output, Run, RunPreview
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.comfyui_access import ComfyEndpoint, ComfyUIAccess
 from comfyhangar.server.services.comfyui_clients import ComfyUIClients
 from comfyhangar.server.services.comfyui_servers import server_endpoint
@@ -317,7 +318,10 @@ class RunFollower:
     # --- writes under the lease ------------------------------------------------------------------
 
     async def apply(
-        self, run: Run, values: dict[str, Any], event: tuple[str, dict[str, Any]] | None = None
+        self,
+        run: Run,
+        values: dict[str, Any],
+        event: tuple[EventType, dict[str, Any]] | None = None,
     ) -> None:
         """Write `values` (and an event) under the lease, keeping it."""
         async with self.sessions() as session, session.begin():

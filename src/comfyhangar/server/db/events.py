@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from comfyhangar.server.db.engine import EVENTS_APPENDED
 from comfyhangar.server.db.models import Event
+from comfyhangar.server.schemas.events import EventData, EventType, event_data
 
 # Any fixed 64-bit number, the same in every process ("hangarev" in ASCII).
 PG_EVENT_LOCK_KEY = 0x68616E6761726576 - (1 << 63)
@@ -26,17 +27,20 @@ NOTIFY_CHANNEL = "hangar_events"
 
 async def append_event(
     session: AsyncSession,
-    type: str,
+    type: EventType,
     *,
     deployment_id: str | None = None,
     pod_id: str | None = None,
-    data: dict[str, Any] | None = None,
+    data: dict[str, Any] | EventData | None = None,
 ) -> Event:
     """Add an event to the session's transaction; it becomes visible when that commits.
 
-    Call it in the same transaction as the change it reports, so that both or neither land.
-    Keep such transactions short: on PostgreSQL they serialise with every other event writer.
+    `type` is one of the vocabulary (`schemas/events.py`) and `data` must have its payload's
+    shape: a wrong one raises before anything is written. Call it in the same transaction as
+    the change it reports, so that both or neither land. Keep such transactions short: on
+    PostgreSQL they serialise with every other event writer.
     """
+    body = event_data(type, data)
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         await session.execute(
@@ -44,14 +48,14 @@ async def append_event(
         )
         # Delivered at commit (and dropped on rollback); many in one transaction fold into one.
         await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-    event = Event(type=type, deployment_id=deployment_id, pod_id=pod_id, data=data or {})
+    event = Event(type=str(type), deployment_id=deployment_id, pod_id=pod_id, data=body)
     session.add(event)
     await session.flush()
     session.info[EVENTS_APPENDED] = True
     return event
 
 
-STATE_EVENT = "deployment_state"
+STATE_EVENT = EventType.DEPLOYMENT_STATE
 
 
 def state_event_data(

@@ -102,6 +102,18 @@ class Deployment(Base):
     # Cost metered up to this moment (cloud clock), at the pod status seen then.
     metered_until: Mapped[datetime | None] = mapped_column(default=None)
     metered_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The idle guard (core/idle.py). The policy as the user set it (None: the server default).
+    idle_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The idle clock: the last moment anything used the pod (setup counts), and the warning
+    # given since (cleared by activity). Moments, never countdowns: a restart continues them.
+    last_activity_at: Mapped[datetime | None] = mapped_column(default=None)
+    idle_warned_at: Mapped[datetime | None] = mapped_column(default=None)
+    keep_awake_until: Mapped[datetime | None] = mapped_column(default=None)
+    # The guard's last look and what each activity source said then (shown with the clock).
+    idle_checked_at: Mapped[datetime | None] = mapped_column(default=None)
+    idle_signals: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Since when the deployment has been stopped (the terminate-after-stopped timer).
+    stopped_since: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Pod(Base):

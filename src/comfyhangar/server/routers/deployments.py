@@ -1,4 +1,5 @@
-"""`/deployments`: deploy, list, read, stop, start, restart, terminate, logs."""
+"""`/deployments`: deploy, list, read, stop, start, restart, terminate, idle policy,
+keep-awake, logs."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from comfyhangar.server.schemas.deployments import (
     LogLineView,
     LogTail,
 )
+from comfyhangar.server.schemas.idle import IdlePolicyInput, KeepAwakeRequest
 from comfyhangar.server.schemas.limits import MAX_INT64, LastEventId, ResumeAfter
 from comfyhangar.server.views import deployment_detail, deployment_view, render_list
 
@@ -38,7 +40,14 @@ async def _view(runtime: Runtime, dep: Deployment) -> DeploymentView:
         row = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
     live = runtime.reconciler.pods.get(dep.pod_id) if dep.pod_id else None
     cost = (await runtime.costs.for_deployments([(dep, row)])).get(dep.id)
-    return deployment_view(dep, row, live, simulated=runtime.cloud.simulated, cost=cost)
+    return deployment_view(
+        dep,
+        row,
+        live,
+        simulated=runtime.cloud.simulated,
+        cost=cost,
+        idle_default=runtime.idle.default,
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DeploymentView)
@@ -69,7 +78,9 @@ async def list_deployments(
         live = runtime.reconciler.pods
         rows = await runtime.deployments.list_with_pods(status_, limit=limit, offset=offset)
         costs = await runtime.costs.for_deployments(rows)
-        return render_list(rows, live, costs, simulated=runtime.cloud.simulated)
+        return render_list(
+            rows, live, costs, simulated=runtime.cloud.simulated, idle_default=runtime.idle.default
+        )
 
     lists = runtime.deployments.rendered_lists
     if lists is None:
@@ -90,7 +101,15 @@ async def get_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentD
     dep, row, history = await runtime.deployments.detail_rows(deployment_id)
     live = runtime.reconciler.pods.get(dep.pod_id) if dep.pod_id else None
     cost = (await runtime.costs.for_deployments([(dep, row)])).get(dep.id)
-    return deployment_detail(dep, row, live, history, simulated=runtime.cloud.simulated, cost=cost)
+    return deployment_detail(
+        dep,
+        row,
+        live,
+        history,
+        simulated=runtime.cloud.simulated,
+        cost=cost,
+        idle_default=runtime.idle.default,
+    )
 
 
 @router.get(
@@ -142,6 +161,23 @@ async def restart_deployment(deployment_id: str, runtime: RuntimeDep) -> Deploym
 async def terminate_deployment(deployment_id: str, runtime: RuntimeDep) -> DeploymentView:
     """Terminate the pod for good (its volume disk is destroyed). Idempotent."""
     return await _view(runtime, await runtime.deployments.terminate(deployment_id))
+
+
+@router.patch("/{deployment_id}/idle", response_model=DeploymentView)
+async def set_idle_policy(
+    deployment_id: str, body: IdlePolicyInput, runtime: RuntimeDep
+) -> DeploymentView:
+    """Change the idle policy: the fields given change, the rest stay (a 422 names a bad one)."""
+    return await _view(runtime, await runtime.idle.set_policy(deployment_id, body))
+
+
+@router.post("/{deployment_id}/keep-awake", response_model=DeploymentView)
+async def keep_awake(
+    deployment_id: str, body: KeepAwakeRequest, runtime: RuntimeDep
+) -> DeploymentView:
+    """No idle stop or terminate for `minutes` from now (a new call replaces the old end);
+    the idle clock counts again from then."""
+    return await _view(runtime, await runtime.idle.keep_awake(deployment_id, body.minutes))
 
 
 @router.get("/{deployment_id}/logs", response_model=LogTail)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from comfyhangar.server.deps import RuntimeDep
+from comfyhangar.server.schemas.events import HANGAR_EVENT_REF
 from comfyhangar.server.schemas.limits import LastEventId, ResumeAfter
 from comfyhangar.server.services.event_hub import EventHub, SubscriberTooSlowError
 
@@ -17,7 +18,17 @@ router = APIRouter(tags=["events"])
 KEEPALIVE_S = 15
 
 
-@router.get("/events", response_class=EventSourceResponse)
+@router.get(
+    "/events",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: `event:` is an `EventType`, `id:` the event id, "
+            "`data:` one `HangarEvent` as JSON",
+            "content": {"text/event-stream": {"schema": {"$ref": HANGAR_EVENT_REF}}},
+        }
+    },
+)
 async def stream_events(
     runtime: RuntimeDep,
     last_event_id: LastEventId = None,

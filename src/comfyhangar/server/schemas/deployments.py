@@ -25,7 +25,9 @@ from pydantic import (
 )
 
 from comfyhangar.core.lifecycle import DeploymentState, Desired
+from comfyhangar.core.setup_progress import SetupStepName
 from comfyhangar.server.schemas.env_names import env_name_refusal
+from comfyhangar.server.schemas.idle import IdlePolicyInput, IdleView
 from comfyhangar.server.schemas.patterns import LABEL_REGEX, pattern
 
 DEFAULT_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404"
@@ -38,6 +40,8 @@ MAX_ENV_VALUE_CHARS = 32_768
 TOKEN_REGEX = r"^[A-Za-z0-9._~+/=-]{1,512}$"  # noqa: S105 - a pattern, not a token
 TOKEN_CHARS = re.compile(TOKEN_REGEX)
 SECRET_FIELDS = frozenset({"hf_token", "civitai_token"})
+# Kept in their own columns, not in the stored spec.
+NOT_IN_SPEC = SECRET_FIELDS | {"idle"}
 
 Name = Annotated[
     str,
@@ -170,6 +174,10 @@ class DeploymentCreate(_Strict):
     civitai_token: Token | None = Field(
         default=None, description="Write-only: Civitai API token (never shown again)"
     )
+    idle: IdlePolicyInput | None = Field(
+        default=None,
+        description="Idle policy: what is left out follows the server default (HANGAR_IDLE_*)",
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> DeploymentCreate:
@@ -211,7 +219,7 @@ class StateChange(BaseModel):
 
 
 class SetupStep(BaseModel):
-    step: str
+    step: SetupStepName
     status: str
     item: str | None = Field(
         default=None, description="The file or node in flight (while `running`)"
@@ -275,6 +283,7 @@ class DeploymentView(BaseModel):
     pod: PodView | None
     setup: list[SetupStep]
     cost: DeploymentCostView
+    idle: IdleView
     links: DeploymentLinks
 
 

@@ -46,6 +46,7 @@ from comfyhangar.runpod.graphql_balance import (
 from comfyhangar.server.cloud import Cloud
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import CostSegment, Deployment, Event, NetworkVolumeRow
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.cost_history import (
     as_utc,
     split_segments,
@@ -55,7 +56,7 @@ from comfyhangar.server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MISMATCH_EVENT = "billing_mismatch"
+MISMATCH_EVENT = EventType.BILLING_MISMATCH
 TOLERANCE = Decimal("0.01")  # 1% of RunPod's figure
 MIN_DIFFERENCE_USD = Decimal("0.01")  # differences under a cent are noise
 DEFAULT_INTERVAL_S = 600.0

@@ -24,6 +24,7 @@ from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import Budget, Deployment
 from comfyhangar.server.schemas.budgets import BudgetCreate, BudgetUpdate
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.costs import CostService, start_of_day, start_of_month
 
 
@@ -176,14 +177,14 @@ class BudgetService:
             for threshold in due:
                 await append_event(
                     session,
-                    "budget_warning",
+                    EventType.BUDGET_WARNING,
                     deployment_id=budget.deployment_id,
                     data=_budget_data(status, threshold=threshold),
                 )
             if exceeded_new:
                 await append_event(
                     session,
-                    "budget_exceeded",
+                    EventType.BUDGET_EXCEEDED,
                     deployment_id=budget.deployment_id,
                     data=_budget_data(status, action=budget.on_exceed),
                 )

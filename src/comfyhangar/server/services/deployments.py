@@ -32,15 +32,18 @@ from comfyhangar.core.errors import (
     NotFound,
     UpstreamUnavailable,
 )
+from comfyhangar.core.idle import IdlePolicy
 from comfyhangar.core.lifecycle import DeploymentState, Desired
 from comfyhangar.runpod import NotFoundError, RunPodClient, RunPodError
 from comfyhangar.runpod.models import Cloud
 from comfyhangar.server.db.events import STATE_EVENT, append_event, append_state_event
 from comfyhangar.server.db.models import Deployment, DeploymentSecret, Event, LogLine
 from comfyhangar.server.db.models import Pod as PodRow
-from comfyhangar.server.schemas.deployments import SECRET_FIELDS, DeploymentCreate
+from comfyhangar.server.schemas.deployments import NOT_IN_SPEC, DeploymentCreate
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.catalog import Catalog, check_offer
 from comfyhangar.server.services.costs import cost_in, row_rate
+from comfyhangar.server.services.idle import merge_policy, policy_json
 from comfyhangar.server.services.manifests import validate_manifest
 from comfyhangar.server.services.preflight import Disk, Preflight
 from comfyhangar.server.services.presets import PRESETS, merge
@@ -72,6 +75,7 @@ class DeploymentService:
         *,
         policy: Policy | None = None,
         preflight: Preflight | None = None,
+        idle_default: IdlePolicy | None = None,
     ) -> None:
         self._sessions = sessions
         self._client = client
@@ -83,6 +87,8 @@ class DeploymentService:
         self.policy = policy or Policy()
         # Checks models against Hugging Face / Civitai before anything is stored (None: off).
         self.preflight = preflight
+        # The server's idle policy: a deploy's `idle` fields are merged into it.
+        self.idle_default = idle_default or IdlePolicy()
         # The list endpoint's rendered JSON (see `RenderedLists`); None when the sessions'
         # commits cannot be watched (then every list is rendered afresh).
         self.rendered_lists = _watched_lists(sessions)
@@ -90,6 +96,11 @@ class DeploymentService:
     async def create(self, body: DeploymentCreate) -> Deployment:
         """Validate the manifest and against the catalog, store the deployment and its event."""
         manifest = self.resolve_manifest(body.preset, body.manifest)
+        idle = (
+            None
+            if body.idle is None
+            else policy_json(merge_policy(self.idle_default, body.idle, field_prefix="body.idle"))
+        )
         await self._check_name_free(body.name)
         await self._validate(body)
         if self.preflight is not None and manifest:
@@ -103,7 +114,7 @@ class DeploymentService:
                 disk=disk,
             )
             result.raise_for_errors()
-        spec = body.model_dump(mode="json", exclude=set(SECRET_FIELDS))
+        spec = body.model_dump(mode="json", exclude=set(NOT_IN_SPEC))
         spec["manifest"] = manifest
         secret_values = {POD_TOKEN: new_pod_token()}
         if body.hf_token is not None:
@@ -118,6 +129,7 @@ class DeploymentService:
             spec=spec,
             desired_state=Desired.RUNNING.value,
             state=DeploymentState.PENDING.value,
+            idle_policy=idle,
         )
         try:
             async with self._sessions() as session, session.begin():
@@ -129,7 +141,7 @@ class DeploymentService:
                 )
                 await append_event(
                     session,
-                    "deployment_created",
+                    EventType.DEPLOYMENT_CREATED,
                     deployment_id=deployment.id,
                     data={"name": body.name, "gpu": body.gpu.id, "gpu_count": body.gpu.count},
                 )
@@ -299,46 +311,72 @@ class DeploymentService:
         self, deployment_id: str, what: str, *, source: str = "user", reason: str | None = None
     ) -> Deployment:
         async with self._sessions() as session, session.begin():
-            dep = await session.get(Deployment, deployment_id)
-            if dep is None:
-                raise NotFound(f"no deployment {deployment_id!r}")
-            pod = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
-            values = _intent(dep, what, pod_gone=pod is not None and pod.gone_at is not None)
-            if values and what in ("stop", "terminate"):
-                values["state_reason"] = reason  # a user's own stop has none
-            if values:
-                await session.execute(
-                    update(Deployment)
-                    .where(Deployment.id == dep.id)
-                    .values(version=Deployment.version + 1, updated_at=datetime.now(UTC), **values)
-                    .execution_options(synchronize_session=False)
-                )
-                await append_event(
-                    session,
-                    "deployment_requested",
-                    deployment_id=dep.id,
-                    pod_id=dep.pod_id,
-                    data={
-                        "action": what,
-                        "source": source,
-                        "reason": reason,
-                        **{k: v for k, v in values.items() if k == "state"},
-                    },
-                )
-                if "state" in values:
-                    # The pod is as it was: its rate goes with the new state's event too.
-                    cost = await cost_in(session, dep, row_rate(dep.spec, pod))
-                    await append_state_event(
-                        session,
-                        dep.id,
-                        values["state"],
-                        dep.state,
-                        pod_id=dep.pod_id,
-                        reason=values.get("state_reason"),
-                        cost=cost.event_data(),
-                    )
+            await self.ask_in(session, deployment_id, what, source=source, reason=reason)
         self._wake()
         return await self.get(deployment_id)
+
+    async def ask_in(
+        self,
+        session: AsyncSession,
+        deployment_id: str,
+        what: str,
+        *,
+        source: str,
+        reason: str | None = None,
+        note: tuple[EventType, dict[str, Any]] | None = None,
+    ) -> bool:
+        """Record a request inside the caller's transaction (the idle guard's, under its
+        lease): the same intent, events and checks as a user's. `note` is an event of the
+        caller's, appended only if the request changed anything. True if it did; the caller
+        calls `wake` after its commit."""
+        dep = await session.get(Deployment, deployment_id)
+        if dep is None:
+            raise NotFound(f"no deployment {deployment_id!r}")
+        pod = await session.get(PodRow, dep.pod_id) if dep.pod_id else None
+        values = _intent(dep, what, pod_gone=pod is not None and pod.gone_at is not None)
+        if values and what in ("stop", "terminate"):
+            values["state_reason"] = reason  # a user's own stop has none
+        if not values:
+            return False
+        await session.execute(
+            update(Deployment)
+            .where(Deployment.id == dep.id)
+            .values(version=Deployment.version + 1, updated_at=datetime.now(UTC), **values)
+            .execution_options(synchronize_session=False)
+        )
+        if note is not None:
+            await append_event(
+                session, note[0], deployment_id=dep.id, pod_id=dep.pod_id, data=note[1]
+            )
+        await append_event(
+            session,
+            EventType.DEPLOYMENT_REQUESTED,
+            deployment_id=dep.id,
+            pod_id=dep.pod_id,
+            data={
+                "action": what,
+                "source": source,
+                "reason": reason,
+                **{k: v for k, v in values.items() if k == "state"},
+            },
+        )
+        if "state" in values:
+            # The pod is as it was: its rate goes with the new state's event too.
+            cost = await cost_in(session, dep, row_rate(dep.spec, pod))
+            await append_state_event(
+                session,
+                dep.id,
+                values["state"],
+                dep.state,
+                pod_id=dep.pod_id,
+                reason=values.get("state_reason"),
+                cost=cost.event_data(),
+            )
+        return True
+
+    def wake(self) -> None:
+        """Nudge the reconciler (after a commit that asked for something)."""
+        self._wake()
 
 
 def _watched_lists(sessions: async_sessionmaker[AsyncSession]) -> RenderedLists | None:

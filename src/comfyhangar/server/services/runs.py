@@ -32,16 +32,17 @@ from comfyhangar.comfyui.prompt_inputs import (
 from comfyhangar.core.errors import Conflict, InvalidInput, NotFound
 from comfyhangar.server.db.events import append_event
 from comfyhangar.server.db.models import Output, Run, RunPreview
+from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.schemas.runs import TERMINAL_STATES, RunCreate, RunView
 from comfyhangar.server.services.comfyui_clients import ComfyUIClients, TargetUnreachable
 from comfyhangar.server.services.comfyui_servers import ServerService, Target
 from comfyhangar.server.services.presets import PRESETS
 from comfyhangar.server.services.workflows import WorkflowService, convert
 
-RUN_QUEUED = "run_queued"
-RUN_PROGRESS = "run_progress"
-RUN_OUTPUT = "run_output"
-RUN_FINISHED = "run_finished"
+RUN_QUEUED = EventType.RUN_QUEUED
+RUN_PROGRESS = EventType.RUN_PROGRESS
+RUN_OUTPUT = EventType.RUN_OUTPUT
+RUN_FINISHED = EventType.RUN_FINISHED
 ACTIVE_STATES = ("queued", "dispatching", "running")
 
 

@@ -53,14 +53,15 @@ async function card(name: string) {
   return link.closest<HTMLElement>('[data-testid="deployment-card"]')!;
 }
 
-const event = (type: string, data: Record<string, unknown>, deployment_id = "dep1"): HangarEvent => ({
-  id: 1,
-  type,
-  time: "2026-11-26T10:06:00Z",
-  deployment_id,
-  pod_id: "pod1",
-  data,
-});
+const event = (type: HangarEvent["type"], data: Record<string, unknown>, deployment_id = "dep1"): HangarEvent =>
+  ({
+    id: 1,
+    type,
+    time: "2026-11-26T10:06:00Z",
+    deployment_id,
+    pod_id: "pod1",
+    data,
+  }) as HangarEvent;
 
 beforeEach(() => {
   window.history.replaceState(null, "", "/");

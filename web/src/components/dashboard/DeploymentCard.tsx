@@ -15,6 +15,8 @@ import { liveUptime } from "../../lib/uptime";
 import { allowedActions } from "../../lib/actions";
 import { SETUP_STEPS } from "../../lib/setupSteps";
 import { setupSummary, stateLine, stepLabel, utilization } from "./logic";
+import { idleLine } from "../../lib/idle";
+import { IdleClockLine } from "../IdleClock";
 
 // Row heights shared by the card and its skeleton.
 const ROW = {
@@ -82,9 +84,11 @@ function StatusLine({ dep }: { dep: DeploymentView }) {
     );
   }
   const busy = dep.state === "ready" ? utilization(dep.pod) : null;
+  const idle = idleLine(dep.idle, dep.state, Date.now()) !== null;
   return (
     <div className="text-xs">
-      <p className={`${dep.reason ? "line-clamp-1" : "line-clamp-2"} text-slate-400`}>{stateLine(dep.state)}</p>
+      <p className={`${dep.reason || idle ? "line-clamp-1" : "line-clamp-2"} text-slate-400`}>{stateLine(dep.state)}</p>
+      {idle && !dep.reason && <IdleClockLine dep={dep} className="mt-0.5" />}
       {dep.reason && (
         // Why the system stopped it (a budget, say): name, limit and spend.
         <p className="mt-0.5 line-clamp-2 text-amber-200/90" title={dep.reason} data-testid="state-reason">

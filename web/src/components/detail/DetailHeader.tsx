@@ -8,6 +8,7 @@ import { Button, ConfirmDialog, errorMessage, StateBadge } from "../ui";
 import { allowedActions } from "../../lib/actions";
 import { liveUptime } from "../../lib/uptime";
 import { useNow } from "../../lib/useNow";
+import { IdleClockLine, KeepAwake } from "../IdleClock";
 
 function Uptime({ pod }: { pod: PodView | null }) {
   const now = useNow(pod?.status === "RUNNING");
@@ -118,6 +119,8 @@ export function DetailHeader({ dep }: { dep: DeploymentDetail }) {
               <Uptime pod={dep.pod} />
             </Fact>
           </dl>
+          <IdleClockLine dep={dep} className="text-sm" />
+          <KeepAwake dep={dep} />
         </div>
         <Actions dep={dep} />
       </div>

@@ -1,6 +1,7 @@
 import { render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { SetupSteps } from "./SetupSteps";
+import type { SetupStep } from "../../api/generated";
 
 describe("SetupSteps", () => {
   it("shows all six steps in order, unreported ones as pending", () => {
@@ -63,7 +64,7 @@ describe("SetupSteps", () => {
     ["starting", "pending", true],
     ["ready", "done", false],
   ] as const)("says ComfyUI is ready only while the deployment is (%s)", (state, shown, note) => {
-    const last = [
+    const last: SetupStep[] = [
       { step: "start", status: "done" },
       { step: "ready", status: "done", message: "ComfyUI answers" },
     ];

@@ -9,14 +9,17 @@ import { deployment, output, run, workflowDetail } from "../../test/fixtures";
 import { json, renderAt, serve } from "../workflows/testing";
 
 const wf = workflowDetail();
-const progress = (data: Record<string, unknown>, id = 5): HangarEvent => ({
-  id,
-  type: "run_progress",
-  time: "2026-11-26T10:00:05Z",
-  deployment_id: "dep1",
-  pod_id: null,
-  data: { run_id: "run1", batch_id: "batch1", state: "running", ...data },
-});
+/** A run event of run1 as the server sends it (the common fields, then `data`). */
+const runEvent = (type: "run_progress" | "run_finished", data: Record<string, unknown>, id = 5): HangarEvent =>
+  ({
+    id,
+    type,
+    time: "2026-11-26T10:00:05Z",
+    deployment_id: "dep1",
+    pod_id: null,
+    data: { run_id: "run1", batch_id: "batch1", server_id: null, workflow_id: wf.id, state: "running", ...data },
+  }) as HangarEvent;
+const progress = (data: Record<string, unknown>, id = 5) => runEvent("run_progress", data, id);
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -75,7 +78,7 @@ describe("RunPage", () => {
 
     client.setQueryData(["outputs", { run_id: "run1" }], { items: [output()], total: 1 });
     act(() =>
-      applyToCache(client, { ...progress({ state: "succeeded", outputs: 1 }), type: "run_finished", id: 10 }),
+      applyToCache(client, runEvent("run_finished", { state: "succeeded", outputs: 1 }, 10)),
     );
     await waitFor(() => expect(screen.getByTestId("run-state").dataset.state).toBe("succeeded"));
     expect(screen.queryByTestId("run-preview")).toBeNull();

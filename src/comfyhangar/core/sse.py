@@ -2,12 +2,20 @@
 
 Fed text lines, it yields complete events. An event is dispatched only at its terminating blank
 line, so an event cut off by a dropped connection is never seen half-way: resuming from the
-last complete event id loses nothing and repeats nothing.
+last complete event id loses nothing and repeats nothing. The last event id is the stream's
+cursor: an event without its own `id:` line carries the one before it (it is not cleared after
+each event), and `own_id` says which events brought one.
+
+The one decoder of the package: the RunPod client reads pod logs with it, the CLI reads our own
+`/events` and log streams with it. Pure (no I/O): callers feed it lines.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,10 @@ class ServerSentEvent:
     retry: int | None = None
     #: True when this event carried its own `id:` line (False: `id` is inherited).
     own_id: bool = False
+
+    def json(self) -> Any:
+        """`data` parsed as JSON."""
+        return json.loads(self.data)
 
 
 class SSEDecoder:
@@ -74,3 +86,12 @@ class SSEDecoder:
         self._data = []
         self._event = ""
         return event
+
+
+def decode_lines(lines: Iterable[str]) -> Iterator[ServerSentEvent]:
+    """The events of a stream's lines (without their line breaks), as they complete."""
+    decoder = SSEDecoder()
+    for line in lines:
+        event = decoder.feed(line)
+        if event is not None:
+            yield event
