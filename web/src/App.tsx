@@ -18,6 +18,10 @@ const CostsPage = lazy(() => import("./pages/CostsPage").then((m) => ({ default:
 const TokensPage = lazy(() => import("./pages/TokensPage").then((m) => ({ default: m.TokensPage })));
 const AuditPage = lazy(() => import("./pages/AuditPage").then((m) => ({ default: m.AuditPage })));
 const UsersPage = lazy(() => import("./pages/UsersPage").then((m) => ({ default: m.UsersPage })));
+const WorkflowsPage = lazy(() => import("./pages/WorkflowsPage").then((m) => ({ default: m.WorkflowsPage })));
+const RunsPage = lazy(() => import("./pages/RunsPage").then((m) => ({ default: m.RunsPage })));
+const RunPage = lazy(() => import("./pages/RunPage").then((m) => ({ default: m.RunPage })));
+const GalleryPage = lazy(() => import("./pages/GalleryPage").then((m) => ({ default: m.GalleryPage })));
 const ManifestDocPage = lazy(() => import("./pages/ManifestDocPage").then((m) => ({ default: m.ManifestDocPage })));
 
 export function makeQueryClient() {
@@ -40,6 +44,11 @@ export function App({ client = makeQueryClient() }: { client?: QueryClient }) {
               <Route path="/deploy" component={DeployPage} />
               <Route path="/deployments/:id">{(params) => <DeploymentPage id={params.id} />}</Route>
               <Route path="/costs" component={CostsPage} />
+              <Route path="/workflows">{() => <WorkflowsPage />}</Route>
+              <Route path="/workflows/:id">{(params) => <WorkflowsPage id={params.id} />}</Route>
+              <Route path="/runs" component={RunsPage} />
+              <Route path="/runs/:id">{(params) => <RunPage id={params.id} />}</Route>
+              <Route path="/gallery" component={GalleryPage} />
               <Route path="/docs/manifest" component={ManifestDocPage} />
               <Route path="/tokens" component={TokensPage} />
               <Route path="/users" component={UsersPage} />

@@ -27,13 +27,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly fieldErrors: FieldError[];
+  /** The problem's other members (such as `problems` of a 422 `not_runnable_on_target`). */
+  readonly details: Record<string, unknown>;
 
-  constructor(status: number, code: string, message: string, fieldErrors: FieldError[] = []) {
+  constructor(status: number, code: string, message: string, fieldErrors: FieldError[] = [], details: Record<string, unknown> = {}) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.fieldErrors = fieldErrors;
+    this.details = details;
   }
 
   /** The message for one field (dotted path such as `gpu.count`), if the server named it. */
@@ -106,12 +109,13 @@ async function problemOf(response: Response): Promise<ApiError> {
       detail?: string;
       title?: string;
       errors?: FieldError[] | null;
-    };
+    } & Record<string, unknown>;
     return new ApiError(
       response.status,
       problem.code ?? "http_error",
       problem.detail ?? problem.title ?? `HTTP ${response.status}`,
       problem.errors ?? [],
+      problem,
     );
   } catch {
     return new ApiError(response.status, "http_error", `HTTP ${response.status} ${response.statusText}`);

@@ -79,3 +79,147 @@ export function useKeepAwake() {
     },
   });
 }
+
+// --- workflows, runs, outputs -----------------------------------------------------------------
+// Runs and outputs change through run events (live/applyEvent.ts): nothing here polls.
+
+export function useWorkflows() {
+  return useQuery({ queryKey: keys.workflows, queryFn: ({ signal }) => api.listWorkflows({ limit: 200 }, { signal }) });
+}
+
+export function useWorkflow(id: string | undefined) {
+  return useQuery({
+    queryKey: keys.workflow(id ?? ""),
+    queryFn: ({ signal }) => api.getWorkflow(id!, { signal }),
+    enabled: id !== undefined,
+  });
+}
+
+/** Upload a workflow file (JSON, PNG or WebP) into the library. */
+export function useAddWorkflow() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ file, name, description, tags }: { file: File; name: string; description: string; tags: string }) => {
+      const form = new FormData();
+      form.append("file", file);
+      form.append("name", name);
+      if (description) form.append("description", description);
+      if (tags) form.append("tags", tags);
+      return api.createWorkflow(form);
+    },
+    onSuccess: (detail) => {
+      client.setQueryData(keys.workflow(detail.id), detail);
+      void client.invalidateQueries({ queryKey: keys.workflows });
+    },
+  });
+}
+
+export function useDeleteWorkflow() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.deleteWorkflow(id),
+    onSuccess: (_, id) => {
+      client.removeQueries({ queryKey: keys.workflow(id) });
+      void client.invalidateQueries({ queryKey: keys.workflows });
+    },
+  });
+}
+
+export function useComfyuiServers() {
+  return useQuery({ queryKey: keys.servers, queryFn: ({ signal }) => api.listComfyuiServers({ signal }) });
+}
+
+export type RunFilters = NonNullable<Parameters<typeof api.listRuns>[0]>;
+
+export function useRuns(filters: RunFilters = {}) {
+  return useQuery({ queryKey: [...keys.runs, filters], queryFn: ({ signal }) => api.listRuns({ limit: 100, ...filters }, { signal }) });
+}
+
+export function useRun(id: string) {
+  return useQuery({ queryKey: keys.run(id), queryFn: ({ signal }) => api.getRun(id, { signal }) });
+}
+
+/** The address of the run's latest preview image, once a `run_progress` event named one. */
+export function useRunPreview(id: string) {
+  const client = useQueryClient();
+  // Only events write it; a refetch (the app refreshes everything when the stream first opens)
+  // keeps what is there.
+  return useQuery<string | null>({
+    queryKey: keys.runPreview(id),
+    queryFn: () => client.getQueryData<string | null>(keys.runPreview(id)) ?? null,
+    staleTime: Infinity,
+    initialData: null,
+  });
+}
+
+/** Queue `count` runs; their `run_queued` events (and this answer) bring them into the lists. */
+export function useCreateRuns() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: api.RunCreate) => api.createRuns(body),
+    onSuccess: (batch) => {
+      for (const run of batch.runs) client.setQueryData(keys.run(run.id), run);
+      void client.invalidateQueries({ queryKey: keys.runs });
+    },
+  });
+}
+
+export function useCancelRun() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.cancelRun(id),
+    onSuccess: (run) => {
+      client.setQueryData(keys.run(run.id), run);
+      client.setQueriesData<api.RunList>({ queryKey: keys.runs }, (list) =>
+        list && { ...list, items: list.items.map((r) => (r.id === run.id ? run : r)) },
+      );
+    },
+  });
+}
+
+export type OutputFilters = NonNullable<Parameters<typeof api.listOutputs>[0]>;
+
+export function useOutputs(filters: OutputFilters = {}) {
+  return useQuery({
+    queryKey: [...keys.outputs, filters],
+    queryFn: ({ signal }) => api.listOutputs({ limit: 200, ...filters }, { signal }),
+  });
+}
+
+/** Register a ComfyUI that ComfyHangar does not manage; its auth value is never shown again. */
+export function useRegisterServer() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: api.ServerCreate) => api.createComfyuiServer(body),
+    onSuccess: () => void client.invalidateQueries({ queryKey: keys.servers }),
+  });
+}
+
+/** Put an input image on a run target's ComfyUI; its `reference` is what a LoadImage input takes. */
+export function useUploadInputFile() {
+  return useMutation({
+    mutationFn: ({ file, target }: { file: File; target: { deployment_id: string } | { server_id: string } }) => {
+      const form = new FormData();
+      form.append("file", file);
+      for (const [key, value] of Object.entries(target)) form.append(key, value);
+      return api.uploadInputFile(form);
+    },
+  });
+}
+
+/** A new version of a workflow from a file (the versions before it stay, unchanged). */
+export function useAddWorkflowVersion() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, file, note }: { id: string; file: File; note: string }) => {
+      const form = new FormData();
+      form.append("file", file);
+      if (note) form.append("note", note);
+      return api.addWorkflowVersion(id, form);
+    },
+    onSuccess: (detail) => {
+      client.setQueryData(keys.workflow(detail.id), detail);
+      void client.invalidateQueries({ queryKey: keys.workflows });
+    },
+  });
+}

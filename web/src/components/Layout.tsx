@@ -8,6 +8,9 @@ import { useConnection } from "../live/LiveProvider";
 // `wide`: shown in the bar from tablet width on; on a phone they are in the user menu.
 const NAV = [
   { href: "/", label: "Dashboard", admin: false, wide: false },
+  { href: "/workflows", label: "Workflows", admin: false, wide: false },
+  { href: "/runs", label: "Runs", admin: false, wide: false },
+  { href: "/gallery", label: "Gallery", admin: false, wide: false },
   { href: "/costs", label: "Costs", admin: false, wide: false },
   { href: "/tokens", label: "Tokens", admin: false, wide: true },
   { href: "/users", label: "Users", admin: true, wide: true },
@@ -22,12 +25,13 @@ export function Layout({ children }: { children: ReactNode }) {
     <div className="min-h-screen">
       <SimulatedBanner />
       <header className="sticky top-0 z-40 border-b border-slate-800 bg-slate-950/90 backdrop-blur">
-        <div className="mx-auto flex h-14 max-w-7xl items-center gap-3 px-4 sm:gap-6">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2 sm:h-14 sm:flex-nowrap sm:gap-6 sm:py-0">
           <Link href="/" className="flex shrink-0 items-center gap-2 font-semibold text-white">
             <img src="/favicon.svg" alt="" className="h-6 w-6" />
             <span className="hidden sm:inline">ComfyHangar</span>
           </Link>
-          <nav aria-label="Main" className="flex items-center gap-1">
+          {/* On a phone the navigation is a row of its own under the logo and the actions. */}
+          <nav aria-label="Main" className="order-last -mx-1 flex w-full min-w-0 items-center gap-0.5 overflow-x-auto px-1 sm:order-none sm:w-auto sm:gap-1">
             {nav.map((item) => {
               const active = item.href === "/" ? location === "/" : location.startsWith(item.href);
               return (
@@ -35,7 +39,7 @@ export function Layout({ children }: { children: ReactNode }) {
                   key={item.href}
                   href={item.href}
                   aria-current={active ? "page" : undefined}
-                  className={`${item.wide ? "hidden md:inline" : ""} rounded-md px-2.5 py-1.5 text-sm ${active ? "bg-slate-800 text-white" : "text-slate-400 hover:text-white"}`}
+                  className={`${item.wide ? "hidden md:inline" : ""} shrink-0 whitespace-nowrap rounded-md px-2 py-1.5 text-sm sm:px-2.5 ${active ? "bg-slate-800 text-white" : "text-slate-400 hover:text-white"}`}
                 >
                   {item.label}
                 </Link>

@@ -4,7 +4,7 @@
  * touches are then refetched (throttled by the caller) so every other field catches up.
  */
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import type { DeploymentCostView, DeploymentDetail, DeploymentList, DeploymentView, SetupStep } from "../api/generated";
+import type { DeploymentCostView, DeploymentDetail, DeploymentList, DeploymentView, RunList, RunView, SetupStep } from "../api/generated";
 import { laterCost } from "../lib/cost";
 import type { HangarEvent } from "./eventStream";
 
@@ -15,7 +15,58 @@ export const keys = {
   costs: ["costs"] as const,
   budgets: ["budgets"] as const,
   pods: ["pods"] as const,
+  workflows: ["workflows"] as const,
+  workflow: (id: string) => ["workflow", id] as const,
+  servers: ["comfyui-servers"] as const,
+  /** Every list of runs starts with this (then its filters). */
+  runs: ["runs"] as const,
+  run: (id: string) => ["run", id] as const,
+  /** The latest preview of a running run, as its last `run_progress` named it. */
+  runPreview: (id: string) => ["run-preview", id] as const,
+  /** Every list of outputs starts with this (then its filters). */
+  outputs: ["outputs"] as const,
 };
+
+type RunEvent = Extract<HangarEvent, { type: "run_queued" | "run_progress" | "run_output" | "run_finished" }>;
+
+function isRunEvent(event: HangarEvent): event is RunEvent {
+  return event.type === "run_queued" || event.type === "run_progress" || event.type === "run_output" || event.type === "run_finished";
+}
+
+/** A run with the event's visible effect applied: its state, progress, error, outputs. */
+export function patchRun(run: RunView, event: HangarEvent): RunView {
+  if (!isRunEvent(event) || event.data.run_id !== run.id) return run;
+  const patched: RunView = { ...run, state: event.data.state };
+  switch (event.type) {
+    case "run_progress":
+      patched.progress = event.data.progress;
+      break;
+    case "run_output":
+      patched.output_count = run.output_count + 1;
+      break;
+    case "run_finished":
+      patched.error = event.data.error ?? null;
+      patched.finished_at = run.finished_at ?? event.time;
+      if (event.data.outputs !== undefined) patched.output_count = Math.max(run.output_count, event.data.outputs);
+      break;
+  }
+  return patched;
+}
+
+/** Patch the run of a run event wherever it is cached: its own page and every list of runs. */
+export function applyRunEvent(client: QueryClient, event: HangarEvent): void {
+  if (!isRunEvent(event)) return;
+  const runId = event.data.run_id;
+  client.setQueryData<RunView>(keys.run(runId), (run) => run && patchRun(run, event));
+  client.setQueriesData<RunList>({ queryKey: keys.runs }, (list) =>
+    list && { ...list, items: list.items.map((r) => patchRun(r, event)) },
+  );
+  if (event.type === "run_progress" && event.data.preview_url) {
+    // The event's id makes each preview a new address, so the browser fetches the new image.
+    client.setQueryData(keys.runPreview(runId), `${event.data.preview_url}?v=${event.id}`);
+  }
+  if (event.type === "run_finished") client.setQueryData(keys.runPreview(runId), null);
+}
 
 /** The deployment's cost as an event carries it (the view's `cost`), on top of the shown one. */
 function eventCost(shown: DeploymentCostView, carried: unknown): DeploymentCostView {
@@ -67,6 +118,15 @@ export function patchDeployment<T extends DeploymentView>(dep: T, event: HangarE
 export function staleKeys(event: HangarEvent): QueryKey[] {
   const id = event.deployment_id;
   switch (event.type) {
+    case "run_queued":
+      return [keys.runs];
+    case "run_progress":
+      // Patched in place (applyRunEvent): nothing to fetch, however fast progress comes.
+      return [];
+    case "run_output":
+      return [keys.outputs];
+    case "run_finished":
+      return [keys.runs, keys.outputs, keys.run(event.data.run_id)];
     case "cost_update":
       return [keys.costs, ...(id ? [keys.deployment(id)] : [])];
     case "budget_warning":
@@ -84,8 +144,9 @@ export function staleKeys(event: HangarEvent): QueryKey[] {
 
 /** Patch the cached list and detail of the event's deployment. */
 export function applyToCache(client: QueryClient, event: HangarEvent): void {
+  applyRunEvent(client, event);
   const id = event.deployment_id;
-  if (!id) return;
+  if (!id || isRunEvent(event)) return;
   client.setQueryData<DeploymentList>(keys.deployments, (list) =>
     list && { ...list, deployments: list.deployments.map((d) => (d.id === id ? patchDeployment(d, event) : d)) },
   );

@@ -1,5 +1,5 @@
 /** Test data shaped like the API's answers, shared by every page's tests (not shipped: only tests import this). */
-import type { CostSummary, DeploymentDetail, DeploymentView, PodView } from "../api/generated";
+import type { CostSummary, DeploymentDetail, DeploymentView, OutputView, PodView, RunView, WorkflowDetail, WorkflowInput } from "../api/generated";
 
 /** A running pod, last seen at 10:05:00 with 125 s of uptime. */
 export function pod(overrides: Partial<PodView> = {}): PodView {
@@ -83,6 +83,77 @@ export function costSummary(overrides: Partial<CostSummary> = {}): CostSummary {
     deployments_billing: 2,
     balance_usd: "123.45",
     balance_detail: null,
+    ...overrides,
+  };
+}
+
+/** ComfyUI's default graph as the library lists it: a few of its inputs. */
+export function workflowDetail(overrides: Partial<WorkflowDetail> = {}): WorkflowDetail {
+  const inputs: WorkflowInput[] = [
+    { key: "3.seed", node_id: "3", class_type: "KSampler", input: "seed", type: "INT", default: 7 },
+    { key: "3.steps", node_id: "3", class_type: "KSampler", input: "steps", type: "INT", default: 20 },
+    { key: "3.cfg", node_id: "3", class_type: "KSampler", input: "cfg", type: "FLOAT", default: 8 },
+    { key: "4.ckpt_name", node_id: "4", class_type: "CheckpointLoaderSimple", input: "ckpt_name", type: "COMBO", default: "v1-5.safetensors" },
+    { key: "6.text", node_id: "6", class_type: "CLIPTextEncode", input: "text", type: "STRING", default: "a red fox" },
+  ];
+  return {
+    id: "a".repeat(32),
+    name: "fox",
+    description: "",
+    tags: [],
+    latest_version: 2,
+    created_at: "2026-11-26T09:00:00Z",
+    updated_at: "2026-11-26T09:30:00Z",
+    inputs,
+    versions: [
+      { version: 2, source_format: "ui", has_api_prompt: true, inputs, note: "more steps", created_at: "2026-11-26T09:30:00Z" },
+      { version: 1, source_format: "ui", has_api_prompt: true, inputs, note: "", created_at: "2026-11-26T09:00:00Z" },
+    ],
+    ...overrides,
+  };
+}
+
+/** A run of that workflow on dep1, running node 3 at step 5 of 20. */
+export function run(overrides: Partial<RunView> = {}): RunView {
+  return {
+    id: "run1",
+    batch_id: "batch1",
+    batch_index: 0,
+    workflow_id: "a".repeat(32),
+    workflow_version: 2,
+    deployment_id: "dep1",
+    server_id: null,
+    overrides: {},
+    prompt_id: "p1",
+    state: "running",
+    cancel_requested: false,
+    progress: { node: "3", step: 5, steps: 20, percent: 40, nodes_done: 3, nodes_total: 7 },
+    error: null,
+    output_count: 0,
+    created_at: "2026-11-26T10:00:00Z",
+    submitted_at: "2026-11-26T10:00:01Z",
+    started_at: "2026-11-26T10:00:02Z",
+    finished_at: null,
+    ...overrides,
+  };
+}
+
+export function output(overrides: Partial<OutputView> = {}): OutputView {
+  const id = overrides.id ?? "out1";
+  return {
+    id,
+    run_id: "run1",
+    node_id: "9",
+    kind: "images",
+    folder_type: "output",
+    filename: `ComfyUI_${id}.png`,
+    content_type: "image/png",
+    size: 3600,
+    sha256: "0".repeat(64),
+    width: 512,
+    height: 768,
+    created_at: "2026-11-26T10:01:00Z",
+    url: `/api/v1/outputs/${id}/content`,
     ...overrides,
   };
 }
