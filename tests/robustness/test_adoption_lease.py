@@ -35,6 +35,7 @@ from tests.robustness.support import (
     deployment_body,
     server_env,
 )
+from tests.support.auth import auth_headers
 
 FROZEN = 1e-9
 
@@ -143,7 +144,9 @@ async def test_two_servers_on_one_database_adopt_an_orphan_once(
         servers = [ServerProcess(name, env, tmp_path, prewarm=0) for name in ("a", "b")]
         try:
             await asyncio.gather(*(s.start(timeout=120) for s in servers))
-            async with httpx.AsyncClient(base_url=servers[1].url, timeout=10) as http:
+            async with httpx.AsyncClient(
+                base_url=servers[1].url, timeout=10, headers=auth_headers()
+            ) as http:
                 async with asyncio.timeout(60):
                     while (await http.get(f"/api/v1/deployments/{tag}")).status_code != 200:
                         await asyncio.sleep(0.1)

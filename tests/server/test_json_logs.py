@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.robustness.support import server_env
+from tests.support.auth import auth_headers
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
@@ -49,7 +50,9 @@ async def test_json_logs_are_one_object_per_line_with_the_request_fields(
             stderr=stderr,
         )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=30, headers=auth_headers()
+        ) as http:
             await wait_healthy(http, proc)
             assert (await http.get(f"/api/v1/gpus?token={SECRET}")).status_code == 200
             assert (await http.get("/api/v1/nope")).status_code == 404
