@@ -13,6 +13,7 @@ document itself, so a route added later is walked without a change here.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from comfyhangar.server.db.models import Run
 from comfyhangar.server.runtime import Runtime
 from tests.server.conftest import FLUX_DEPLOY, api, deployment, frozen_runtime
 from tests.support.auth import make_user
@@ -133,3 +136,64 @@ async def test_a_member_token_cannot_reach_a_deployment_of_someone_else(world: W
     await _unchanged(world)
     listed = await _send(world, "GET", "/api/v1/deployments", {}, world.member["headers"])
     assert listed.json()["deployments"] == []  # a member's list holds their own only
+
+
+async def _admins_queued_run(world: World) -> str:
+    """A run queued on the admin's deployment, owned by the admin (written as the service
+    would: the frozen deployment is not ready, so the API refuses to queue one)."""
+    run = Run(
+        id=uuid.uuid4().hex,
+        batch_id=uuid.uuid4().hex,
+        deployment_id=world.deployment_id,
+        prompt={},
+        prompt_id=str(uuid.uuid4()),
+        client_id=uuid.uuid4().hex,
+        state="queued",
+        owner="test-admin",
+    )
+    async with world.runtime.sessions() as session, session.begin():
+        session.add(run)
+    return run.id
+
+
+async def test_a_member_cannot_run_on_or_cancel_runs_of_a_deployment_of_someone_else(
+    world: World,
+) -> None:
+    member = world.member["headers"]
+    stop = await world.http.post(f"/api/v1/deployments/{world.deployment_id}/stop", headers=member)
+    assert stop.status_code in (403, 404), stop.text
+    refused_as = (stop.status_code, stop.json()["code"])
+
+    run_id = await _admins_queued_run(world)
+    started = await world.http.post(
+        "/api/v1/runs",
+        json={"deployment_id": world.deployment_id, "prompt": {}},
+        headers=member,
+    )
+    assert (started.status_code, started.json()["code"]) == refused_as, started.text
+    cancelled = await world.http.post(f"/api/v1/runs/{run_id}/cancel", headers=member)
+    assert (cancelled.status_code, cancelled.json()["code"]) == refused_as, cancelled.text
+
+    # Nothing queued, nothing cancelled; a member's list holds their own runs only.
+    listed = (await world.http.get("/api/v1/runs")).json()
+    assert [(r["id"], r["state"]) for r in listed["items"]] == [(run_id, "queued")]
+    assert (await world.http.get("/api/v1/runs", headers=member)).json()["total"] == 0
+    await _unchanged(world)
+
+
+async def test_runs_are_owned_by_who_started_them(world: World) -> None:
+    member = world.member["headers"]
+    mine = await world.http.post(
+        "/api/v1/deployments", json={**FLUX_DEPLOY, "name": "mos"}, headers=member
+    )
+    assert mine.status_code == 201, mine.text
+    # The member's own deployment passes the check (it is not ready yet: 409, not 404).
+    tried = await world.http.post(
+        "/api/v1/runs", json={"deployment_id": mine.json()["id"], "prompt": {}}, headers=member
+    )
+    assert tried.status_code == 409, tried.text
+    assert tried.json()["code"] == "target_not_ready"
+    await _admins_queued_run(world)
+    async with world.runtime.sessions() as session:
+        owners = set((await session.scalars(select(Run.owner))).all())
+    assert owners == {"test-admin"}

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from comfyhangar.core.access import Principal
-from comfyhangar.core.errors import Forbidden, NotFound
 from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.runpod.models import Pod
 from comfyhangar.server.auth import PrincipalDep
@@ -41,14 +40,9 @@ LOG_POLL_S = 0.5
 async def _visible(
     runtime: Runtime, principal: Principal, deployment_id: str, *, act: bool = False
 ) -> Deployment:
-    """The deployment if the principal may see it (and, with `act`, change it): a member
-    gets 404 for another's, as if it did not exist; a viewer 403 for any change."""
-    dep = await runtime.deployments.get(deployment_id)
-    if not principal.may_see(dep.owner_id):
-        raise NotFound(f"no deployment {deployment_id!r}")
-    if act and not principal.may_act_on(dep.owner_id):
-        raise Forbidden(f"you may not change deployment {deployment_id} (it is not yours)")
-    return dep
+    """The deployment if the principal may see (with `act`, change) it; see
+    `DeploymentService.visible`."""
+    return await runtime.deployments.visible(principal, deployment_id, act=act)
 
 
 async def _view(runtime: Runtime, dep: Deployment) -> DeploymentView:

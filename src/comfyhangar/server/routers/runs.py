@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 
+from comfyhangar.server.auth import PrincipalDep
 from comfyhangar.server.deps import RuntimeDep
 from comfyhangar.server.schemas.limits import MAX_INT64
 from comfyhangar.server.schemas.runs import RunBatch, RunCreate, RunList, RunState, RunView
@@ -30,17 +31,21 @@ Id = Annotated[str | None, Query(max_length=32)]
         },
     },
 )
-async def create_runs(body: RunCreate, runtime: RuntimeDep) -> RunBatch:
+async def create_runs(body: RunCreate, runtime: RuntimeDep, principal: PrincipalDep) -> RunBatch:
     """Queue `count` runs. Everything is checked against the target's `/object_info` first:
     a refusal queues nothing. Follow them on `/events` (`run_queued`, `run_progress`,
-    `run_output`, `run_finished`) or `GET /runs/{id}`."""
-    batch_id, runs = await runtime.runs.create(body)
+    `run_output`, `run_finished`) or `GET /runs/{id}`. A deployment target must be one the
+    caller may act on (404/403 as the deployment routes answer)."""
+    if body.deployment_id is not None:
+        await runtime.deployments.visible(principal, body.deployment_id, act=True)
+    batch_id, runs = await runtime.runs.create(body, owner=principal.user_id)
     return RunBatch(batch_id=batch_id, runs=[run_view(r, 0) for r in runs])
 
 
 @router.get("", response_model=RunList)
 async def list_runs(
     runtime: RuntimeDep,
+    principal: PrincipalDep,
     state: Annotated[RunState | None, Query()] = None,
     workflow_id: Id = None,
     deployment_id: Id = None,
@@ -49,8 +54,9 @@ async def list_runs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
 ) -> RunList:
-    """Runs, newest first, filtered."""
+    """Runs, newest first, filtered: a member's own; admins' and viewers' every one."""
     runs, total = await runtime.runs.list(
+        owner=None if principal.sees_everything else principal.user_id,
         state=state,
         workflow_id=workflow_id,
         deployment_id=deployment_id,
@@ -89,9 +95,13 @@ async def get_run_preview(run_id: str, runtime: RuntimeDep) -> Response:
     response_model=RunView,
     responses={409: {"description": "The run already ended (`run_finished`)"}},
 )
-async def cancel_run(run_id: str, runtime: RuntimeDep) -> RunView:
+async def cancel_run(run_id: str, runtime: RuntimeDep, principal: PrincipalDep) -> RunView:
     """Cancel a run: a queued one at once; a sent one is deleted from ComfyUI's queue or
-    interrupted (only this prompt), and ends `cancelled`."""
+    interrupted (only this prompt), and ends `cancelled`. A run on a deployment needs the
+    right to act on that deployment (404/403 as the deployment routes answer)."""
+    target = await runtime.runs.get(run_id)
+    if target.deployment_id is not None:
+        await runtime.deployments.visible(principal, target.deployment_id, act=True)
     run = await runtime.runs.cancel(run_id)
     return (await runtime.runs.views([run]))[0]
 

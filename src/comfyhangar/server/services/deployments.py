@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, defer
 
 from comfyhangar.agent.manifest import MANIFEST_VERSION, Policy
+from comfyhangar.core.access import Principal
 from comfyhangar.core.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     NameTaken,
     NotFound,
@@ -247,6 +249,19 @@ class DeploymentService:
         if deployment is None:
             raise NotFound(f"no deployment {deployment_id!r}")
         return deployment
+
+    async def visible(
+        self, principal: Principal, deployment_id: str, *, act: bool = False
+    ) -> Deployment:
+        """The deployment if `principal` may see it (and, with `act`, change it or run on
+        it): a member gets 404 for another's, as if it did not exist; a viewer 403 for any
+        change. The one check for every route that touches a deployment."""
+        dep = await self.get(deployment_id)
+        if not principal.may_see(dep.owner_id):
+            raise NotFound(f"no deployment {deployment_id!r}")
+        if act and not principal.may_act_on(dep.owner_id):
+            raise Forbidden(f"you may not change deployment {deployment_id} (it is not yours)")
+        return dep
 
     async def detail_rows(
         self, deployment_id: str

@@ -187,8 +187,8 @@ class RunService:
             raise InvalidInput.at(f"overrides.{error.key}", error.message) from None
         return prompt, inputs, [_with_sources(p.as_dict()) for p in problems_on(prompt, info)]
 
-    async def create(self, body: RunCreate) -> tuple[str, list[Run]]:
-        """Check and queue `body.count` runs; (batch id, runs)."""
+    async def create(self, body: RunCreate, owner: str | None = None) -> tuple[str, list[Run]]:
+        """Check and queue `body.count` runs owned by `owner` (a user id); (batch id, runs)."""
         target = await self._servers.resolve(
             deployment_id=body.deployment_id, server_id=body.server_id
         )
@@ -228,6 +228,7 @@ class RunService:
                     cancel_requested=False,
                     progress={"percent": 0.0, "nodes_done": 0, "nodes_total": len(one)},
                     version=1,
+                    owner=owner,
                 )
             )
         async with self._sessions() as session, session.begin():
@@ -268,10 +269,12 @@ class RunService:
         batch_id: str | None,
         limit: int,
         offset: int,
+        owner: str | None = None,
     ) -> tuple[list[Run], int]:
-        """Runs, newest first, with the filters given."""
+        """Runs, newest first, with the filters given (`owner` keeps one user's)."""
         query = select(Run)
         for column, value in (
+            (Run.owner, owner),
             (Run.state, state),
             (Run.workflow_id, workflow_id),
             (Run.deployment_id, deployment_id),
