@@ -11,6 +11,7 @@ from pathlib import Path
 import comfyui_workflow_templates
 
 from tests.runs.conftest import CHECKPOINT, World, txt2img
+from tests.support.auth import make_user
 
 
 async def test_a_batch_runs_with_varied_seeds_and_its_images_come_home(world: World) -> None:
@@ -80,3 +81,21 @@ async def test_the_editors_default_workflow_uploads_as_ui_and_runs(world: World)
     entry = world.comfy.emu.queue.history[view["prompt_id"]]
     assert entry["prompt"][2]["3"]["inputs"]["seed"] == 9
     assert entry["prompt"][2]["6"]["inputs"]["text"] == "a lighthouse"
+
+
+async def test_a_run_belongs_to_who_started_it_and_members_list_their_own(world: World) -> None:
+    mo = await make_user(world.http, "mo", "member")
+    ann = await make_user(world.http, "ann", "member")
+    started = await world.http.post(
+        "/api/v1/runs",
+        json={"server_id": world.server_id, "prompt": txt2img(seed=3)},
+        headers=mo["headers"],
+    )
+    assert started.status_code == 201, started.text
+    [run] = started.json()["runs"]
+    await world.wait_runs([run["id"]])
+    mine = (await world.http.get("/api/v1/runs", headers=mo["headers"])).json()
+    assert [r["id"] for r in mine["items"]] == [run["id"]]
+    assert (await world.http.get("/api/v1/runs", headers=ann["headers"])).json()["total"] == 0
+    every = (await world.http.get("/api/v1/runs")).json()  # the admin's
+    assert run["id"] in [r["id"] for r in every["items"]]
