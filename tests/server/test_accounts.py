@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 
 from comfyhangar.core.access import new_api_token, well_formed
-from comfyhangar.server.db.models import ApiToken, Deployment
+from comfyhangar.server.db.models import ApiToken, ComfyUIServer, Deployment
 from comfyhangar.server.runtime import Runtime
 from comfyhangar.server.services.secrets import SecretKeyError, load_secrets
 from tests.server.conftest import FLUX_DEPLOY, api, deployment, fast_settings, frozen_runtime
@@ -32,6 +32,7 @@ HF = "hf_" + "M4rk3r" * 5 + "abcd"  # a unique marker: 34 alphanumerics after hf
 CIVITAI = "c1v1" * 8
 WILDCARD = "0.0.0.0"  # noqa: S104 - the address a refused server would bind
 PASSWORD = "Pa55-marker-w0rd-xyz"
+HEADER_VALUE = "Bearer hdr-M4rk3r-v4lue-qrs"  # a registered ComfyUI server's auth header
 
 
 def _mode(path: Path) -> int:
@@ -247,7 +248,7 @@ async def test_no_secret_is_stored_in_clear_logged_or_answered(
     world: tuple[Runtime, httpx.AsyncClient], caplog: pytest.LogCaptureFixture
 ) -> None:
     """Unique markers (a Hugging Face and a Civitai token, the pod token, an API token, the
-    admin token, a password) appear nowhere: not in the database dump (events included), not
+    admin token, a password, a registered server's auth header value) appear nowhere: not in the database dump (events included), not
     in the log, not in any answer of a GET route."""
     caplog.set_level(logging.DEBUG)
     runtime, http = world
@@ -258,9 +259,27 @@ async def test_no_secret_is_stored_in_clear_logged_or_answered(
     async with browser(http) as b:
         await b.post("/api/v1/auth/session", json={"name": "sam", "password": PASSWORD})
         await b.post("/api/v1/auth/session", json={"name": "sam", "password": PASSWORD + "x"})
+    server = await http.post(
+        "/api/v1/comfyui-servers",
+        json={
+            "name": "studio",
+            "url": "http://127.0.0.1:9",
+            "auth_header_name": "Authorization",
+            "auth_header_value": HEADER_VALUE,
+        },
+    )
+    assert server.status_code == 201, server.text
+    assert server.json()["has_auth"] is True
+    # Opened where the client is built: the header sent is the value given.
+    row = await runtime.servers.get(server.json()["id"])
+    assert row.auth_header_value is not None
+    assert row.auth_header_value.startswith("fernet:")
+    endpoint = runtime.comfyui.server_endpoint(row)
+    assert endpoint.headers == {"Authorization": HEADER_VALUE}
     pod_token = await runtime.deployments.pod_token(dep_id)
     assert pod_token
     markers = (HF, CIVITAI, pod_token, made["token"], sam["token"], TEST_ADMIN_TOKEN, PASSWORD)
+    markers += (HEADER_VALUE,)
     database = runtime.settings.data_dir / "hangar.db"
     with sqlite3.connect(database) as conn:
         dump = "\n".join(conn.iterdump())
@@ -270,6 +289,7 @@ async def test_no_secret_is_stored_in_clear_logged_or_answered(
     for path, item in doc["paths"].items():
         if "get" in item and "events" not in path and "follow" not in str(item["get"]):
             url = path.replace("{deployment_id}", dep_id).replace("{user_id}", sam["id"])
+            url = url.replace("{server_id}", server.json()["id"])
             answers.append((await http.get(url.replace("{budget_id}", "0" * 32))).text)
     logged = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
     for marker in markers:
@@ -380,3 +400,30 @@ async def test_rotating_the_secret_key_reencrypts_every_secret(tmp_path: Path) -
     async with frozen_runtime(tmp_path, secret_key=new) as runtime:  # the old key is gone
         secrets = await load_secrets(runtime.sessions, dep_id, runtime.deployments.secret_box)
         assert secrets["hf_token"] == HF
+
+
+async def test_a_servers_auth_header_stored_in_clear_is_sealed_at_start(tmp_path: Path) -> None:
+    async with frozen_runtime(tmp_path) as runtime, api(runtime) as http:
+        body = {
+            "name": "studio",
+            "url": "http://127.0.0.1:9",
+            "auth_header_name": "X-Key",
+            "auth_header_value": HEADER_VALUE,
+        }
+        server_id = (await http.post("/api/v1/comfyui-servers", json=body)).json()["id"]
+        async with runtime.sessions() as session, session.begin():  # as before it was sealed
+            await session.execute(
+                update(ComfyUIServer)
+                .where(ComfyUIServer.id == server_id)
+                .values(auth_header_value=HEADER_VALUE)
+            )
+    async with frozen_runtime(tmp_path) as runtime:
+        row = await runtime.servers.get(server_id)
+        assert row.auth_header_value is not None
+        assert row.auth_header_value.startswith("fernet:")
+        assert runtime.comfyui.server_endpoint(row).headers == {"X-Key": HEADER_VALUE}
+        database = runtime.settings.data_dir / "hangar.db"
+    with sqlite3.connect(database) as conn:
+        dump = "\n".join(conn.iterdump())
+    assert server_id in dump
+    assert HEADER_VALUE not in dump

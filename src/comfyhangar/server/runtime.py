@@ -220,7 +220,7 @@ class Runtime:
                 )
                 idle = IdleService(sessions, idle_default, clock or cloud.now)
 
-                comfyui = ComfyUIAccess(service.pod_token, cloud.simulated_pods_url)
+                comfyui = ComfyUIAccess(service.pod_token, cloud.simulated_pods_url, secret_box=box)
                 # Activity sources beyond the defaults (runs of ours) go in `sources`.
                 idle_guard = IdleGuard(
                     sessions,
@@ -257,7 +257,7 @@ class Runtime:
                     sessions, clients, store, comfyui, DispatchSettings(lease_s=settings.lease_s)
                 )
                 workflows = WorkflowService(sessions)
-                servers = ServerService(sessions, comfyui)
+                servers = ServerService(sessions, comfyui, secret_box=box)
                 runs = RunService(sessions, workflows, servers, clients, dispatcher.wake)
                 runtime = cls(
                     settings,

@@ -48,7 +48,6 @@ from comfyhangar.server.db.models import ComfyUIServer, Deployment, Output, Run,
 from comfyhangar.server.schemas.events import EventType
 from comfyhangar.server.services.comfyui_access import ComfyEndpoint, ComfyUIAccess
 from comfyhangar.server.services.comfyui_clients import ComfyUIClients
-from comfyhangar.server.services.comfyui_servers import server_endpoint
 from comfyhangar.server.services.output_store import (
     OutputStore,
     content_type,
@@ -190,7 +189,7 @@ class RunFollower:
                 server = await session.get(ComfyUIServer, run.server_id)
                 if server is None:
                     return None, "the ComfyUI server was removed"
-                return server_endpoint(server), ""
+                return self.access.server_endpoint(server), ""
             dep = await session.get(Deployment, run.deployment_id) if run.deployment_id else None
         if dep is None:
             return None, "the target was removed"

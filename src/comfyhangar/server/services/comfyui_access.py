@@ -27,8 +27,9 @@ from urllib.parse import urlencode
 from comfyhangar.core.errors import Conflict
 from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.emulators.runpod.pod_comfyui import comfyui_path
-from comfyhangar.server.db.models import Deployment
+from comfyhangar.server.db.models import ComfyUIServer, Deployment
 from comfyhangar.server.services.pod_spec import comfyui_url
+from comfyhangar.server.services.secrets import SecretBox
 
 PodTokens = Callable[[str], Awaitable[str | None]]
 
@@ -60,12 +61,28 @@ class ComfyUIAccess:
     """Answers `comfyui_endpoint(deployment)` for the cloud the server runs on.
 
     `pod_tokens(deployment_id)` reads a deployment's pod token; `simulated_pods_url` is the
-    loopback base URL of the simulated pods' ComfyUI (None: the cloud is real RunPod).
+    loopback base URL of the simulated pods' ComfyUI (None: the cloud is real RunPod);
+    `secret_box` opens a registered server's stored auth header value (None: stored as is,
+    only in services built by hand in tests).
     """
 
-    def __init__(self, pod_tokens: PodTokens, simulated_pods_url: str | None = None) -> None:
+    def __init__(
+        self,
+        pod_tokens: PodTokens,
+        simulated_pods_url: str | None = None,
+        secret_box: SecretBox | None = None,
+    ) -> None:
         self._pod_tokens = pod_tokens
         self._simulated = simulated_pods_url.rstrip("/") if simulated_pods_url else None
+        self._box = secret_box
+
+    def server_endpoint(self, server: ComfyUIServer) -> ComfyEndpoint:
+        """A registered ComfyUI server, with its auth header (decrypted here, only here)."""
+        headers = {}
+        if server.auth_header_name and server.auth_header_value is not None:
+            stored = server.auth_header_value
+            headers[server.auth_header_name] = self._box.open(stored) if self._box else stored
+        return ComfyEndpoint(server.url.rstrip("/"), headers)
 
     async def comfyui_endpoint(self, deployment: Deployment) -> ComfyEndpoint:
         """The ComfyUI of a ready deployment (409 `conflict` in any other state)."""

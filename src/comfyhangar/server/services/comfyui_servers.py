@@ -20,6 +20,7 @@ from comfyhangar.core.lifecycle import DeploymentState
 from comfyhangar.server.db.models import ComfyUIServer, Deployment
 from comfyhangar.server.schemas.workflows import ServerCreate, ServerView
 from comfyhangar.server.services.comfyui_access import ComfyEndpoint, ComfyUIAccess
+from comfyhangar.server.services.secrets import SecretBox
 
 
 class TargetNotReady(Conflict):
@@ -58,19 +59,20 @@ def server_view(row: ComfyUIServer) -> ServerView:
     )
 
 
-def server_endpoint(row: ComfyUIServer) -> ComfyEndpoint:
-    headers = {}
-    if row.auth_header_name and row.auth_header_value is not None:
-        headers[row.auth_header_name] = row.auth_header_value
-    return ComfyEndpoint(row.url.rstrip("/"), headers)
-
-
 class ServerService:
-    """Register, list and remove ComfyUI servers; resolve run targets."""
+    """Register, list and remove ComfyUI servers; resolve run targets. An auth header value
+    is stored sealed by `secret_box` (None: in clear, only in services built by hand in
+    tests) and opened only to build the client (`ComfyUIAccess.server_endpoint`)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], access: ComfyUIAccess) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        access: ComfyUIAccess,
+        secret_box: SecretBox | None = None,
+    ) -> None:
         self._sessions = sessions
         self._access = access
+        self._box = secret_box
 
     async def create(self, body: ServerCreate) -> ComfyUIServer:
         if (body.auth_header_name is None) != (body.auth_header_value is None):
@@ -83,7 +85,11 @@ class ServerService:
             name=body.name,
             url=body.url.rstrip("/"),
             auth_header_name=body.auth_header_name,
-            auth_header_value=body.auth_header_value,
+            auth_header_value=(
+                self._box.seal(body.auth_header_value)
+                if self._box and body.auth_header_value is not None
+                else body.auth_header_value
+            ),
         )
         try:
             async with self._sessions() as session, session.begin():
@@ -114,7 +120,7 @@ class ServerService:
         """The target of a run; 404 if it does not exist, 409 if a deployment is not ready."""
         if server_id is not None:
             row = await self.get(server_id)
-            return Target("server", row.id, row.name, server_endpoint(row))
+            return Target("server", row.id, row.name, self._access.server_endpoint(row))
         assert deployment_id is not None  # noqa: S101 - the request validator makes sure
         async with self._sessions() as session:
             dep = await session.get(Deployment, deployment_id)

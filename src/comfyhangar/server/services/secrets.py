@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from comfyhangar.server.db.models import DeploymentSecret
+from comfyhangar.server.db.models import ComfyUIServer, DeploymentSecret
 from comfyhangar.server.services.owner_files import read_if_exists, write_owner_only
 from comfyhangar.server.settings import Settings
 
@@ -105,7 +105,7 @@ async def seal_stored_secrets(sessions: async_sessionmaker[AsyncSession], box: S
     """Encrypt secrets stored in clear (before encryption came), or re-encrypt them all with
     the first key while rotating; how many were written. Every stored secret is opened once,
     so a key that does not fit stops the start (`SecretKeyError`) instead of failing each pod
-    create later."""
+    create later. The secrets: deployments' and registered servers' auth header values."""
     async with sessions() as session, session.begin():
         rows = list(await session.scalars(select(DeploymentSecret)))
         for row in rows:
@@ -113,4 +113,17 @@ async def seal_stored_secrets(sessions: async_sessionmaker[AsyncSession], box: S
         changed = [r for r in rows if box.needs_sealing(r.value)]
         for row in changed:
             row.value = box.reseal(row.value)
-    return len(changed)
+        servers = list(
+            await session.scalars(
+                select(ComfyUIServer).where(ComfyUIServer.auth_header_value.is_not(None))
+            )
+        )
+        sealed = 0
+        for server in servers:
+            stored = server.auth_header_value
+            assert stored is not None  # noqa: S101 - selected so
+            box.open(stored)
+            if box.needs_sealing(stored):
+                server.auth_header_value = box.reseal(stored)
+                sealed += 1
+    return len(changed) + sealed
