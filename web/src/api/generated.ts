@@ -1663,12 +1663,12 @@ export function deleteComfyuiServer(serverId: string, options?: RequestOptions):
   return request<void>({ method: "DELETE", path: `/api/v1/comfyui-servers/${encodeURIComponent(serverId)}`, expect: "none", ...options });
 }
 
-/** Create Runs: Queue `count` runs. Everything is checked against the target's `/object_info` first: a refusal queues nothing. Follow them on `/events` (`run_queued`, `run_progress`, `run_output`, `run_finished`) or `GET /runs/{id}`. */
+/** Create Runs: Queue `count` runs. Everything is checked against the target's `/object_info` first: a refusal queues nothing. Follow them on `/events` (`run_queued`, `run_progress`, `run_output`, `run_finished`) or `GET /runs/{id}`. A deployment target must be one the caller may act on (404/403 as the deployment routes answer). */
 export function createRuns(body: RunCreate, options?: RequestOptions): Promise<RunBatch> {
   return request<RunBatch>({ method: "POST", path: `/api/v1/runs`, expect: "json", body, ...options });
 }
 
-/** List Runs: Runs, newest first, filtered. */
+/** List Runs: Runs, newest first, filtered: a member's own; admins' and viewers' every one. */
 export function listRuns(query?: { state?: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled" | null; workflow_id?: string | null; deployment_id?: string | null; server_id?: string | null; batch_id?: string | null; limit?: number; offset?: number }, options?: RequestOptions): Promise<RunList> {
   return request<RunList>({ method: "GET", path: `/api/v1/runs`, expect: "json", query, ...options });
 }
@@ -1683,7 +1683,7 @@ export function getRunPreview(runId: string, options?: RequestOptions): Promise<
   return request<string>({ method: "GET", path: `/api/v1/runs/${encodeURIComponent(runId)}/preview`, expect: "text", ...options });
 }
 
-/** Cancel Run: Cancel a run: a queued one at once; a sent one is deleted from ComfyUI's queue or interrupted (only this prompt), and ends `cancelled`. */
+/** Cancel Run: Cancel a run: a queued one at once; a sent one is deleted from ComfyUI's queue or interrupted (only this prompt), and ends `cancelled`. A run on a deployment needs the right to act on that deployment (404/403 as the deployment routes answer). */
 export function cancelRun(runId: string, options?: RequestOptions): Promise<RunView> {
   return request<RunView>({ method: "POST", path: `/api/v1/runs/${encodeURIComponent(runId)}/cancel`, expect: "json", ...options });
 }
