@@ -14,7 +14,6 @@ import pytest
 
 from comfyhangar.agent.idle_switch import LIMIT_HEADER
 from comfyhangar.agent.pack import pod_launch
-from comfyhangar.emulators.runpod import AgentSandbox, EmulatorConfig
 from tests.agent.conftest import (  # noqa: F401
     POD_TOKEN,
     Repos,
@@ -25,9 +24,9 @@ from tests.agent.conftest import (  # noqa: F401
     wheels,
 )
 from tests.agent.fakehub import FakeHub
-from tests.emulators.conftest import KEY, pod_body
-from tests.emulators.test_agent_mode import _follow_until
-from tests.support.runpod_emulator import EmulatorHandle, emulator_server
+from tests.emulators.conftest import pod_body
+from tests.emulators.test_agent_mode import _follow_until, agent_emulator_at
+from tests.support.runpod_emulator import EmulatorHandle
 
 pytestmark = pytest.mark.slow
 
@@ -40,27 +39,11 @@ async def agent_emulator(
     wheels: Path,  # noqa: F811
 ) -> AsyncIterator[EmulatorHandle]:
     env: dict[str, str] = {}  # the emulator's own URL, once it listens
-    sandbox = AgentSandbox(
-        base_dir=tmp_path / "pods",
-        args=(
-            "--python", pod_python, "--insecure-allow-http", "--allow-host", "127.0.0.1",
-            "--hf-endpoint", hub.hub_url, "--civitai-endpoint", hub.hub_url, "--no-gpu-ok",
-            "--backoff", "0.05", "--pip-arg=--no-index", f"--pip-arg=--find-links={wheels}",
-            "--idle-check-s", "0.2",
-        ),
-        env=env,
-        stop_grace_s=5.0,
-    )  # fmt: skip
-    config = EmulatorConfig(
-        api_key=KEY, seed=12, provisioning_s=0.2, starting_s=0.3, restart_s=0.2,
-        setup="agent", agent_sandbox=sandbox,
-    )  # fmt: skip
-    async with emulator_server(config) as running:
+    async with agent_emulator_at(
+        tmp_path, hub, pod_python, wheels, seed=12, agent_extra=("--idle-check-s", "0.2"), env=env
+    ) as running:
         env["HANGAR_RUNPOD_API_URL"] = running.base_url
-        try:
-            yield running
-        finally:
-            await running.emu.aclose()
+        yield running
 
 
 async def test_the_agent_stops_its_own_pod_when_the_server_is_gone(

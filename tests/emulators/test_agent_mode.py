@@ -9,6 +9,7 @@ its ComfyUI, and a start must reuse the sandbox (everything skipped).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -41,24 +42,33 @@ pytestmark = pytest.mark.slow
 Event = tuple[str, dict[str, str]]
 
 
-@pytest.fixture
-async def agent_emulator(
+@contextlib.asynccontextmanager
+async def agent_emulator_at(
     tmp_path: Path,
     hub: FakeHub,  # noqa: F811
     pod_python: str,  # noqa: F811
     wheels: Path,  # noqa: F811
+    *,
+    seed: int,
+    agent_extra: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[EmulatorHandle]:
+    """The RunPod emulator in agent mode: each pod runs the real agent against the fake hub,
+    offline (`agent_extra`: more agent flags; `env`: the agents' extra environment, which the
+    caller may fill once the emulator listens)."""
     sandbox = AgentSandbox(
         base_dir=tmp_path / "pods",
         args=(
             "--python", pod_python, "--insecure-allow-http", "--allow-host", "127.0.0.1",
             "--hf-endpoint", hub.hub_url, "--civitai-endpoint", hub.hub_url, "--no-gpu-ok",
             "--backoff", "0.05", "--pip-arg=--no-index", f"--pip-arg=--find-links={wheels}",
+            *agent_extra,
         ),
+        env=env if env is not None else {},
         stop_grace_s=5.0,
     )  # fmt: skip
     config = EmulatorConfig(
-        api_key=KEY, seed=11, provisioning_s=0.2, starting_s=0.3, restart_s=0.2,
+        api_key=KEY, seed=seed, provisioning_s=0.2, starting_s=0.3, restart_s=0.2,
         setup="agent", agent_sandbox=sandbox,
     )  # fmt: skip
     async with emulator_server(config) as running:
@@ -66,6 +76,17 @@ async def agent_emulator(
             yield running
         finally:
             await running.emu.aclose()
+
+
+@pytest.fixture
+async def agent_emulator(
+    tmp_path: Path,
+    hub: FakeHub,  # noqa: F811
+    pod_python: str,  # noqa: F811
+    wheels: Path,  # noqa: F811
+) -> AsyncIterator[EmulatorHandle]:
+    async with agent_emulator_at(tmp_path, hub, pod_python, wheels, seed=11) as running:
+        yield running
 
 
 async def _follow_until(
